@@ -1,0 +1,277 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Dataset names a canonical dataset of the lake.
+// +kubebuilder:validation:Enum=staffing;incidents;contracts
+type Dataset string
+
+const (
+	DatasetStaffing  Dataset = "staffing"
+	DatasetIncidents Dataset = "incidents"
+	DatasetContracts Dataset = "contracts"
+)
+
+// Format names how a source file is written.
+// +kubebuilder:validation:Enum=csv;json;ndjson;parquet;crdc
+type Format string
+
+const (
+	FormatCSV     Format = "csv"
+	FormatJSON    Format = "json"
+	FormatNDJSON  Format = "ndjson"
+	FormatParquet Format = "parquet"
+	// FormatCRDC is a Civil Rights Data Collection school file (CSV) as the Department of
+	// Education publishes it; its columns are known, so no column map is needed.
+	FormatCRDC Format = "crdc"
+)
+
+// District identifies one school district (local education agency).
+type District struct {
+	// ncesId is the district's 7-digit NCES LEA ID, leading zeros kept, such as 0100005.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[0-9]{7}$`
+	NCESID string `json:"ncesId"`
+	// name is the district's name as it should appear in reports.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Name string `json:"name"`
+	// state is the two-letter USPS code of the district's state.
+	// +required
+	State StateCode `json:"state"`
+}
+
+// HTTPSource fetches a file over http or https.
+type HTTPSource struct {
+	// url of the file; http:// or https:// only.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('http://') || self.startsWith('https://'))",message="url must be an http:// or https:// URL"
+	URL string `json:"url"`
+	// headers are request headers whose values come from Secrets, such as an API token.
+	// They reach the Job as environment variables only.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Headers []HTTPHeader `json:"headers,omitempty"`
+}
+
+// HTTPHeader is one request header whose value is read from a Secret.
+type HTTPHeader struct {
+	// name of the header, such as Authorization.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9-]+$`
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name"`
+	// valueFrom is the Secret key holding the header's value.
+	// +required
+	ValueFrom SecretKeyReference `json:"valueFrom"`
+}
+
+// S3Source reads one object from an S3-compatible store.
+type S3Source struct {
+	// bucket holding the object.
+	// +required
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=63
+	Bucket string `json:"bucket"`
+	// key of the object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Key string `json:"key"`
+	// lakeRef names a Lake whose endpoint and credentials reach the bucket; the
+	// DistrictSource's own lake when empty.
+	// +optional
+	LakeRef *LocalObjectReference `json:"lakeRef,omitempty"`
+}
+
+// ConfigMapKeyReference names one key of a ConfigMap in the same namespace.
+type ConfigMapKeyReference struct {
+	// name of the ConfigMap.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// key of the file within the ConfigMap's data.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// Source is one file that feeds one dataset of the district.
+// +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3), has(self.configMapRef), has(self.inline)].filter(x, x).size() == 1",message="set exactly one of http, s3, configMapRef or inline"
+// +kubebuilder:validation:XValidation:rule="self.format != 'crdc' || self.dataset != 'contracts'",message="the crdc format has no contracts file"
+type Source struct {
+	// name identifies the source within the DistrictSource (in status, logs and the run
+	// manifest).
+	// +required
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`
+	Name string `json:"name"`
+	// dataset the source feeds: staffing, incidents or contracts. Several sources of one
+	// dataset are joined on the school (NCES school ID / CRDC COMBOKEY).
+	// +required
+	Dataset Dataset `json:"dataset"`
+	// format of the file: csv, json (an array of objects), ndjson, parquet or crdc.
+	// +required
+	Format Format `json:"format"`
+	// schoolYear the file describes, such as 2023-24. Required for staffing and incidents.
+	// +optional
+	SchoolYear SchoolYear `json:"schoolYear,omitempty"`
+	// http fetches the file over http(s).
+	// +optional
+	HTTP *HTTPSource `json:"http,omitempty"`
+	// s3 reads the file from an object store.
+	// +optional
+	S3 *S3Source `json:"s3,omitempty"`
+	// configMapRef reads the file from a key of a ConfigMap in the same namespace.
+	// +optional
+	ConfigMapRef *ConfigMapKeyReference `json:"configMapRef,omitempty"`
+	// inline holds the file itself, for small files.
+	// +optional
+	// +kubebuilder:validation:MaxLength=262144
+	Inline *string `json:"inline,omitempty"`
+	// columns maps each canonical field (such as annual_cost) to the source's column name
+	// (such as "Annual Cost (USD)"). A field not in the map is read from the column of its
+	// own name; the crdc format knows its columns and needs none.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Columns map[string]string `json:"columns,omitempty"`
+	// delimiter of a csv file; a comma when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1
+	Delimiter string `json:"delimiter,omitempty"`
+	// sha256 is the file's expected checksum (hex); a run whose file differs fails.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[a-f0-9]{64}$`
+	SHA256 string `json:"sha256,omitempty"`
+	// maxBytes bounds the download; a larger file fails the run. 2 GiB when unset.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	MaxBytes *int64 `json:"maxBytes,omitempty"`
+	// timeout bounds the fetch, such as 10m. 30m when unset.
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+}
+
+// DistrictSourceSpec is one district and the files that describe it.
+// +kubebuilder:validation:XValidation:rule="self.sources.all(s, s.dataset == 'contracts' || has(s.schoolYear))",message="every staffing and incidents source needs a schoolYear"
+type DistrictSourceSpec struct {
+	// district identifies the school district.
+	// +required
+	District District `json:"district"`
+	// lakeRef names the Lake (same namespace) the district's datasets are written to.
+	// +required
+	LakeRef LocalObjectReference `json:"lakeRef"`
+
+	ScheduleSpec `json:",inline"`
+
+	// sources are the files to ingest. Names are unique.
+	// +required
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	Sources []Source `json:"sources"`
+
+	// job adjusts the Jobs that run the ingest.
+	// +optional
+	Job *JobTemplate `json:"job,omitempty"`
+}
+
+// SourceStatus is what the last successful run did with one source.
+type SourceStatus struct {
+	// name of the source.
+	Name string `json:"name"`
+	// dataset the source fed.
+	// +optional
+	Dataset Dataset `json:"dataset,omitempty"`
+	// bytes read from the source.
+	// +optional
+	Bytes int64 `json:"bytes,omitempty"`
+	// sha256 of the bytes read from the source.
+	// +optional
+	SHA256 string `json:"sha256,omitempty"`
+	// rows is the number of rows written to the dataset from this source.
+	// +optional
+	Rows int64 `json:"rows,omitempty"`
+	// objectKey is the key of the published Parquet object the rows are in.
+	// +optional
+	ObjectKey string `json:"objectKey,omitempty"`
+	// objectSHA256 is the checksum of the published Parquet object.
+	// +optional
+	ObjectSHA256 string `json:"objectSHA256,omitempty"`
+}
+
+// DistrictSourceStatus is the observed state of a DistrictSource.
+type DistrictSourceStatus struct {
+	// observedGeneration is the generation last reconciled to Ready.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready, Reconciling and Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// lastScheduleTime is when a run was last started.
+	// +optional
+	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
+	// lastSuccessfulTime is when a run last succeeded.
+	// +optional
+	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
+	// lastRun is the most recent run.
+	// +optional
+	LastRun *RunStatus `json:"lastRun,omitempty"`
+	// lastRunNow is the value of the run-now annotation that was last handled.
+	// +optional
+	LastRunNow string `json:"lastRunNow,omitempty"`
+	// sources is what the last successful run did with each source.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Sources []SourceStatus `json:"sources,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ds,categories=districtlake
+// +kubebuilder:printcolumn:name="District",type=string,JSONPath=`.spec.district.name`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.spec.district.state`
+// +kubebuilder:printcolumn:name="Schedule",type=string,JSONPath=`.spec.schedule`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Last Success",type=date,JSONPath=`.status.lastSuccessfulTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="NCES ID",type=string,JSONPath=`.spec.district.ncesId`,priority=1
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+
+// DistrictSource is one school district: where its staffing, incidents and police-contract
+// files are, how their columns map to the canonical datasets, and when to ingest them.
+type DistrictSource struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the district and its sources.
+	// +required
+	Spec DistrictSourceSpec `json:"spec"`
+	// status is what the last runs did.
+	// +optional
+	Status DistrictSourceStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// DistrictSourceList is a list of DistrictSources.
+type DistrictSourceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DistrictSource `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&DistrictSource{}, &DistrictSourceList{})
+}

@@ -1,0 +1,98 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LakeSpec says where datasets are written: one bucket (and prefix) of an S3-compatible
+// object store.
+type LakeSpec struct {
+	// endpoint is the object store's host:port, without a scheme, such as minio.lake:9000.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!self.contains('://') && !self.contains('/')",message="endpoint is host:port, without a scheme or a path"
+	Endpoint string `json:"endpoint"`
+	// bucket holds the lake.
+	// +required
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`
+	Bucket string `json:"bucket"`
+	// prefix is prepended to every object key (no leading or trailing slash), such as
+	// districtlake/v1.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^([^/]+(/[^/]+)*)?$`
+	Prefix string `json:"prefix,omitempty"`
+	// region of the bucket; us-east-1 when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Region string `json:"region,omitempty"`
+	// secure selects TLS (https) to the endpoint.
+	// +optional
+	// +kubebuilder:default=true
+	Secure bool `json:"secure"`
+	// pathStyle selects path-style requests (endpoint/bucket/key), which MinIO expects;
+	// virtual-hosted style otherwise.
+	// +optional
+	// +kubebuilder:default=true
+	PathStyle bool `json:"pathStyle"`
+	// credentialsSecretRef names a Secret in the same namespace with the keys accessKeyID and
+	// secretAccessKey. Jobs receive them as environment variables only.
+	// +required
+	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
+}
+
+// LakeStatus is what the controller found when it last checked the bucket.
+type LakeStatus struct {
+	// observedGeneration is the generation last reconciled to Ready.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready, Reconciling and Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// lastCheckedTime is when the bucket was last reached.
+	// +optional
+	LastCheckedTime *metav1.Time `json:"lastCheckedTime,omitempty"`
+	// url is the lake's address as DuckDB reads it, s3://bucket/prefix.
+	// +optional
+	URL string `json:"url,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=districtlake
+// +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.spec.endpoint`
+// +kubebuilder:printcolumn:name="Bucket",type=string,JSONPath=`.spec.bucket`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Lake is one bucket of an S3-compatible object store that districtlake writes datasets to.
+type Lake struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec says where the lake is.
+	// +required
+	Spec LakeSpec `json:"spec"`
+	// status says whether the bucket was reachable.
+	// +optional
+	Status LakeStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// LakeList is a list of Lakes.
+type LakeList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Lake `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Lake{}, &LakeList{})
+}

@@ -1,0 +1,189 @@
+// Package plan holds the run plans that the controllers render into ConfigMaps and that
+// `districtlake ingest` and `districtlake compare` execute: what to fetch, how to map it and
+// where to write it. A plan never holds a secret value, only the names of the environment
+// variables that carry one.
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Version is the plan format's version; a binary refuses a plan of another version.
+const Version = 1
+
+// Kinds of plan.
+const (
+	KindIngest  = "ingest"
+	KindCompare = "compare"
+)
+
+// Environment variables through which a Job receives the Lake's credentials.
+const (
+	EnvLakeAccessKeyID     = "DISTRICTLAKE_LAKE_ACCESS_KEY_ID"
+	EnvLakeSecretAccessKey = "DISTRICTLAKE_LAKE_SECRET_ACCESS_KEY"
+)
+
+// Lake says where the lake is. Type "s3" is an S3-compatible bucket; type "file" is a local
+// folder with the same layout (for runs without a cluster).
+type Lake struct {
+	Type      string `json:"type"`
+	Endpoint  string `json:"endpoint,omitempty"`
+	Bucket    string `json:"bucket,omitempty"`
+	Prefix    string `json:"prefix,omitempty"`
+	Region    string `json:"region,omitempty"`
+	Secure    bool   `json:"secure,omitempty"`
+	PathStyle bool   `json:"pathStyle,omitempty"`
+	// Path is the lake's root folder when Type is "file".
+	Path string `json:"path,omitempty"`
+	// AccessKeyIDEnv and SecretAccessKeyEnv name the environment variables holding the
+	// credentials.
+	AccessKeyIDEnv     string `json:"accessKeyIDEnv,omitempty"`
+	SecretAccessKeyEnv string `json:"secretAccessKeyEnv,omitempty"`
+}
+
+// Lake types.
+const (
+	LakeS3   = "s3"
+	LakeFile = "file"
+)
+
+// District identifies the district a plan ingests.
+type District struct {
+	NCESID string `json:"ncesId"`
+	Name   string `json:"name"`
+	State  string `json:"state"`
+}
+
+// Header is an HTTP request header whose value is in an environment variable.
+type Header struct {
+	Name     string `json:"name"`
+	ValueEnv string `json:"valueEnv"`
+}
+
+// HTTP fetches a source over http(s).
+type HTTP struct {
+	URL     string   `json:"url"`
+	Headers []Header `json:"headers,omitempty"`
+}
+
+// S3 reads a source object from a bucket; Lake carries the endpoint and credentials.
+type S3 struct {
+	Lake   Lake   `json:"lake"`
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+// File reads a source from a local path (a mounted ConfigMap key in a Job).
+type File struct {
+	Path string `json:"path"`
+}
+
+// Source is one file feeding one dataset.
+type Source struct {
+	Name       string            `json:"name"`
+	Dataset    string            `json:"dataset"`
+	Format     string            `json:"format"`
+	SchoolYear string            `json:"schoolYear,omitempty"`
+	HTTP       *HTTP             `json:"http,omitempty"`
+	S3         *S3               `json:"s3,omitempty"`
+	File       *File             `json:"file,omitempty"`
+	Inline     *string           `json:"inline,omitempty"`
+	Columns    map[string]string `json:"columns,omitempty"`
+	Delimiter  string            `json:"delimiter,omitempty"`
+	SHA256     string            `json:"sha256,omitempty"`
+	// MaxBytes bounds the download; 0 means the default.
+	MaxBytes int64 `json:"maxBytes,omitempty"`
+	// TimeoutSeconds bounds the fetch; 0 means the default.
+	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// Ingest is the plan of one DistrictSource run.
+type Ingest struct {
+	Version   int      `json:"version"`
+	Kind      string   `json:"kind"`
+	Namespace string   `json:"namespace,omitempty"`
+	Name      string   `json:"name"`
+	District  District `json:"district"`
+	Lake      Lake     `json:"lake"`
+	Sources   []Source `json:"sources"`
+}
+
+// Standards are students per FTE of each role.
+type Standards struct {
+	Counselor    int32 `json:"counselor"`
+	Nurse        int32 `json:"nurse"`
+	Psychologist int32 `json:"psychologist"`
+	SocialWorker int32 `json:"socialWorker"`
+}
+
+// DefaultStandards are the ASCA, NASN, NASP and SSWAA recommended levels.
+func DefaultStandards() Standards {
+	return Standards{Counselor: 250, Nurse: 750, Psychologist: 500, SocialWorker: 250}
+}
+
+// Costs are annual US-dollar costs of one FTE of each role; nil means unknown.
+type Costs struct {
+	Counselor    *int64 `json:"counselor,omitempty"`
+	Nurse        *int64 `json:"nurse,omitempty"`
+	Psychologist *int64 `json:"psychologist,omitempty"`
+	SocialWorker *int64 `json:"socialWorker,omitempty"`
+}
+
+// Compare is the plan of one StateComparison run.
+type Compare struct {
+	Version     int       `json:"version"`
+	Kind        string    `json:"kind"`
+	Namespace   string    `json:"namespace,omitempty"`
+	Name        string    `json:"name"`
+	State       string    `json:"state"`
+	SchoolYears []string  `json:"schoolYears"`
+	Standards   Standards `json:"standards"`
+	Costs       *Costs    `json:"costs,omitempty"`
+	Lake        Lake      `json:"lake"`
+}
+
+// Marshal renders a plan as indented JSON.
+func Marshal(p any) ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding plan: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadIngest reads and checks an ingest plan file.
+func ReadIngest(path string) (*Ingest, error) {
+	var p Ingest
+	if err := readFile(path, &p); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", path, err)
+	}
+	return &p, nil
+}
+
+// ReadCompare reads and checks a compare plan file.
+func ReadCompare(path string) (*Compare, error) {
+	var p Compare
+	if err := readFile(path, &p); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", path, err)
+	}
+	return &p, nil
+}
+
+func readFile(path string, into any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading plan: %w", err)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("plan %s is not valid JSON: %w", path, err)
+	}
+	return nil
+}

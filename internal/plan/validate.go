@@ -1,0 +1,118 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+var (
+	ncesIDPattern     = regexp.MustCompile(`^[0-9]{7}$`)
+	statePattern      = regexp.MustCompile(`^[A-Z]{2}$`)
+	schoolYearPattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}$`)
+)
+
+// Validate checks what a plan needs before any byte is fetched.
+func (p *Ingest) Validate() error {
+	var errs []error
+	if p.Version != Version {
+		errs = append(errs, fmt.Errorf("version %d is not supported (want %d)", p.Version, Version))
+	}
+	if p.Kind != KindIngest {
+		errs = append(errs, fmt.Errorf("kind %q is not %q", p.Kind, KindIngest))
+	}
+	if !ncesIDPattern.MatchString(p.District.NCESID) {
+		errs = append(errs, fmt.Errorf("district.ncesId %q is not a 7-digit NCES LEA ID", p.District.NCESID))
+	}
+	if !statePattern.MatchString(p.District.State) {
+		errs = append(errs, fmt.Errorf("district.state %q is not a two-letter state code", p.District.State))
+	}
+	errs = append(errs, p.Lake.validate("lake"))
+	if len(p.Sources) == 0 {
+		errs = append(errs, errors.New("no sources"))
+	}
+	seen := map[string]bool{}
+	for i, s := range p.Sources {
+		if seen[s.Name] {
+			errs = append(errs, fmt.Errorf("sources[%d]: name %q is used twice", i, s.Name))
+		}
+		seen[s.Name] = true
+		errs = append(errs, s.validate(fmt.Sprintf("sources[%d] (%s)", i, s.Name)))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Source) validate(where string) error {
+	var errs []error
+	switch s.Dataset {
+	case "staffing", "incidents":
+		if !schoolYearPattern.MatchString(s.SchoolYear) {
+			errs = append(errs, fmt.Errorf("%s: schoolYear %q is not like 2023-24", where, s.SchoolYear))
+		}
+	case "contracts":
+	default:
+		errs = append(errs, fmt.Errorf("%s: dataset %q is not staffing, incidents or contracts", where, s.Dataset))
+	}
+	switch s.Format {
+	case "csv", "json", "ndjson", "parquet", "crdc":
+	default:
+		errs = append(errs, fmt.Errorf("%s: format %q is not csv, json, ndjson, parquet or crdc", where, s.Format))
+	}
+	kinds := 0
+	for _, set := range []bool{s.HTTP != nil, s.S3 != nil, s.File != nil, s.Inline != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		errs = append(errs, fmt.Errorf("%s: set exactly one of http, s3, file or inline (%d set)", where, kinds))
+	}
+	if s.S3 != nil {
+		errs = append(errs, s.S3.Lake.validate(where+": s3.lake"))
+	}
+	return errors.Join(errs...)
+}
+
+func (l *Lake) validate(where string) error {
+	switch l.Type {
+	case LakeS3:
+		if l.Endpoint == "" || l.Bucket == "" {
+			return fmt.Errorf("%s: an s3 lake needs an endpoint and a bucket", where)
+		}
+	case LakeFile:
+		if l.Path == "" {
+			return fmt.Errorf("%s: a file lake needs a path", where)
+		}
+	default:
+		return fmt.Errorf("%s: type %q is not s3 or file", where, l.Type)
+	}
+	return nil
+}
+
+// Validate checks a compare plan.
+func (p *Compare) Validate() error {
+	var errs []error
+	if p.Version != Version {
+		errs = append(errs, fmt.Errorf("version %d is not supported (want %d)", p.Version, Version))
+	}
+	if p.Kind != KindCompare {
+		errs = append(errs, fmt.Errorf("kind %q is not %q", p.Kind, KindCompare))
+	}
+	if !statePattern.MatchString(p.State) {
+		errs = append(errs, fmt.Errorf("state %q is not a two-letter state code", p.State))
+	}
+	if len(p.SchoolYears) == 0 {
+		errs = append(errs, errors.New("no schoolYears"))
+	}
+	for _, y := range p.SchoolYears {
+		if !schoolYearPattern.MatchString(y) {
+			errs = append(errs, fmt.Errorf("schoolYear %q is not like 2023-24", y))
+		}
+	}
+	s := p.Standards
+	if s.Counselor <= 0 || s.Nurse <= 0 || s.Psychologist <= 0 || s.SocialWorker <= 0 {
+		errs = append(errs, errors.New("every standard must be a positive number of students per FTE"))
+	}
+	errs = append(errs, p.Lake.validate("lake"))
+	return errors.Join(errs...)
+}

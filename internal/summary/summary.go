@@ -1,0 +1,100 @@
+// Package summary is the short JSON result a run's container writes to its termination
+// message (at most 4 KiB), which the controllers read back from the Pod's status.
+package summary
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// MaxBytes is the Kubernetes limit on a termination message.
+const MaxBytes = 4096
+
+// DefaultPath is where a container's termination message is read from.
+const DefaultPath = "/dev/termination-log"
+
+// Outcomes.
+const (
+	Succeeded = "Succeeded"
+	Failed    = "Failed"
+)
+
+// Object is one object a run published.
+type Object struct {
+	Dataset string `json:"dataset"`
+	Key     string `json:"key"`
+	Rows    int64  `json:"rows"`
+	SHA256  string `json:"sha256,omitempty"`
+}
+
+// Source is what a run read from one source.
+type Source struct {
+	Name    string `json:"name"`
+	Dataset string `json:"dataset"`
+	Bytes   int64  `json:"bytes"`
+	SHA256  string `json:"sha256,omitempty"`
+	// Rows is the number of rows of this source that reached the dataset.
+	Rows int64 `json:"rows"`
+	// ObjectKey is the object the rows were published in.
+	ObjectKey string `json:"objectKey,omitempty"`
+}
+
+// Summary is one run's result.
+type Summary struct {
+	RunID   string `json:"runID"`
+	Outcome string `json:"outcome"`
+	// Message says what the run did, or why it failed (naming source, row and column).
+	Message  string   `json:"message,omitempty"`
+	Manifest string   `json:"manifest,omitempty"`
+	Sources  []Source `json:"sources,omitempty"`
+	Objects  []Object `json:"objects,omitempty"`
+	// Districts is how many districts a comparison covered.
+	Districts int32 `json:"districts,omitempty"`
+}
+
+// Encode renders s as JSON of at most MaxBytes, shortening the message and then dropping
+// per-source detail when needed.
+func Encode(s Summary) ([]byte, error) {
+	for {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return nil, fmt.Errorf("encoding summary: %w", err)
+		}
+		if len(b) <= MaxBytes {
+			return b, nil
+		}
+		switch {
+		case len(s.Message) > 512:
+			s.Message = s.Message[:500] + " [cut]"
+		case len(s.Sources) > 0:
+			s.Sources = s.Sources[:len(s.Sources)-1]
+		case len(s.Objects) > 0:
+			s.Objects = s.Objects[:len(s.Objects)-1]
+		default:
+			s.Message = ""
+		}
+	}
+}
+
+// Decode parses a termination message.
+func Decode(msg string) (Summary, error) {
+	var s Summary
+	if err := json.Unmarshal([]byte(msg), &s); err != nil {
+		return s, fmt.Errorf("termination message is not a run summary: %w", err)
+	}
+	return s, nil
+}
+
+// Write writes s to path (normally DefaultPath). A missing path (outside a Pod) is not an
+// error.
+func Write(path string, s Summary) error {
+	b, err := Encode(s)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("writing summary to %s: %w", path, err)
+	}
+	return nil
+}
