@@ -72,6 +72,9 @@ test: test-binaries ## Run every test against real servers (kube-apiserver + etc
 bench: test-binaries ## Run the benchmarks against DuckDB.
 	hack/bench.sh
 
+# Targets owned by parts of the project (cluster, chart, e2e, benchmarks) live beside them.
+include $(wildcard hack/make/*.mk)
+
 ##@ Tools
 
 $(CONTROLLER_GEN):
