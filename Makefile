@@ -85,3 +85,12 @@ $(HELM):
 
 $(KUSTOMIZE):
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+##@ Run
+
+LAKE ?= ./lake
+SAMPLES ?= config/samples
+
+.PHONY: run
+run: ## Ingest config/samples into ./lake and compare the states, without a cluster.
+	$(GO) run ./cmd/districtlake run -f $(SAMPLES) --lake $(LAKE)
