@@ -1,0 +1,25 @@
+# Image, Helm chart, local cluster and end-to-end targets (owner: the install/e2e part).
+
+IMAGE_REPO ?= localhost/districtlake
+IMAGE_TAG ?= dev
+IMAGE ?= $(IMAGE_REPO):$(IMAGE_TAG)
+IMAGE_TAR ?= $(BIN)/districtlake-image.tar
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+GOARCH_IMAGE ?= $(shell $(GO) env GOARCH)
+DISTRICTLAKE_CLUSTER_STATE ?= /tmp/districtlake-cluster
+export DISTRICTLAKE_CLUSTER_STATE
+
+##@ Deploy
+
+.PHONY: image
+image: ## Build the OCI image tarball $(IMAGE_TAR) without Docker (hack/image).
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_IMAGE) $(GO) build -trimpath \
+		-ldflags "-s -w -X github.com/districtlake/districtlake/internal/cli.version=$(VERSION)" \
+		-o $(BIN)/image/districtlake ./cmd/districtlake
+	$(GO) run ./hack/image -binary $(BIN)/image/districtlake -arch $(GOARCH_IMAGE) -tag $(IMAGE) \
+		-version $(VERSION) -revision $(REVISION) -o $(IMAGE_TAR)
+
+.PHONY: docker-build
+docker-build: ## Build the image with Docker (needs a Docker daemon).
+	docker build -t $(IMAGE) --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) .
