@@ -1,0 +1,258 @@
+package lake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/districtlake/districtlake/internal/plan"
+)
+
+// tempPrefix starts the names of files being written; List never shows them.
+const tempPrefix = ".tmp-"
+
+// fileStore is a lake in a local folder with the same layout as a bucket.
+type fileStore struct {
+	root string
+}
+
+func fileLake(p string) (plan.Lake, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return plan.Lake{}, fmt.Errorf("lake path %q: %w", p, err)
+	}
+	return plan.Lake{Type: plan.LakeFile, Path: abs}, nil
+}
+
+func newFile(l plan.Lake) (*fileStore, error) {
+	if l.Path == "" {
+		return nil, errors.New("file lake: no path given")
+	}
+	root, err := filepath.Abs(l.Path)
+	if err != nil {
+		return nil, fmt.Errorf("file lake %q: %w", l.Path, err)
+	}
+	if p := strings.Trim(l.Prefix, "/"); p != "" {
+		root = filepath.Join(root, filepath.FromSlash(p))
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("file lake %s: %w", root, err)
+	}
+	return &fileStore{root: root}, nil
+}
+
+func (s *fileStore) URL() string { return "file://" + filepath.ToSlash(s.root) }
+
+func (s *fileStore) path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
+
+func (s *fileStore) Stat(_ context.Context, key string) (ObjectInfo, error) {
+	key, err := cleanKey(key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	fi, err := os.Stat(s.path(key))
+	if err != nil {
+		return ObjectInfo{}, s.fail("stat", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return ObjectInfo{}, fmt.Errorf("stat %s: %w", s.path(key), ErrNotExist)
+	}
+	return ObjectInfo{Key: key, Size: fi.Size(), LastModified: fi.ModTime().UTC()}, nil
+}
+
+func (s *fileStore) fail(op, key string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s %s: %w", op, s.path(key), ErrNotExist)
+	}
+	return fmt.Errorf("%s %s: %w", op, s.path(key), err)
+}
+
+func (s *fileStore) List(_ context.Context, prefix string) ([]ObjectInfo, error) {
+	// Walk from the deepest folder the prefix names.
+	start := s.root
+	if i := strings.LastIndex(prefix, "/"); i >= 0 {
+		start = filepath.Join(s.root, filepath.FromSlash(prefix[:i]))
+	}
+	var out []ObjectInfo
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == start {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), tempPrefix) || !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Key: key, Size: fi.Size(), LastModified: fi.ModTime().UTC()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", start, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (s *fileStore) Open(_ context.Context, key string) (Object, error) {
+	key, err := cleanKey(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.path(key))
+	if err != nil {
+		return nil, s.fail("opening", key, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, s.fail("opening", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, fmt.Errorf("opening %s: %w", s.path(key), ErrNotExist)
+	}
+	return &fileObject{File: f, size: fi.Size()}, nil
+}
+
+type fileObject struct {
+	*os.File
+	size int64
+}
+
+func (o *fileObject) Size() int64 { return o.size }
+
+func (s *fileStore) Put(ctx context.Context, key string, data []byte) (ObjectInfo, error) {
+	w, err := s.Create(ctx, key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Abort(err)
+		return ObjectInfo{}, err
+	}
+	return w.Commit()
+}
+
+// Create writes a temporary file beside the destination; Commit syncs it and renames it
+// over the destination, which is atomic on one file system.
+func (s *fileStore) Create(_ context.Context, key string) (Writer, error) {
+	key, err := cleanKey(key)
+	if err != nil {
+		return nil, err
+	}
+	dst := s.path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dst, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+filepath.Base(dst)+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dst, err)
+	}
+	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New()}, nil
+}
+
+type fileWriter struct {
+	key, dst string
+	f        *os.File
+	hash     hash.Hash
+	n        int64
+
+	mu     sync.Mutex
+	failed error
+	ended  bool
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		return 0, fmt.Errorf("writing %s: the writer was already committed or aborted", w.dst)
+	}
+	if w.failed != nil {
+		return 0, w.failed
+	}
+	n, err := w.f.Write(p)
+	w.hash.Write(p[:n])
+	w.n += int64(n)
+	if err != nil {
+		w.failed = fmt.Errorf("writing %s: %w", w.dst, err)
+		return n, w.failed
+	}
+	return n, nil
+}
+
+func (w *fileWriter) Commit() (ObjectInfo, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		return ObjectInfo{}, fmt.Errorf("committing %s: the writer was already committed or aborted", w.dst)
+	}
+	w.ended = true
+	if w.failed != nil {
+		w.discard()
+		return ObjectInfo{}, w.failed
+	}
+	if err := w.f.Sync(); err != nil {
+		w.discard()
+		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
+	}
+	if err := w.f.Close(); err != nil {
+		_ = os.Remove(w.f.Name())
+		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
+	}
+	if err := os.Rename(w.f.Name(), w.dst); err != nil {
+		_ = os.Remove(w.f.Name())
+		return ObjectInfo{}, fmt.Errorf("publishing %s: %w", w.dst, err)
+	}
+	syncDir(filepath.Dir(w.dst))
+	fi, err := os.Stat(w.dst)
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("publishing %s: %w", w.dst, err)
+	}
+	return ObjectInfo{Key: w.key, Size: w.n, SHA256: hex.EncodeToString(w.hash.Sum(nil)), LastModified: fi.ModTime().UTC()}, nil
+}
+
+func (w *fileWriter) Abort(error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		return
+	}
+	w.ended = true
+	w.discard()
+}
+
+func (w *fileWriter) discard() {
+	_ = w.f.Close()
+	_ = os.Remove(w.f.Name())
+}
+
+// syncDir makes a rename durable; a failure only weakens durability, never atomicity.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}

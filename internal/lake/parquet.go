@@ -1,0 +1,57 @@
+package lake
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// MaxRowGroupRows bounds a Parquet row group. pqarrow's Write makes at least one row
+// group per record, so callers write records of at least MinRecordRows rows (except the
+// last).
+const (
+	MaxRowGroupRows = 1 << 20
+	MinRecordRows   = 64 << 10
+)
+
+// NewParquetWriter writes the lake's Parquet: zstd, column statistics, dictionary
+// encoding, row groups of at most MaxRowGroupRows, timestamps in microseconds, the Arrow
+// schema stored, and meta as the file's key-value metadata (sorted by key).
+//
+// Write records of MinRecordRows rows or more: every Write starts a row group. Close
+// writes the footer; w must be a lake Writer (or any writer that is not an io.Closer), so
+// that only the caller's Commit publishes the file. On an error, Abort the lake Writer
+// instead of closing this one.
+func NewParquetWriter(w io.Writer, schema *arrow.Schema, meta map[string]string) (*pqarrow.FileWriter, error) {
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithStats(true),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithMaxRowGroupLength(MaxRowGroupRows),
+		parquet.WithCreatedBy("districtlake"),
+	)
+	arrowProps := pqarrow.NewArrowWriterProperties(
+		pqarrow.WithStoreSchema(),
+		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
+	)
+	fw, err := pqarrow.NewFileWriter(schema, w, props, arrowProps)
+	if err != nil {
+		return nil, fmt.Errorf("starting a Parquet file: %w", err)
+	}
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := fw.AppendKeyValueMetadata(k, meta[k]); err != nil {
+			return nil, fmt.Errorf("setting Parquet metadata %q: %w", k, err)
+		}
+	}
+	return fw, nil
+}
