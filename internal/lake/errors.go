@@ -68,7 +68,7 @@ func explainText(err error) string {
 	var netErr net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (is the object store running and is the endpoint right?)"
+		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "the connection was reset by the server"
 	case errors.As(err, &dns):
