@@ -131,7 +131,7 @@ func TestHTTPErrors(t *testing.T) {
 }
 
 func withTimeout(s plan.Source, sec int64) plan.Source { s.TimeoutSeconds = sec; return s }
-func withMax(s plan.Source, n int64) plan.Source        { s.MaxBytes = n; return s }
+func withMax(s plan.Source, n int64) plan.Source       { s.MaxBytes = n; return s }
 
 // closedPort is a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
