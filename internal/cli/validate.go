@@ -1,18 +1,39 @@
 package cli
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/districtlake/districtlake/internal/local"
 )
 
-// TODO(owner of this subcommand): replace this placeholder.
 func newValidateCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "validate",
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "validate -f DIR",
 		Short: "Check the YAML in a folder against the API's rules",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("validate is not built yet")
+		Long: `Reads every *.yaml and *.yml file under DIR (the files kubectl apply -f DIR takes) and checks
+each DistrictSource, StateComparison and Lake with the CRDs' own OpenAPI schemas and CEL rules,
+as the API server would, plus what the API server cannot check: cron schedules, time zones, and
+that Lakes and ConfigMaps (and their keys) referred to are in the folder. Prints each object with
+OK or its errors; exits 1 when there is any error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := local.Load(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			if err := local.WriteValidation(cmd.OutOrStdout(), f); err != nil {
+				return err
+			}
+			if len(f.Problems) > 0 {
+				return fmt.Errorf("%s is not valid (%d errors)", dir, len(f.Problems))
+			}
+			return nil
 		},
 	}
+	cmd.Flags().StringVarP(&dir, "filename", "f", "", "folder (or file) of YAML to check")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
 }

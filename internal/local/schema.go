@@ -1,0 +1,214 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
+)
+
+// Schemas validates custom resources with their CRDs' OpenAPI schemas and CEL rules, in the
+// order the API server applies them on create: unknown fields (rejected, as kubectl's
+// strict field validation does), defaults, metadata, the OpenAPI schema, list types, then
+// the x-kubernetes-validations rules.
+type Schemas struct {
+	kinds map[string]*kindSchema // by apiVersion + "/" + kind
+}
+
+type kindSchema struct {
+	apiVersion string
+	kind       string
+	namespaced bool
+	structural *structuralschema.Structural
+	openAPI    apiservervalidation.SchemaValidator
+	cel        *cel.Validator
+}
+
+// NewSchemas reads every CRD (*.yaml) in fsys, such as crd.Bases(), and prepares the
+// validators of each served version.
+func NewSchemas(fsys fs.FS) (*Schemas, error) {
+	files, err := fs.Glob(fsys, "*/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("listing CRDs: %w", err)
+	}
+	top, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("listing CRDs: %w", err)
+	}
+	files = append(files, top...)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no CRD files found")
+	}
+	s := &Schemas{kinds: map[string]*kindSchema{}}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("reading CRD %s: %w", f, err)
+		}
+		if err := s.add(b); err != nil {
+			return nil, fmt.Errorf("CRD %s: %w", f, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Schemas) add(b []byte) error {
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.UnmarshalStrict(b, &crd); err != nil {
+		return fmt.Errorf("decoding: %w", err)
+	}
+	for _, v := range crd.Spec.Versions {
+		if !v.Served || v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
+			continue
+		}
+		ks, err := newKindSchema(v.Schema.OpenAPIV3Schema)
+		if err != nil {
+			return fmt.Errorf("version %s: %w", v.Name, err)
+		}
+		ks.apiVersion = crd.Spec.Group + "/" + v.Name
+		ks.kind = crd.Spec.Names.Kind
+		ks.namespaced = crd.Spec.Scope == apiextensionsv1.NamespaceScoped
+		s.kinds[ks.apiVersion+"/"+ks.kind] = ks
+	}
+	return nil
+}
+
+func newKindSchema(v1 *apiextensionsv1.JSONSchemaProps) (*kindSchema, error) {
+	var internal apiextensionsinternal.JSONSchemaProps
+	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v1, &internal, nil); err != nil {
+		return nil, fmt.Errorf("converting the schema: %w", err)
+	}
+	structural, err := structuralschema.NewStructural(&internal)
+	if err != nil {
+		return nil, fmt.Errorf("building the structural schema: %w", err)
+	}
+	openAPI, _, err := apiservervalidation.NewSchemaValidator(&internal)
+	if err != nil {
+		return nil, fmt.Errorf("building the OpenAPI validator: %w", err)
+	}
+	return &kindSchema{
+		structural: structural,
+		openAPI:    openAPI,
+		cel:        cel.NewValidator(structural, true, celconfig.PerCallLimit),
+	}, nil
+}
+
+// Knows reports whether a CRD defines apiVersion and kind.
+func (s *Schemas) Knows(apiVersion, kind string) bool {
+	_, ok := s.kinds[apiVersion+"/"+kind]
+	return ok
+}
+
+// Kinds lists the kinds the CRDs define, as apiVersion/kind, sorted.
+func (s *Schemas) Kinds() []string {
+	var out []string
+	for k := range s.kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Check validates obj (decoded JSON: map[string]any, int64 and float64 numbers) in place:
+// it applies the schema's defaults and returns every error, each with its field path.
+// An object of a kind the CRDs do not define is an error.
+func (s *Schemas) Check(ctx context.Context, obj map[string]any) field.ErrorList {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	ks, ok := s.kinds[apiVersion+"/"+kind]
+	if !ok {
+		return field.ErrorList{field.NotSupported(field.NewPath("apiVersion"), apiVersion, s.apiVersionsOf(kind))}
+	}
+	return ks.check(ctx, obj)
+}
+
+func (s *Schemas) apiVersionsOf(kind string) []string {
+	var out []string
+	for _, ks := range s.kinds {
+		if ks.kind == kind {
+			out = append(out, ks.apiVersion)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (ks *kindSchema) check(ctx context.Context, obj map[string]any) field.ErrorList {
+	var errs field.ErrorList
+	unknown := structuralpruning.PruneWithOptions(obj, ks.structural, true,
+		structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	for _, p := range unknown {
+		errs = append(errs, field.Forbidden(field.NewPath(p), "unknown field (not in the CRD's schema)"))
+	}
+	structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, ks.structural)
+	structuraldefaulting.Default(obj, ks.structural)
+	errs = append(errs, validateMetadata(obj, ks.namespaced)...)
+	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, ks.openAPI)...)
+	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, ks.structural, obj)...)
+	if blocking(errs) {
+		errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, BadValue: field.OmitValueType{},
+			Detail: "some validation rules (CEL) were not checked because the object was invalid; correct the errors above to check them"})
+		return errs
+	}
+	celErrs, _ := ks.cel.Validate(ctx, nil, ks.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+	return append(errs, celErrs...)
+}
+
+// blocking mirrors the API server: CEL rules are not run over an object with errors of
+// these types, because the rules may assume the schema holds.
+func blocking(errs field.ErrorList) bool {
+	for _, e := range errs {
+		switch e.Type {
+		case field.ErrorTypeNotSupported, field.ErrorTypeRequired, field.ErrorTypeTooLong,
+			field.ErrorTypeTooMany, field.ErrorTypeTypeInvalid:
+			return true
+		}
+	}
+	return false
+}
+
+// validateMetadata checks the name, namespace, labels and annotations as the API server
+// does for a custom resource.
+func validateMetadata(obj map[string]any, namespaced bool) field.ErrorList {
+	path := field.NewPath("metadata")
+	m, ok := obj["metadata"].(map[string]any)
+	if !ok {
+		return field.ErrorList{field.Required(path, "")}
+	}
+	var meta metav1.ObjectMeta
+	b, err := yaml.Marshal(m)
+	if err == nil {
+		err = yaml.Unmarshal(b, &meta)
+	}
+	if err != nil {
+		return field.ErrorList{field.Invalid(path, nil, err.Error())}
+	}
+	if namespaced && meta.Namespace == "" {
+		// kubectl apply fills in the namespace of the context; a local run uses "default".
+		meta.Namespace = DefaultNamespace
+	}
+	errs := apimachineryvalidation.ValidateObjectMeta(&meta, namespaced, apimachineryvalidation.NameIsDNSSubdomain, path)
+	var out field.ErrorList
+	for _, e := range errs {
+		if strings.HasPrefix(e.Field, "metadata.generateName") {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
