@@ -41,7 +41,7 @@ func newS3(_ context.Context, l plan.Lake, env Env, o options) (*s3Store, error)
 	if o.partSize < 5<<20 {
 		return nil, fmt.Errorf("lake %s: part size %d is below S3's minimum of 5 MiB", s3URL(l), o.partSize)
 	}
-	c, err := newClient(l, id, secret, &minio.UploadLimits{MaxPartsCount: o.maxParts})
+	c, err := newClient(l, id, secret, &minio.UploadLimits{MaxPartsCount: o.maxParts}, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +81,12 @@ func S3Client(l plan.Lake, env Env) (*minio.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newClient(l, id, secret, nil)
+	return newClient(l, id, secret, nil, 0)
 }
 
-func newClient(l plan.Lake, id, secret string, limits *minio.UploadLimits) (*minio.Client, error) {
+// newClient connects to a lake's endpoint. maxRetries 0 keeps minio-go's default (10
+// tries with backoff); 1 tries once.
+func newClient(l plan.Lake, id, secret string, limits *minio.UploadLimits, maxRetries int) (*minio.Client, error) {
 	if l.Endpoint == "" {
 		return nil, fmt.Errorf("lake s3://%s: no endpoint given", l.Bucket)
 	}
@@ -102,6 +104,7 @@ func newClient(l plan.Lake, id, secret string, limits *minio.UploadLimits) (*min
 		Region:       region,
 		BucketLookup: lookup,
 		UploadLimits: limits,
+		MaxRetries:   maxRetries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lake endpoint %q: %w", l.Endpoint, redact(err, secret))
@@ -114,7 +117,8 @@ func checkBucket(ctx context.Context, l plan.Lake, id, secret string) error {
 	if id == "" || secret == "" {
 		return fmt.Errorf("%s: the credentials Secret has an empty accessKeyID or secretAccessKey", where)
 	}
-	c, err := newClient(l, id, secret, nil)
+	// One try: the Lake controller requeues with its own backoff.
+	c, err := newClient(l, id, secret, nil, 1)
 	if err != nil {
 		return err
 	}
