@@ -1,0 +1,63 @@
+package compare
+
+import (
+	"time"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/report"
+)
+
+// ReportData turns one year's comparison into what the HTML report shows.
+func ReportData(yr *YearResult, p *plan.Compare, runID string, now time.Time) report.Data {
+	d := report.Data{
+		State: yr.State, SchoolYear: yr.SchoolYear, RunID: runID, GeneratedAt: now,
+		Standards: report.Standards{
+			Counselor: p.Standards.Counselor, Nurse: p.Standards.Nurse,
+			Psychologist: p.Standards.Psychologist, SocialWorker: p.Standards.SocialWorker,
+		},
+		Sources: []string{
+			yearPrefix(dataset.Staffing, yr.State, yr.SchoolYear),
+			yearPrefix(dataset.Incidents, yr.State, yr.SchoolYear),
+			dataset.Contracts + "/state=" + yr.State + "/",
+		},
+	}
+	if c := p.Costs; c != nil {
+		d.Costs = &report.Costs{Counselor: c.Counselor, Nurse: c.Nurse, Psychologist: c.Psychologist, SocialWorker: c.SocialWorker}
+	}
+	for i := range yr.Districts {
+		x := &yr.Districts[i]
+		d.Districts = append(d.Districts, report.District{
+			NCESID: x.NCESID, Name: x.Name, Enrollment: x.Enrollment,
+			CounselorsFTE:           x.Roles[0].FTE,
+			StudentsPerCounselor:    x.Roles[0].StudentsPer,
+			StudentsPerNurse:        x.Roles[1].StudentsPer,
+			StudentsPerPsychologist: x.Roles[2].StudentsPer,
+			StudentsPerSocialWorker: x.Roles[3].StudentsPer,
+			SupportGapFTE:           x.SupportGapFTETotal,
+			SwornOfficersFTE:        x.SwornOfficersFTE, SecurityGuardsFTE: x.SecurityGuardsFTE,
+			SchoolsWithPoliceNoCounselor: x.SchoolsWithPoliceNoCounselor,
+			Arrests:                      x.Arrests, Referrals: x.Referrals,
+			ArrestsPer1000: x.ArrestsPer1000, ReferralsPer1000: x.ReferralsPer1000,
+			ContractStatus:         x.ContractStatus,
+			DistrictCost:           dollars(x.DistrictCost),
+			ContractCostPerStudent: x.ContractCostPerStudent,
+		})
+	}
+	for _, g := range yr.Groups {
+		d.Groups = append(d.Groups, report.Group{
+			NCESID: g.NCESID, Group: g.StudentGroup, GroupType: g.GroupType,
+			GroupEnrollment: g.GroupEnrollment, CoveredEnrollment: g.CoveredEnrollment,
+			GroupArrests: g.GroupArrests, CoveredArrests: g.CoveredArrests,
+			GroupReferrals: g.GroupReferrals, CoveredReferrals: g.CoveredReferrals,
+		})
+	}
+	return d
+}
+
+func dollars(cents *int64) *float64 {
+	if cents == nil {
+		return nil
+	}
+	return ptr(float64(*cents) / 100)
+}

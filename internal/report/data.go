@@ -1,0 +1,61 @@
+// Package report renders a state comparison as one self-contained HTML page: inline SVG
+// charts drawn with gonum/plot (students per counselor against the standard, support-staff
+// gap beside sworn officers, arrests per 1,000, relative rates by student group) and the
+// table behind them. The page fetches nothing: no scripts, fonts or style sheets from
+// elsewhere. Unknown figures show as "n/a".
+package report
+
+import "time"
+
+// Data is what a report shows: one state and school year.
+type Data struct {
+	State, SchoolYear string
+	RunID             string
+	GeneratedAt       time.Time
+	Standards         Standards
+	// Costs are the annual costs of one FTE per role, when the comparison has them.
+	Costs *Costs
+	// Districts in any order; the page sorts them for each chart.
+	Districts []District
+	// Groups are the district group rows; the page sums them statewide.
+	Groups []Group
+	// Sources says where the figures come from (dataset prefixes, lake URL).
+	Sources []string
+}
+
+// Standards are recommended students per FTE.
+type Standards struct {
+	Counselor, Nurse, Psychologist, SocialWorker int32
+}
+
+// Costs are annual US-dollar costs of one FTE; nil is unknown.
+type Costs struct {
+	Counselor, Nurse, Psychologist, SocialWorker *int64
+}
+
+// District is one district's figures; nil is unknown ("n/a").
+type District struct {
+	NCESID, Name  string
+	Enrollment    *int64
+	CounselorsFTE *float64
+	// StudentsPerCounselor and the other ratios are enrollment per FTE.
+	StudentsPerCounselor, StudentsPerNurse, StudentsPerPsychologist, StudentsPerSocialWorker *float64
+	SupportGapFTE                                                                            *float64
+	SwornOfficersFTE, SecurityGuardsFTE                                                      *float64
+	SchoolsWithPoliceNoCounselor                                                             *int64
+	Arrests, Referrals                                                                       *int64
+	ArrestsPer1000, ReferralsPer1000                                                         *float64
+	ContractStatus                                                                           *string
+	// DistrictCost is the district's cost of its police contract, in dollars.
+	DistrictCost           *float64
+	ContractCostPerStudent *float64
+}
+
+// Group is one district's counts for one student group, with the totals of the same
+// schools (Covered*).
+type Group struct {
+	NCESID, Group, GroupType           string
+	GroupEnrollment, CoveredEnrollment *int64
+	GroupArrests, CoveredArrests       *int64
+	GroupReferrals, CoveredReferrals   *int64
+}
