@@ -23,3 +23,26 @@ image: ## Build the OCI image tarball $(IMAGE_TAR) without Docker (hack/image).
 .PHONY: docker-build
 docker-build: ## Build the image with Docker (needs a Docker daemon).
 	docker build -t $(IMAGE) --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) .
+
+.PHONY: chart-crds
+chart-crds: ## Copy config/crd/bases into the chart's templates/crds (wrapped in crds.install/crds.keep).
+	$(GO) run ./hack/chartsync -crds
+
+.PHONY: chart-rbac
+chart-rbac: ## Copy the rules of config/rbac/role.yaml into the chart's manager ClusterRole.
+	$(GO) run ./hack/chartsync -rbac
+
+.PHONY: chart-sync
+chart-sync: chart-crds chart-rbac ## Sync every generated file of the chart from config/.
+
+.PHONY: helm-lint
+helm-lint: $(HELM) ## Lint the Helm chart (strict).
+	$(HELM) lint charts/districtlake --strict --kube-version $(patsubst v%,%,$(K8S_VERSION))
+
+.PHONY: test-chart
+test-chart: $(HELM) ## Chart tests: lint, render each values combination, server-side dry run on envtest.
+	$(GO) test ./test/chart/... -count=1
+
+# Relative aliases, so that `make bin/helm` and `make bin/kustomize` work as the messages say.
+bin/helm: $(HELM)
+bin/kustomize: $(KUSTOMIZE)

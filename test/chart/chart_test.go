@@ -1,0 +1,340 @@
+package chart_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+)
+
+var crdNames = []string{"districtsources.districtlake.io", "lakes.districtlake.io", "statecomparisons.districtlake.io"}
+
+func TestHelmLint(t *testing.T) {
+	for _, c := range combinations {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"lint", chartDir(t), "--strict", "--kube-version", kubeVersion, "--namespace", releaseNamespace}
+			for _, s := range c.set {
+				args = append(args, "--set", s)
+			}
+			out, err := helm(t, args...)
+			if err != nil {
+				t.Fatalf("helm lint failed: %v", err)
+			}
+			if strings.Contains(out, "[WARNING]") || strings.Contains(out, "[ERROR]") {
+				t.Errorf("helm lint reported problems:\n%s", out)
+			}
+		})
+	}
+}
+
+// manager returns the rendered manager Deployment's pod spec and its container.
+func manager(t *testing.T, objs map[string]*unstructured.Unstructured) (map[string]any, map[string]any) {
+	t.Helper()
+	d := objs["Deployment/districtlake-manager"]
+	if d == nil {
+		t.Fatalf("no Deployment/districtlake-manager among %v", kinds(objs))
+	}
+	pod, _, _ := unstructured.NestedMap(d.Object, "spec", "template", "spec")
+	containers, _, _ := unstructured.NestedSlice(pod, "containers")
+	if len(containers) != 1 {
+		t.Fatalf("manager Deployment has %d containers, want 1", len(containers))
+	}
+	return pod, containers[0].(map[string]any)
+}
+
+func args(c map[string]any) []string {
+	a, _, _ := unstructured.NestedStringSlice(c, "args")
+	return a
+}
+
+func TestTemplateDefaults(t *testing.T) {
+	_, objs := render(t, combinations[0])
+	for _, k := range []string{"ServiceAccount/districtlake", "ClusterRole/districtlake-manager", "ClusterRoleBinding/districtlake-manager",
+		"Role/districtlake-leader-election", "RoleBinding/districtlake-leader-election", "Service/districtlake-metrics", "Deployment/districtlake-manager"} {
+		if objs[k] == nil {
+			t.Errorf("missing %s; rendered %v", k, kinds(objs))
+		}
+	}
+	for _, n := range crdNames {
+		crd := objs["CustomResourceDefinition/"+n]
+		if crd == nil {
+			t.Errorf("CRD %s is not rendered although crds.install defaults to true", n)
+			continue
+		}
+		if got := crd.GetAnnotations()["helm.sh/resource-policy"]; got != "keep" {
+			t.Errorf("CRD %s has helm.sh/resource-policy %q, want keep (crds.keep defaults to true)", n, got)
+		}
+	}
+	for k := range objs {
+		if strings.HasPrefix(k, "ServiceMonitor/") {
+			t.Errorf("%s rendered although serviceMonitor.enabled defaults to false", k)
+		}
+	}
+
+	pod, c := manager(t, objs)
+	if got := c["image"]; got != "ghcr.io/districtlake/districtlake:0.1.0" {
+		t.Errorf("manager image = %v, want the chart's appVersion tag", got)
+	}
+	a := args(c)
+	for _, want := range []string{"manager", "--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080",
+		"--job-image=ghcr.io/districtlake/districtlake:0.1.0", "--job-image-pull-policy=IfNotPresent"} {
+		if !slices.Contains(a, want) {
+			t.Errorf("manager args %v lack %s", a, want)
+		}
+	}
+	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
+		port, _, _ := unstructured.NestedFieldNoCopy(c, probe, "httpGet", "port")
+		if port != "health" {
+			t.Errorf("%s port = %v, want the health port", probe, port)
+		}
+	}
+	ports, _, _ := unstructured.NestedSlice(c, "ports")
+	if !hasPort(ports, "health", 8081) || !hasPort(ports, "metrics", 8080) {
+		t.Errorf("manager ports = %v, want health 8081 and metrics 8080", ports)
+	}
+	if _, ok, _ := unstructured.NestedString(c, "resources", "limits", "memory"); !ok {
+		t.Errorf("manager has no memory limit: %v", c["resources"])
+	}
+	// The restricted Pod Security Standard, field by field (the dry run checks it as well).
+	if v, _, _ := unstructured.NestedBool(pod, "securityContext", "runAsNonRoot"); !v {
+		t.Errorf("pod securityContext.runAsNonRoot is not true")
+	}
+	if v, _, _ := unstructured.NestedString(pod, "securityContext", "seccompProfile", "type"); v != "RuntimeDefault" {
+		t.Errorf("pod seccompProfile = %q, want RuntimeDefault", v)
+	}
+	if v, ok, _ := unstructured.NestedBool(c, "securityContext", "allowPrivilegeEscalation"); !ok || v {
+		t.Errorf("container allowPrivilegeEscalation is not false")
+	}
+	if v, _, _ := unstructured.NestedBool(c, "securityContext", "readOnlyRootFilesystem"); !v {
+		t.Errorf("container readOnlyRootFilesystem is not true")
+	}
+	if v, _, _ := unstructured.NestedStringSlice(c, "securityContext", "capabilities", "drop"); !slices.Equal(v, []string{"ALL"}) {
+		t.Errorf("container capabilities.drop = %v, want [ALL]", v)
+	}
+
+	svc := objs["Service/districtlake-metrics"]
+	sel, _, _ := unstructured.NestedStringMap(svc.Object, "spec", "selector")
+	podLabels, _, _ := unstructured.NestedStringMap(objs["Deployment/districtlake-manager"].Object, "spec", "template", "metadata", "labels")
+	for k, v := range sel {
+		if podLabels[k] != v {
+			t.Errorf("metrics Service selects %s=%s, which the manager's pods do not carry (%v)", k, v, podLabels)
+		}
+	}
+}
+
+func hasPort(ports []any, name string, port int64) bool {
+	for _, p := range ports {
+		m := p.(map[string]any)
+		if m["name"] == name && fmt.Sprint(m["containerPort"]) == fmt.Sprint(port) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTemplateCRDsNotInstalled(t *testing.T) {
+	_, objs := render(t, combination{name: "crds-not-installed", set: []string{"crds.install=false"}})
+	for k := range objs {
+		if strings.HasPrefix(k, "CustomResourceDefinition/") {
+			t.Errorf("%s rendered with crds.install=false", k)
+		}
+	}
+	if objs["Deployment/districtlake-manager"] == nil {
+		t.Errorf("the manager is missing with crds.install=false")
+	}
+}
+
+func TestTemplateCRDsNotKept(t *testing.T) {
+	_, objs := render(t, combination{name: "crds-not-kept", set: []string{"crds.keep=false"}})
+	for _, n := range crdNames {
+		crd := objs["CustomResourceDefinition/"+n]
+		if crd == nil {
+			t.Fatalf("CRD %s missing", n)
+		}
+		if _, ok := crd.GetAnnotations()["helm.sh/resource-policy"]; ok {
+			t.Errorf("CRD %s keeps helm.sh/resource-policy with crds.keep=false", n)
+		}
+	}
+}
+
+func TestTemplateServiceMonitor(t *testing.T) {
+	_, objs := render(t, combination{name: "service-monitor", set: []string{"serviceMonitor.enabled=true", "serviceMonitor.labels.release=prometheus", "serviceMonitor.interval=1m"}})
+	sm := objs["ServiceMonitor/districtlake"]
+	if sm == nil {
+		t.Fatalf("no ServiceMonitor with serviceMonitor.enabled=true; rendered %v", kinds(objs))
+	}
+	if sm.GetAPIVersion() != "monitoring.coreos.com/v1" {
+		t.Errorf("ServiceMonitor apiVersion = %s", sm.GetAPIVersion())
+	}
+	if sm.GetLabels()["release"] != "prometheus" {
+		t.Errorf("ServiceMonitor labels %v lack release=prometheus", sm.GetLabels())
+	}
+	eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	if len(eps) != 1 || eps[0].(map[string]any)["port"] != "metrics" || eps[0].(map[string]any)["interval"] != "1m" {
+		t.Errorf("ServiceMonitor endpoints = %v, want the metrics port every 1m", eps)
+	}
+	sel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+	svcLabels := objs["Service/districtlake-metrics"].GetLabels()
+	for k, v := range sel {
+		if svcLabels[k] != v {
+			t.Errorf("ServiceMonitor selects %s=%s, which the metrics Service does not carry (%v)", k, v, svcLabels)
+		}
+	}
+}
+
+func TestTemplateCustomImage(t *testing.T) {
+	_, objs := render(t, combination{name: "custom-image", set: []string{"image.repository=localhost/districtlake", "image.tag=dev", "image.pullPolicy=Never"}})
+	_, c := manager(t, objs)
+	if c["image"] != "localhost/districtlake:dev" || c["imagePullPolicy"] != "Never" {
+		t.Errorf("manager image = %v (%v), want localhost/districtlake:dev (Never)", c["image"], c["imagePullPolicy"])
+	}
+	a := args(c)
+	if !slices.Contains(a, "--job-image=localhost/districtlake:dev") || !slices.Contains(a, "--job-image-pull-policy=Never") {
+		t.Errorf("manager args %v do not hand the custom image and pull policy to its Jobs", a)
+	}
+}
+
+func TestTemplateExistingServiceAccount(t *testing.T) {
+	_, objs := render(t, combination{name: "existing-service-account", set: []string{"serviceAccount.create=false", "serviceAccount.name=districtlake-sa", "rbac.create=false", "leaderElection.enabled=false"}})
+	for k := range objs {
+		if strings.HasPrefix(k, "ServiceAccount/") || strings.Contains(k, "Role") {
+			t.Errorf("%s rendered with serviceAccount.create=false and rbac.create=false", k)
+		}
+	}
+	pod, c := manager(t, objs)
+	if pod["serviceAccountName"] != "districtlake-sa" {
+		t.Errorf("serviceAccountName = %v, want districtlake-sa", pod["serviceAccountName"])
+	}
+	if slices.Contains(args(c), "--leader-elect") {
+		t.Errorf("--leader-elect passed with leaderElection.enabled=false")
+	}
+}
+
+func TestValuesSchemaRejectsMistypedValues(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string // in helm's message
+	}{
+		{"unknown top-level key", []string{"--set", "imagePullPolicy=Never"}, "additional properties 'imagePullPolicy' not allowed"},
+		{"misspelt nested key", []string{"--set", "crds.instal=false"}, "additional properties 'instal' not allowed"},
+		{"pull policy not in the enum", []string{"--set", "image.pullPolicy=Sometimes"}, "/image/pullPolicy"},
+		{"string for a boolean", []string{"--set-string", "crds.install=no"}, "/crds/install"},
+		{"string for an integer", []string{"--set", "replicaCount=two"}, "/replicaCount"},
+		{"port out of range", []string{"--set", "metrics.port=70000"}, "/metrics/port"},
+		{"bad memory quantity", []string{"--set", "resources.limits.memory=lots"}, "/resources/limits/memory"},
+		{"bad scrape interval", []string{"--set", "serviceMonitor.interval=often"}, "/serviceMonitor/interval"},
+		{"unknown log level", []string{"--set", "logLevel=verbose"}, "/logLevel"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := helm(t, append(templateArgs(t, combination{}), tc.args...)...)
+			if err == nil {
+				t.Fatalf("helm template %v succeeded; want the values schema to reject it\n%.300s", tc.args, out)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "values don't meet the specifications of the schema") || !strings.Contains(msg, tc.want) {
+				t.Errorf("helm template %v failed without a schema message naming %q:\n%s", tc.args, tc.want, msg)
+			}
+		})
+	}
+}
+
+// TestChartCRDsMatchConfig: the chart installs exactly the CRDs in config/crd/bases
+// (make chart-crds keeps them in sync; make verify catches drift in the files).
+func TestChartCRDsMatchConfig(t *testing.T) {
+	_, objs := render(t, combinations[0])
+	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "config", "crd", "bases", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no CRDs in config/crd/bases")
+	}
+	rendered := 0
+	for k := range objs {
+		if strings.HasPrefix(k, "CustomResourceDefinition/") {
+			rendered++
+		}
+	}
+	if rendered != len(files) {
+		t.Errorf("the chart renders %d CRDs, config/crd/bases has %d: run make chart-crds", rendered, len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want unstructured.Unstructured
+		if err := yaml.Unmarshal(data, &want.Object); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		got := objs["CustomResourceDefinition/"+want.GetName()]
+		if got == nil {
+			t.Errorf("the chart lacks CRD %s (from %s): run make chart-crds", want.GetName(), filepath.Base(f))
+			continue
+		}
+		if !reflect.DeepEqual(got.Object["spec"], want.Object["spec"]) {
+			t.Errorf("the chart's CRD %s differs from %s: run make chart-crds", want.GetName(), filepath.Base(f))
+		}
+	}
+}
+
+// TestChartRBACMatchesConfig: the chart's manager ClusterRole has exactly the rules that
+// controller-gen generates into config/rbac/role.yaml.
+func TestChartRBACMatchesConfig(t *testing.T) {
+	_, objs := render(t, combinations[0])
+	path := filepath.Join(repoRoot(t), "config", "rbac", "role.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading the generated RBAC: %v (run make manifests)", err)
+	}
+	var want rbacv1.ClusterRole
+	if err := yaml.Unmarshal(data, &want); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var got rbacv1.ClusterRole
+	u := objs["ClusterRole/districtlake-manager"]
+	if u == nil {
+		t.Fatalf("no ClusterRole/districtlake-manager; rendered %v", kinds(objs))
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &got); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := ruleSet(got.Rules), ruleSet(want.Rules); !slices.Equal(g, w) {
+		t.Errorf("the chart's manager ClusterRole differs from config/rbac/role.yaml (run make chart-sync):\nchart:  %v\nconfig: %v", g, w)
+	}
+}
+
+// ruleSet flattens rules to sorted "group/resource/name:verb" strings.
+func ruleSet(rules []rbacv1.PolicyRule) []string {
+	var out []string
+	for _, r := range rules {
+		names := r.ResourceNames
+		if len(names) == 0 {
+			names = []string{"*"}
+		}
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, n := range names {
+					for _, v := range r.Verbs {
+						out = append(out, g+"/"+res+"/"+n+":"+v)
+					}
+				}
+			}
+		}
+		for _, u := range r.NonResourceURLs {
+			for _, v := range r.Verbs {
+				out = append(out, "url:"+u+":"+v)
+			}
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
