@@ -153,6 +153,8 @@ type JobTemplate struct {
 type StateCode string
 
 // SchoolYear is a school year written as 2023-24.
+// +kubebuilder:validation:MinLength=7
+// +kubebuilder:validation:MaxLength=7
 // +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}$`
 // +kubebuilder:validation:XValidation:rule="int(self.substring(5, 7)) == (int(self.substring(0, 4)) + 1) % 100",message="schoolYear must name two consecutive years, such as 2023-24"
 type SchoolYear string

@@ -1,18 +1,105 @@
 package cli
 
 import (
-	"errors"
+	goflag "flag"
+	"fmt"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/controllers"
+	"github.com/districtlake/districtlake/internal/lake"
 )
 
-// TODO(owner of this subcommand): replace this placeholder.
+// managerFlags are the manager subcommand's flags.
+type managerFlags struct {
+	metricsAddr   string
+	probeAddr     string
+	leaderElect   bool
+	jobImage      string
+	jobPullPolicy string
+	zap           zap.Options
+}
+
 func newManagerCommand() *cobra.Command {
-	return &cobra.Command{
+	f := &managerFlags{zap: zap.Options{}}
+	cmd := &cobra.Command{
 		Use:   "manager",
 		Short: "Run the operator's controller manager",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("manager is not built yet")
-		},
+		Long: "Run the districtlake controllers: DistrictSource and StateComparison (plan ConfigMaps,\n" +
+			"CronJobs, run-now Jobs, run results) and Lake (bucket checks).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runManager(cmd, f) },
 	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", `address the metrics endpoint binds to; "0" disables it`)
+	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address the health and ready probes bind to")
+	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one manager replica is active")
+	fs.StringVar(&f.jobImage, "job-image", controllers.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
+	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
+	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
+	f.zap.BindFlags(gofs)
+	fs.AddGoFlagSet(gofs)
+	return cmd
+}
+
+func runManager(cmd *cobra.Command, f *managerFlags) error {
+	pull := corev1.PullPolicy(f.jobPullPolicy)
+	switch pull {
+	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		return fmt.Errorf("--job-image-pull-policy %q is not Always, IfNotPresent or Never", f.jobPullPolicy)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
+	log := ctrl.Log.WithName("setup")
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("building scheme: %w", err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("building scheme: %w", err)
+	}
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("finding the cluster: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Cache:                  controllers.CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: f.metricsAddr},
+		HealthProbeBindAddress: f.probeAddr,
+		LeaderElection:         f.leaderElect,
+		LeaderElectionID:       "districtlake.io",
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	if err := controllers.Setup(mgr, controllers.Options{
+		JobImage:           f.jobImage,
+		JobImagePullPolicy: pull,
+		Registerer:         metrics.Registry,
+		Checker:            controllers.BucketCheckFunc(lake.CheckBucket),
+	}); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding ready check: %w", err)
+	}
+	log.Info("Starting manager", "jobImage", f.jobImage, "leaderElect", f.leaderElect)
+	if err := mgr.Start(cmd.Context()); err != nil {
+		return fmt.Errorf("running manager: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,202 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+// reconcilePlan writes the owned ConfigMap holding the run plan.
+func (r *Runner) reconcilePlan(ctx context.Context, w *workload) error {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		Name:      planConfigMapName(w.owner.GetName()),
+		Namespace: w.owner.GetNamespace(),
+	}}
+	res, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+		cm.Labels = mergeLabels(cm.Labels, w.labels())
+		cm.Data = map[string]string{planKey: string(w.plan)}
+		cm.BinaryData = nil
+		return controllerutil.SetControllerReference(w.owner, cm, r.Scheme)
+	})
+	if err != nil {
+		return fmt.Errorf("writing ConfigMap %s: %w", cm.Name, err)
+	}
+	logResult(ctx, res, "ConfigMap", cm.Name)
+	return nil
+}
+
+// reconcileCronJob writes the owned CronJob and returns it as written.
+func (r *Runner) reconcileCronJob(ctx context.Context, w *workload) (*batchv1.CronJob, error) {
+	desired := r.desiredCronJob(w)
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: desired.Name, Namespace: desired.Namespace}}
+	res, err := controllerutil.CreateOrPatch(ctx, r.Client, cj, func() error {
+		cj.Labels = mergeLabels(cj.Labels, desired.Labels)
+		cj.Spec = desired.Spec
+		return controllerutil.SetControllerReference(w.owner, cj, r.Scheme)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("writing CronJob %s: %w", cj.Name, err)
+	}
+	logResult(ctx, res, "CronJob", cj.Name)
+	return cj, nil
+}
+
+func logResult(ctx context.Context, res controllerutil.OperationResult, kind, name string) {
+	switch res {
+	case controllerutil.OperationResultCreated:
+		logf.FromContext(ctx).Info("Created "+kind, "name", name)
+	case controllerutil.OperationResultUpdated:
+		logf.FromContext(ctx).Info("Updated "+kind, "name", name)
+	}
+}
+
+func mergeLabels(have, want map[string]string) map[string]string {
+	if have == nil {
+		have = map[string]string{}
+	}
+	for k, v := range want {
+		have[k] = v
+	}
+	return have
+}
+
+// desiredCronJob is the CronJob of a workload. Fields the API server would default are set
+// to their defaults, so that an unchanged spec patches nothing.
+func (r *Runner) desiredCronJob(w *workload) *batchv1.CronJob {
+	s := w.schedule
+	var tz *string
+	if s.TimeZone != nil && *s.TimeZone != "" {
+		tz = ptr.To(*s.TimeZone)
+	}
+	return &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      cronJobName(w.owner.GetName()),
+			Namespace: w.owner.GetNamespace(),
+			Labels:    w.labels(),
+		},
+		Spec: batchv1.CronJobSpec{
+			Schedule:                   s.Schedule,
+			TimeZone:                   tz,
+			Suspend:                    ptr.To(ptr.Deref(s.Suspend, false)),
+			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
+			SuccessfulJobsHistoryLimit: ptr.To(ptr.Deref(s.SuccessfulJobsHistoryLimit, 3)),
+			FailedJobsHistoryLimit:     ptr.To(ptr.Deref(s.FailedJobsHistoryLimit, 1)),
+			JobTemplate: batchv1.JobTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      mergeLabels(w.labels(), map[string]string{LabelTrigger: triggerSched}),
+					Annotations: map[string]string{AnnotationOwner: w.owner.GetName()},
+				},
+				Spec: r.jobSpec(w),
+			},
+		},
+	}
+}
+
+// jobSpec is the Job that runs `districtlake <command> --plan <planPath>`: non-root, with a
+// read-only root filesystem, no capabilities, the RuntimeDefault seccomp profile and
+// credentials only as environment variables from Secrets.
+func (r *Runner) jobSpec(w *workload) batchv1.JobSpec {
+	jt := w.job
+	if jt == nil {
+		jt = &v1alpha1.JobTemplate{}
+	}
+	image := r.JobImage
+	if jt.Image != "" {
+		image = jt.Image
+	}
+	pull := r.JobImagePullPolicy
+	if pull == "" {
+		pull = corev1.PullIfNotPresent
+	}
+	container := corev1.Container{
+		Name:                     runContainer,
+		Image:                    image,
+		ImagePullPolicy:          pull,
+		Args:                     []string{w.command, "--plan", planPath},
+		Env:                      jobEnv(w),
+		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+		SecurityContext: &corev1.SecurityContext{
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			AllowPrivilegeEscalation: ptr.To(false),
+			RunAsNonRoot:             ptr.To(true),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: "tmp", MountPath: "/tmp"},
+			{Name: "plan", MountPath: planDir, ReadOnly: true},
+		},
+	}
+	if jt.Resources != nil {
+		container.Resources = *jt.Resources.DeepCopy()
+	}
+	volumes := []corev1.Volume{
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		configMapVolume("plan", planConfigMapName(w.owner.GetName()), planKey, planKey),
+	}
+	for _, f := range w.configMaps {
+		name := volumeName(f.Volume)
+		volumes = append(volumes, configMapVolume(name, f.ConfigMap, f.Key, f.File))
+		container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: f.Dir, ReadOnly: true})
+	}
+	return batchv1.JobSpec{
+		BackoffLimit:          ptr.To(ptr.Deref(jt.BackoffLimit, 0)),
+		ActiveDeadlineSeconds: jt.ActiveDeadlineSeconds,
+		Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: w.labels()},
+			Spec: corev1.PodSpec{
+				RestartPolicy:                 corev1.RestartPolicyNever,
+				AutomountServiceAccountToken:  ptr.To(false),
+				TerminationGracePeriodSeconds: ptr.To[int64](corev1.DefaultTerminationGracePeriodSeconds),
+				DNSPolicy:                     corev1.DNSClusterFirst,
+				SchedulerName:                 corev1.DefaultSchedulerName,
+				SecurityContext: &corev1.PodSecurityContext{
+					RunAsNonRoot:   ptr.To(true),
+					RunAsUser:      ptr.To[int64](65532),
+					RunAsGroup:     ptr.To[int64](65532),
+					FSGroup:        ptr.To[int64](65532),
+					SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+				},
+				Containers: []corev1.Container{container},
+				Volumes:    volumes,
+			},
+		},
+	}
+}
+
+// jobEnv passes each Secret key the plan needs as an environment variable read from the
+// Secret: the value itself never appears in the Job.
+func jobEnv(w *workload) []corev1.EnvVar {
+	env := []corev1.EnvVar{{
+		Name: "DISTRICTLAKE_JOB_NAME",
+		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
+			APIVersion: "v1", FieldPath: "metadata.labels['" + jobNameLabel + "']",
+		}},
+	}}
+	for _, s := range w.secrets {
+		env = append(env, corev1.EnvVar{
+			Name: s.Env,
+			ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: s.Secret},
+				Key:                  s.Key,
+			}},
+		})
+	}
+	return env
+}
+
+func configMapVolume(name, configMap, key, file string) corev1.Volume {
+	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: configMap},
+		Items:                []corev1.KeyToPath{{Key: key, Path: file}},
+		DefaultMode:          ptr.To(corev1.ConfigMapVolumeSourceDefaultMode),
+	}}}
+}

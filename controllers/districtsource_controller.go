@@ -1,0 +1,148 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// kindDistrictSource is the kind label value of a DistrictSource's children.
+const kindDistrictSource = "DistrictSource"
+
+// dsLakeIndex indexes DistrictSources by every Lake they name.
+const dsLakeIndex = "districtlake.io/lake"
+
+// DistrictSourceReconciler keeps each DistrictSource's plan ConfigMap and CronJob, starts
+// its run-now Jobs and records its runs in status.
+type DistrictSourceReconciler struct {
+	Runner
+}
+
+// +kubebuilder:rbac:groups=districtlake.io,resources=districtsources,verbs=get;list;watch
+// +kubebuilder:rbac:groups=districtlake.io,resources=districtsources/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=districtlake.io,resources=districtsources/finalizers,verbs=update
+// +kubebuilder:rbac:groups=districtlake.io,resources=lakes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs/finalizers,verbs=update
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile brings one DistrictSource's children in line with its spec and records its runs.
+func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	ds := &v1alpha1.DistrictSource{}
+	if err := r.Client.Get(ctx, req.NamespacedName, ds); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ds.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	st := dsRunState(ds)
+	base := client.MergeFrom(ds.DeepCopy())
+	var running string
+	defer func() {
+		r.summarize(ds, st, running, retErr)
+		retErr = r.patchStatus(ctx, ds, base, retErr)
+	}()
+
+	w, err := r.workload(ctx, ds)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileChildren(ctx, w, st); err != nil {
+		return ctrl.Result{}, err
+	}
+	running, err = r.observeRuns(ctx, w, st, func(s summary.Summary) { setSourceStatus(ds, s) })
+	return ctrl.Result{}, err
+}
+
+// patchStatus writes the status changes of one reconcile as a merge patch. A stalled
+// reconcile ends with a terminal error: it is logged and not retried until something
+// changes.
+func (r *Runner) patchStatus(ctx context.Context, obj client.Object, base client.Patch, err error) error {
+	if perr := r.Client.Status().Patch(ctx, obj, base); perr != nil && !apierrors.IsNotFound(perr) {
+		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
+	}
+	if s, ok := asStalled(err); ok {
+		logf.FromContext(ctx).Info("Stalled", "reason", s.reason, "message", s.message)
+		return reconcile.TerminalError(err)
+	}
+	return err
+}
+
+func dsRunState(ds *v1alpha1.DistrictSource) runState {
+	s := &ds.Status
+	return runState{
+		observedGeneration: &s.ObservedGeneration,
+		conditions:         &s.Conditions,
+		lastScheduleTime:   &s.LastScheduleTime,
+		lastSuccessfulTime: &s.LastSuccessfulTime,
+		lastRun:            &s.LastRun,
+		lastRunNow:         &s.LastRunNow,
+	}
+}
+
+// SetupWithManager registers the reconciler and its watches: owned ConfigMaps and CronJobs,
+// the Jobs of its CronJobs, and the Lakes it names.
+func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsLakeIndex, indexDSLakes); err != nil {
+		return fmt.Errorf("indexing DistrictSources by Lake: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.DistrictSource{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&batchv1.CronJob{}).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(jobRequests(kindDistrictSource))).
+		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Named("districtsource").
+		Complete(r)
+}
+
+// indexDSLakes returns every Lake a DistrictSource names.
+func indexDSLakes(obj client.Object) []string {
+	ds, ok := obj.(*v1alpha1.DistrictSource)
+	if !ok {
+		return nil
+	}
+	names := []string{ds.Spec.LakeRef.Name}
+	for _, s := range ds.Spec.Sources {
+		if s.S3 != nil && s.S3.LakeRef != nil && s.S3.LakeRef.Name != ds.Spec.LakeRef.Name {
+			names = append(names, s.S3.LakeRef.Name)
+		}
+	}
+	return names
+}
+
+// lakeRequests maps a Lake to the DistrictSources that name it.
+func (r *DistrictSourceReconciler) lakeRequests(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1alpha1.DistrictSourceList
+	if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()),
+		client.MatchingFields{dsLakeIndex: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list DistrictSources of Lake", "lake", obj.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, ds := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ds.Namespace, Name: ds.Name}})
+	}
+	return reqs
+}

@@ -1,0 +1,106 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// DefaultJobImage is the image of the Jobs unless the manager or a resource names another.
+const DefaultJobImage = "ghcr.io/districtlake/districtlake:latest"
+
+// Options configure the controllers.
+type Options struct {
+	// JobImage and JobImagePullPolicy are the Jobs' image and pull policy.
+	JobImage           string
+	JobImagePullPolicy corev1.PullPolicy
+	// Registerer receives the controllers' metrics (controller-runtime's metrics.Registry in
+	// the manager).
+	Registerer prometheus.Registerer
+	// Checker checks Lakes' buckets.
+	Checker BucketChecker
+	// Clock stamps conditions and times; the real clock when nil.
+	Clock clock.PassiveClock
+	// LakeInterval is how often a reachable bucket is checked again; 5 minutes when zero.
+	LakeInterval time.Duration
+	// LakeTimeout bounds one bucket check; 15 seconds when zero.
+	LakeTimeout time.Duration
+}
+
+// Setup registers the Job index and the three reconcilers with mgr.
+func Setup(mgr ctrl.Manager, o Options) error {
+	if o.Checker == nil {
+		return errors.New("controllers: no BucketChecker given")
+	}
+	if o.Registerer == nil {
+		return errors.New("controllers: no metrics Registerer given")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.JobImage == "" {
+		o.JobImage = DefaultJobImage
+	}
+	if o.LakeInterval == 0 {
+		o.LakeInterval = 5 * time.Minute
+	}
+	if o.LakeTimeout == 0 {
+		o.LakeTimeout = 15 * time.Second
+	}
+	metrics, err := NewMetrics(o.Registerer)
+	if err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &batchv1.Job{}, jobOwnerIndex, indexJobOwner); err != nil {
+		return fmt.Errorf("indexing Jobs by owner: %w", err)
+	}
+	runner := Runner{
+		Client:             mgr.GetClient(),
+		APIReader:          mgr.GetAPIReader(),
+		Scheme:             mgr.GetScheme(),
+		Recorder:           mgr.GetEventRecorder("districtlake"),
+		Clock:              o.Clock,
+		Metrics:            metrics,
+		JobImage:           o.JobImage,
+		JobImagePullPolicy: o.JobImagePullPolicy,
+	}
+	if err := (&DistrictSourceReconciler{Runner: runner}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the DistrictSource controller: %w", err)
+	}
+	if err := (&StateComparisonReconciler{Runner: runner}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the StateComparison controller: %w", err)
+	}
+	lake := &LakeReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Clock:     o.Clock,
+		Checker:   o.Checker,
+		Interval:  o.LakeInterval,
+		Timeout:   o.LakeTimeout,
+	}
+	if err := lake.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Lake controller: %w", err)
+	}
+	return nil
+}
+
+// CacheOptions limits the manager's cache of ConfigMaps, CronJobs and Jobs to the ones
+// districtlake manages, so that it does not hold every ConfigMap of the cluster.
+func CacheOptions() cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: managedBy})
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {Label: managed},
+		&batchv1.CronJob{}:  {Label: managed},
+		&batchv1.Job{}:      {Label: managed},
+	}}
+}

@@ -1,0 +1,154 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// kindStateComparison is the kind label value of a StateComparison's children.
+const kindStateComparison = "StateComparison"
+
+// scLakeIndex indexes StateComparisons by their Lake.
+const scLakeIndex = "districtlake.io/lake"
+
+// StateComparisonReconciler keeps each StateComparison's plan ConfigMap and CronJob, starts
+// its run-now Jobs and records its runs in status.
+type StateComparisonReconciler struct {
+	Runner
+}
+
+// +kubebuilder:rbac:groups=districtlake.io,resources=statecomparisons,verbs=get;list;watch
+// +kubebuilder:rbac:groups=districtlake.io,resources=statecomparisons/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=districtlake.io,resources=statecomparisons/finalizers,verbs=update
+
+// Reconcile brings one StateComparison's children in line with its spec and records its runs.
+func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	sc := &v1alpha1.StateComparison{}
+	if err := r.Client.Get(ctx, req.NamespacedName, sc); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !sc.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	st := scRunState(sc)
+	base := client.MergeFrom(sc.DeepCopy())
+	var running string
+	defer func() {
+		r.summarize(sc, st, running, retErr)
+		retErr = r.patchStatus(ctx, sc, base, retErr)
+	}()
+
+	w, err := r.workload(ctx, sc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileChildren(ctx, w, st); err != nil {
+		return ctrl.Result{}, err
+	}
+	running, err = r.observeRuns(ctx, w, st, func(s summary.Summary) { setComparisonStatus(sc, s) })
+	return ctrl.Result{}, err
+}
+
+// workload checks a StateComparison's schedule and renders its plan.
+func (r *StateComparisonReconciler) workload(ctx context.Context, sc *v1alpha1.StateComparison) (*workload, error) {
+	if err := checkSchedule(sc.Spec.ScheduleSpec); err != nil {
+		return nil, stalled(v1alpha1.ReasonInvalidSchedule, "%v", err)
+	}
+	lakes := lakeResolver(ctx, r.Client, sc.Namespace)
+	lake, err := lakes.get(sc.Spec.LakeRef.Name)
+	if err != nil {
+		if lakes.missing != "" {
+			return nil, stalled(v1alpha1.ReasonLakeNotFound, "Lake %q not found in namespace %s", lakes.missing, sc.Namespace)
+		}
+		return nil, fmt.Errorf("reading Lake %s: %w", sc.Spec.LakeRef.Name, err)
+	}
+	p, secrets := plan.ForStateComparison(sc, lake)
+	data, err := plan.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return &workload{
+		owner:    sc,
+		kind:     kindStateComparison,
+		command:  "compare",
+		schedule: sc.Spec.ScheduleSpec,
+		job:      sc.Spec.Job,
+		plan:     data,
+		secrets:  secrets,
+	}, nil
+}
+
+// setComparisonStatus copies a successful comparison's figures into status.
+func setComparisonStatus(sc *v1alpha1.StateComparison, s summary.Summary) {
+	sc.Status.Districts = s.Districts
+	var rows int64
+	keys := make([]string, 0, len(s.Objects))
+	for _, o := range s.Objects {
+		rows += o.Rows
+		keys = append(keys, o.Key)
+	}
+	sc.Status.Rows = rows
+	sc.Status.ObjectKeys = keys
+}
+
+func scRunState(sc *v1alpha1.StateComparison) runState {
+	s := &sc.Status
+	return runState{
+		observedGeneration: &s.ObservedGeneration,
+		conditions:         &s.Conditions,
+		lastScheduleTime:   &s.LastScheduleTime,
+		lastSuccessfulTime: &s.LastSuccessfulTime,
+		lastRun:            &s.LastRun,
+		lastRunNow:         &s.LastRunNow,
+	}
+}
+
+// SetupWithManager registers the reconciler and its watches.
+func (r *StateComparisonReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.StateComparison{}, scLakeIndex,
+		func(obj client.Object) []string {
+			return []string{obj.(*v1alpha1.StateComparison).Spec.LakeRef.Name}
+		}); err != nil {
+		return fmt.Errorf("indexing StateComparisons by Lake: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.StateComparison{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&batchv1.CronJob{}).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(jobRequests(kindStateComparison))).
+		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Named("statecomparison").
+		Complete(r)
+}
+
+// lakeRequests maps a Lake to the StateComparisons that name it.
+func (r *StateComparisonReconciler) lakeRequests(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1alpha1.StateComparisonList
+	if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()),
+		client.MatchingFields{scLakeIndex: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list StateComparisons of Lake", "lake", obj.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, sc := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: sc.Namespace, Name: sc.Name}})
+	}
+	return reqs
+}
