@@ -1,0 +1,475 @@
+package ingest
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+)
+
+// The CRDC preset reads the Civil Rights Data Collection's school files as the Department
+// of Education publishes them (one row per school, nationwide): School Support.csv and
+// Enrollment.csv feed staffing, Referrals and Arrests.csv feeds incidents. It keeps the
+// rows whose LEAID is the plan's district (compared as text, leading zeros and all),
+// turns reserve codes into nulls (counting each code per column for the run manifest) and
+// the wide race/sex/disability columns of the arrests file into the long incidents form.
+//
+// Decisions:
+//   - Justice-facility rows (JJ=Yes) are kept: the CRDC counts them among the district's
+//     schools, and arrests there are part of the district's record. Their COMBOKEYs are
+//     listed in the run manifest (justiceFacilitySchools) so an analysis can leave them out.
+//   - Enrollment is TOT_ENR_M + TOT_ENR_F, plus TOT_ENR_X where the file has it and it is
+//     not a reserve code; it is null when M or F is a reserve code. Each enrollment_*
+//     breakdown is summed the same way from its SCH_ENR_<group>_<sex> cells.
+//   - The incidents rows are the cells, never the TOT_ totals (which the cells add up
+//     to); a TOT_ that differs from the sum of its fully known cells is reported in the
+//     manifest (totalMismatches), not an error.
+//   - A negative number that is not a reserve code is an error.
+
+// crdcReserve says whether n is a CRDC reserve code.
+func crdcReserve(n int64) bool {
+	switch n {
+	case -2, -3, -4, -5, -6, -7, -8, -9, -11, -12, -13:
+		return true
+	}
+	return false
+}
+
+// CRDC column names the preset reads.
+const (
+	crdcLEAID    = "LEAID"
+	crdcCombokey = "COMBOKEY"
+	crdcSchName  = "SCH_NAME"
+	crdcJJ       = "JJ"
+)
+
+var crdcFTE = []struct{ column, field string }{
+	{"SCH_FTECOUNSELORS", "counselors_fte"},
+	{"SCH_FTESERVICES_NUR", "nurses_fte"},
+	{"SCH_FTESERVICES_PSY", "psychologists_fte"},
+	{"SCH_FTESERVICES_SOC", "social_workers_fte"},
+	{"SCH_FTESECURITY_LEO", "sworn_officers_fte"},
+	{"SCH_FTESECURITY_GUA", "security_guards_fte"},
+}
+
+var (
+	crdcDiscCell  = regexp.MustCompile(`^SCH_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(HI|AM|AS|HP|BL|WH|TR|LEP|504)_(M|F|X)$`)
+	crdcDiscTotal = regexp.MustCompile(`^TOT_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(M|F|X)$`)
+)
+
+var crdcSex = map[string]string{"M": "male", "F": "female", "X": "nonbinary"}
+
+var crdcCategory = map[string]string{"REF": dataset.CategoryLawEnforcementReferral, "ARR": dataset.CategoryArrest}
+
+// crdcSum is a canonical count summed from CRDC cells: null when a required cell is null.
+type crdcSum struct {
+	col      int   // schema column
+	cells    []int // selected cells
+	optional []bool
+}
+
+// crdcCell is one incidents row per school, from one cell.
+type crdcCell struct {
+	cell                                int
+	category, group, race, sex, disable []byte
+	englishLearner                      bool
+	// total is the index in totals of the TOT_ this cell adds to (-1: none).
+	total int
+}
+
+type crdcTotal struct {
+	cell   int
+	column string
+}
+
+type crdcMapper struct {
+	ctx   *rowContext
+	spec  *spec
+	t     *csvTable
+	names []string // selected columns
+	upper map[string]string
+
+	cLEA, cCombo, cName, cJJ int
+
+	fte    []struct{ cell, col int }
+	sums   []crdcSum
+	cells  []crdcCell
+	totals []crdcTotal
+
+	reserve [][len(reserveIndex)]int64
+	seen    map[uint64]position
+	st      sourceStats
+
+	// per row
+	vals  []value
+	sumOf []int64
+	known []bool
+}
+
+// reserveIndex lists the reserve codes in manifest order.
+var reserveIndex = [...]int64{-2, -3, -4, -5, -6, -7, -8, -9, -11, -12, -13}
+
+func newCRDCMapper(ctx *rowContext, s *spec, t *csvTable, columns map[string]string) (*crdcMapper, error) {
+	if len(columns) > 0 {
+		return nil, &SourceError{Source: ctx.source, Err: fmt.Errorf("the crdc format knows its columns: remove the column map")}
+	}
+	m := &crdcMapper{ctx: ctx, spec: s, t: t, upper: map[string]string{}, seen: map[uint64]position{}}
+	for _, h := range t.header() {
+		m.upper[strings.ToUpper(h)] = h
+	}
+	var missing []string
+	for _, c := range []string{crdcLEAID, crdcCombokey, crdcSchName} {
+		if _, ok := m.upper[c]; !ok {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &SourceError{Source: ctx.source, Err: fmt.Errorf("is not a CRDC school file: missing required column%s %s",
+			plural(len(missing)), strings.Join(missing, ", "))}
+	}
+	m.cLEA, m.cCombo, m.cName = m.sel(crdcLEAID), m.sel(crdcCombokey), m.sel(crdcSchName)
+	m.cJJ = -1
+	if _, ok := m.upper[crdcJJ]; ok {
+		m.cJJ = m.sel(crdcJJ)
+	}
+	var err error
+	switch s.name {
+	case dataset.Staffing:
+		err = m.planStaffing()
+	case dataset.Incidents:
+		err = m.planIncidents()
+	default:
+		err = fmt.Errorf("the crdc format has no %s file", s.name)
+	}
+	if err != nil {
+		return nil, &SourceError{Source: ctx.source, Err: err}
+	}
+	t.selectColumns(m.names)
+	t.filter(m.upper[crdcLEAID], ctx.lea)
+	m.reserve = make([][len(reserveIndex)]int64, len(m.names))
+	m.vals = make([]value, len(m.names))
+	m.sumOf = make([]int64, len(m.totals))
+	m.known = make([]bool, len(m.totals))
+	return m, nil
+}
+
+// sel selects a column (by upper-case name) and returns its cell index.
+func (m *crdcMapper) sel(upper string) int {
+	name := m.upper[upper]
+	if i := slices.Index(m.names, name); i >= 0 {
+		return i
+	}
+	m.names = append(m.names, name)
+	return len(m.names) - 1
+}
+
+func (m *crdcMapper) has(upper string) bool { _, ok := m.upper[upper]; return ok }
+
+func (m *crdcMapper) planStaffing() error {
+	for _, f := range crdcFTE {
+		if m.has(f.column) {
+			m.fte = append(m.fte, struct{ cell, col int }{m.sel(f.column), m.spec.col(f.field)})
+		}
+	}
+	enrollment := m.has("TOT_ENR_M") && m.has("TOT_ENR_F")
+	if enrollment {
+		sum := func(field string, groups ...string) {
+			s := crdcSum{col: m.spec.col(field)}
+			for _, g := range groups {
+				if m.has(g) {
+					s.cells = append(s.cells, m.sel(g))
+					s.optional = append(s.optional, strings.HasSuffix(g, "_X"))
+				} else if !strings.HasSuffix(g, "_X") {
+					return // a required cell is missing: the field stays null
+				}
+			}
+			m.sums = append(m.sums, s)
+		}
+		sum("enrollment", "TOT_ENR_M", "TOT_ENR_F", "TOT_ENR_X")
+		for _, r := range dataset.RaceEthnicities {
+			p := "SCH_ENR_" + r.Code + "_"
+			sum("enrollment_"+r.Name, p+"M", p+"F", p+"X")
+		}
+		sum("enrollment_male", "TOT_ENR_M")
+		sum("enrollment_female", "TOT_ENR_F")
+		if m.has("TOT_ENR_X") {
+			s := crdcSum{col: m.spec.col("enrollment_nonbinary"), cells: []int{m.sel("TOT_ENR_X")}, optional: []bool{false}}
+			m.sums = append(m.sums, s)
+		}
+		for grp, field := range map[string]string{"IDEA": "enrollment_idea", "504": "enrollment_section_504", "LEP": "enrollment_english_learner"} {
+			p := "SCH_ENR_" + grp + "_"
+			sum(field, p+"M", p+"F", p+"X")
+		}
+		slices.SortFunc(m.sums, func(a, b crdcSum) int { return a.col - b.col })
+	}
+	switch {
+	case len(m.fte) > 0 && enrollment:
+		m.st.CRDCFile = "School Support + Enrollment"
+	case len(m.fte) > 0:
+		m.st.CRDCFile = "School Support"
+	case enrollment:
+		m.st.CRDCFile = "Enrollment"
+	default:
+		what := "this header has neither"
+		if m.hasAny(crdcDiscCell) {
+			what = "this header is the Referrals and Arrests file's, which feeds the incidents dataset"
+		}
+		return fmt.Errorf("a CRDC file for the staffing dataset needs the School Support columns (SCH_FTECOUNSELORS, SCH_FTESERVICES_NUR, ...) or the Enrollment columns (TOT_ENR_M, TOT_ENR_F, SCH_ENR_*); %s", what)
+	}
+	return nil
+}
+
+func (m *crdcMapper) hasAny(re *regexp.Regexp) bool {
+	for u := range m.upper {
+		if re.MatchString(u) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *crdcMapper) planIncidents() error {
+	var uppers []string
+	for u := range m.upper {
+		uppers = append(uppers, u)
+	}
+	slices.Sort(uppers)
+	// Keep the published column order: the header's.
+	order := map[string]int{}
+	for i, h := range m.t.header() {
+		order[strings.ToUpper(h)] = i
+	}
+	slices.SortFunc(uppers, func(a, b string) int { return order[a] - order[b] })
+	totalIdx := map[string]int{}
+	for _, u := range uppers {
+		if g := crdcDiscTotal.FindStringSubmatch(u); g != nil {
+			totalIdx[g[1]+g[2]+g[4]] = len(m.totals)
+			m.totals = append(m.totals, crdcTotal{cell: m.sel(u), column: m.upper[u]})
+		}
+	}
+	for _, u := range uppers {
+		g := crdcDiscCell.FindStringSubmatch(u)
+		if g == nil {
+			continue
+		}
+		without, cat, grp, sex := g[1] == "O", g[2], g[4], crdcSex[g[5]]
+		c := crdcCell{cell: m.sel(u), category: []byte(crdcCategory[cat]), sex: []byte(sex), total: -1}
+		dis := dataset.DisabilityIDEA
+		if without {
+			dis = dataset.DisabilityNone
+		}
+		switch grp {
+		case "LEP":
+			c.englishLearner = true
+			c.group = []byte("english_learner_" + sex + "_" + dis)
+		case "504":
+			dis = dataset.DisabilitySection504
+			c.group = []byte("section_504_" + sex)
+		default:
+			for _, r := range dataset.RaceEthnicities {
+				if r.Code == grp {
+					c.race = []byte(r.Name)
+				}
+			}
+			c.group = []byte(string(c.race) + "_" + sex + "_" + dis)
+			if i, ok := totalIdx[g[1]+cat+g[5]]; ok {
+				c.total = i
+			}
+		}
+		c.disable = []byte(dis)
+		m.cells = append(m.cells, c)
+	}
+	if len(m.cells) == 0 {
+		return fmt.Errorf("a CRDC file for the incidents dataset needs the Referrals and Arrests columns (SCH_DISCWODIS_REF_<race>_<sex>, SCH_DISCWODIS_ARR_<race>_<sex>, SCH_DISCWDIS_*_IDEA_*); this header has none")
+	}
+	m.st.CRDCFile = "Referrals and Arrests"
+	return nil
+}
+
+func (m *crdcMapper) stats() *sourceStats { return &m.st }
+
+func (m *crdcMapper) fail(at position, cell int, msg string) error {
+	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: m.names[cell], Msg: msg}
+}
+
+// number reads a numeric CRDC cell: blank and reserve codes are null (reserve codes are
+// counted); other negatives are errors.
+func (m *crdcMapper) number(cell int, c []byte, whole bool) (value, string) {
+	c = trim(c)
+	if len(c) == 0 {
+		return value{}, ""
+	}
+	if c[0] == '-' {
+		f, ok := parseFloat(c)
+		if ok && f == float64(int64(f)) && crdcReserve(int64(f)) {
+			idx := slices.Index(reserveIndex[:], int64(f))
+			m.reserve[cell][idx]++
+			return value{}, ""
+		}
+		if !ok {
+			return value{}, badNumber(c, "a number")
+		}
+		return value{}, fmt.Sprintf("%s is negative and not a CRDC reserve code", quoted(c))
+	}
+	if whole {
+		n, msg := parseCount(c, nil)
+		return value{ok: msg == "", i: n}, msg
+	}
+	f, msg := parseFTE(c)
+	return value{ok: msg == "", f: f}, msg
+}
+
+func (m *crdcMapper) run(emit emitter) error {
+	row := make([]value, len(m.spec.schema.Fields()))
+	m.ctx.fill(m.spec, row)
+	colID, colName := m.spec.col("nces_school_id"), m.spec.col("school_name")
+	for m.t.next() {
+		at := m.t.pos()
+		cells := m.t.cells()
+		if string(cells[m.cLEA]) != m.ctx.lea {
+			m.st.Dropped++ // a row the scanner could not skip early (LEAID quoted or last)
+			continue
+		}
+		combo := trim(cells[m.cCombo])
+		if !allDigits(combo, 12) || string(combo[:7]) != m.ctx.lea {
+			return m.fail(at, m.cCombo, fmt.Sprintf("%s is not a 12-digit NCES school id of district %s", quoted(combo), m.ctx.lea))
+		}
+		id, _ := strconv.ParseUint(string(combo), 10, 64)
+		if prev, dup := m.seen[id]; dup {
+			return m.fail(at, m.cCombo, fmt.Sprintf("school %s is also on %s", combo, prev))
+		}
+		m.seen[id] = at
+		name := trim(cells[m.cName])
+		if v, msg := coerce(ruleText, name, "", nil); msg != "" {
+			return m.fail(at, m.cName, msg)
+		} else {
+			row[colName] = value{ok: len(name) > 0, s: v.s}
+		}
+		row[colID] = value{ok: true, s: combo}
+		if m.cJJ >= 0 {
+			switch strings.ToLower(string(trim(cells[m.cJJ]))) {
+			case "yes":
+				m.st.JusticeFacilities = append(m.st.JusticeFacilities, string(combo))
+			case "no", "":
+			default:
+				return m.fail(at, m.cJJ, fmt.Sprintf("%s is not Yes or No", quoted(cells[m.cJJ])))
+			}
+		}
+		m.st.Kept++
+		var err error
+		if m.spec.name == dataset.Staffing {
+			err = m.staffingRow(row, cells, at, emit)
+		} else {
+			err = m.incidentRows(row, cells, at, combo, emit)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := m.t.err(); err != nil {
+		return err
+	}
+	m.st.Dropped += int64(m.t.dropped())
+	m.st.Rows = m.st.Kept + m.st.Dropped
+	m.st.ReserveCodes = m.reserveCounts()
+	return nil
+}
+
+func (m *crdcMapper) staffingRow(row []value, cells [][]byte, at position, emit emitter) error {
+	for _, f := range m.fte {
+		v, msg := m.number(f.cell, cells[f.cell], false)
+		if msg != "" {
+			return m.fail(at, f.cell, msg)
+		}
+		row[f.col] = v
+	}
+	for _, s := range m.sums {
+		sum := value{ok: true}
+		for k, c := range s.cells {
+			v, msg := m.number(c, cells[c], true)
+			if msg != "" {
+				return m.fail(at, c, msg)
+			}
+			switch {
+			case v.ok:
+				sum.i += v.i
+			case !s.optional[k]:
+				sum.ok = false
+			}
+		}
+		if !sum.ok {
+			sum.i = 0
+		}
+		row[s.col] = sum
+	}
+	if msg, name := implausibleFTE(m.spec, row); msg != "" {
+		for _, f := range m.fte {
+			if m.spec.schema.Field(f.col).Name == name {
+				return m.fail(at, f.cell, msg)
+			}
+		}
+	}
+	m.st.Emitted++
+	return emit(row, at)
+}
+
+func (m *crdcMapper) incidentRows(row []value, cells [][]byte, at position, combo []byte, emit emitter) error {
+	s := m.spec
+	cCat, cGroup, cRace, cSex, cDis, cEL, cCount := s.col("category"), s.col("student_group"), s.col("race_ethnicity"),
+		s.col("sex"), s.col("disability"), s.col("english_learner"), s.col("count")
+	for i := range m.totals {
+		m.sumOf[i], m.known[i] = 0, true
+	}
+	for _, c := range m.cells {
+		v, msg := m.number(c.cell, cells[c.cell], true)
+		if msg != "" {
+			return m.fail(at, c.cell, msg)
+		}
+		if c.total >= 0 {
+			m.sumOf[c.total] += v.i
+			m.known[c.total] = m.known[c.total] && v.ok
+		}
+		row[cCat] = value{ok: true, s: c.category}
+		row[cGroup] = value{ok: true, s: c.group}
+		row[cRace] = value{ok: c.race != nil, s: c.race}
+		row[cSex] = value{ok: true, s: c.sex}
+		row[cDis] = value{ok: true, s: c.disable}
+		row[cEL] = value{ok: c.englishLearner, i: 1}
+		row[cCount] = v
+		m.st.Emitted++
+		if err := emit(row, at); err != nil {
+			return err
+		}
+	}
+	for i, t := range m.totals {
+		v, msg := m.number(t.cell, cells[t.cell], true)
+		if msg != "" {
+			return m.fail(at, t.cell, msg)
+		}
+		if v.ok && m.known[i] && v.i != m.sumOf[i] && len(m.st.TotalMismatches) < 100 {
+			m.st.TotalMismatches = append(m.st.TotalMismatches,
+				fmt.Sprintf("school %s %s: total %d, cells add up to %d", combo, t.column, v.i, m.sumOf[i]))
+		}
+	}
+	return nil
+}
+
+// reserveCounts returns the reserve codes seen, per column and code.
+func (m *crdcMapper) reserveCounts() map[string]map[int]int64 {
+	out := map[string]map[int]int64{}
+	for cell, counts := range m.reserve {
+		for k, n := range counts {
+			if n == 0 {
+				continue
+			}
+			if out[m.names[cell]] == nil {
+				out[m.names[cell]] = map[int]int64{}
+			}
+			out[m.names[cell]][int(reserveIndex[k])] = n
+		}
+	}
+	return out
+}

@@ -1,0 +1,241 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// objectCells decodes one JSON object into the selected cells. Strings give their text,
+// numbers their literal, booleans true/false, null a nil cell; an object or array as a
+// value is an error.
+type objectCells struct {
+	want map[string]int
+	offs []int
+	buf  []byte
+	out  [][]byte
+	seen []bool
+	// keys of the last object, for finding the column of a bad cell.
+	keys []string
+}
+
+func (o *objectCells) selectColumns(names []string) {
+	o.want = make(map[string]int, len(names))
+	for i, n := range names {
+		o.want[n] = i
+	}
+	o.out = make([][]byte, len(names))
+	o.offs = make([]int, 2*len(names))
+	o.seen = make([]bool, len(names))
+}
+
+// read decodes an object whose '{' the decoder has just returned.
+func (o *objectCells) read(dec *json.Decoder) (column string, err error) {
+	o.buf = o.buf[:0]
+	for i := range o.offs {
+		o.offs[i] = -1
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		name, _ := tok.(string)
+		tok, err = dec.Token()
+		if err != nil {
+			return name, err
+		}
+		i, wanted := o.want[name]
+		var text []byte
+		switch v := tok.(type) {
+		case json.Delim:
+			return name, fmt.Errorf("holds a JSON %s, want a single value", map[json.Delim]string{'{': "object", '[': "array"}[v])
+		case string:
+			text = []byte(v)
+		case json.Number:
+			text = []byte(v)
+		case bool:
+			text = []byte(fmt.Sprint(v))
+		case nil:
+			continue
+		}
+		if wanted {
+			o.offs[2*i] = len(o.buf)
+			o.buf = append(o.buf, text...)
+			o.offs[2*i+1] = len(o.buf)
+			o.seen[i] = true
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return "", err
+	}
+	for i := range o.out {
+		if o.offs[2*i] < 0 {
+			o.out[i] = nil
+		} else {
+			o.out[i] = o.buf[o.offs[2*i]:o.offs[2*i+1]]
+		}
+	}
+	return "", nil
+}
+
+// replaced finds the selected column whose text holds U+FFFD, which encoding/json puts
+// where the input had invalid UTF-8.
+func (o *objectCells) replaced() string {
+	for name, i := range o.want {
+		if bytes.ContainsRune(o.out[i], utf8.RuneError) {
+			return name
+		}
+	}
+	return ""
+}
+
+// jsonTable reads a JSON array of objects as a stream of tokens.
+type jsonTable struct {
+	source string
+	in     *lineTracker
+	dec    *json.Decoder
+	obj    objectCells
+	row    int
+	line   int
+	e      error
+	done   bool
+}
+
+func newJSONTable(source string, r io.Reader) (*jsonTable, error) {
+	t := &jsonTable{source: source, in: &lineTracker{r: r, line: 1}}
+	t.dec = json.NewDecoder(t.in)
+	t.dec.UseNumber()
+	tok, err := t.dec.Token()
+	if err == io.EOF {
+		return nil, &SourceError{Source: source, Err: errors.New("the file is empty")}
+	}
+	if err != nil {
+		return nil, &SourceError{Source: source, Err: fmt.Errorf("is not valid JSON: %w", err)}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, &SourceError{Source: source, Err: errors.New("is not a JSON array of objects (use format ndjson for one object per line)")}
+	}
+	return t, nil
+}
+
+func (t *jsonTable) header() []string            { return nil }
+func (t *jsonTable) selectColumns(names []string) { t.obj.selectColumns(names) }
+func (t *jsonTable) cells() [][]byte              { return t.obj.out }
+func (t *jsonTable) pos() position                { return position{row: t.row, line: t.line} }
+func (t *jsonTable) err() error                   { return t.e }
+func (t *jsonTable) dropped() int                 { return 0 }
+
+func (t *jsonTable) fail(column, msg string) bool {
+	t.e = &RowError{Source: t.source, Row: t.row, Line: t.line, Column: column, Msg: msg}
+	return false
+}
+
+func (t *jsonTable) next() bool {
+	if t.done || t.e != nil {
+		return false
+	}
+	if !t.dec.More() {
+		t.done = true
+		if _, err := t.dec.Token(); err != nil { // ']'
+			t.e = &SourceError{Source: t.source, Err: fmt.Errorf("is not valid JSON: %w", err)}
+			return false
+		}
+		if _, err := t.dec.Token(); err != io.EOF {
+			t.e = &SourceError{Source: t.source, Err: errors.New("has data after the closing ]")}
+		}
+		return false
+	}
+	t.row++
+	start := t.dec.InputOffset()
+	tok, err := t.dec.Token()
+	t.line = t.in.lineAt(start)
+	if err != nil {
+		return t.fail("", fmt.Sprintf("is not valid JSON: %v", err))
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return t.fail("", fmt.Sprintf("is %v, not a JSON object", tok))
+	}
+	col, err := t.obj.read(t.dec)
+	if err != nil {
+		return t.fail(col, err.Error())
+	}
+	end := t.dec.InputOffset()
+	if raw := t.in.pending[:min(int(end-t.in.base), len(t.in.pending))]; !utf8.Valid(raw) {
+		return t.fail(t.obj.replaced(), "the row is not valid UTF-8")
+	}
+	return true
+}
+
+// ndjsonTable reads one JSON object per line.
+type ndjsonTable struct {
+	source string
+	sc     *bufio.Scanner
+	obj    objectCells
+	row    int
+	line   int
+	e      error
+}
+
+func newNDJSONTable(source string, r io.Reader) *ndjsonTable {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), csvMaxRecord)
+	return &ndjsonTable{source: source, sc: sc}
+}
+
+func (t *ndjsonTable) header() []string            { return nil }
+func (t *ndjsonTable) selectColumns(names []string) { t.obj.selectColumns(names) }
+func (t *ndjsonTable) cells() [][]byte              { return t.obj.out }
+func (t *ndjsonTable) pos() position                { return position{row: t.row, line: t.line} }
+func (t *ndjsonTable) err() error                   { return t.e }
+func (t *ndjsonTable) dropped() int                 { return 0 }
+
+func (t *ndjsonTable) fail(column, msg string) bool {
+	t.e = &RowError{Source: t.source, Row: t.row, Line: t.line, Column: column, Msg: msg}
+	return false
+}
+
+func (t *ndjsonTable) next() bool {
+	if t.e != nil {
+		return false
+	}
+	for t.sc.Scan() {
+		t.line++
+		line := bytes.TrimSpace(t.sc.Bytes())
+		if t.line == 1 {
+			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
+		}
+		if len(line) == 0 {
+			continue
+		}
+		t.row++
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		tok, err := dec.Token()
+		if err != nil {
+			return t.fail("", fmt.Sprintf("is not valid JSON: %v", err))
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			return t.fail("", fmt.Sprintf("is %v, not a JSON object", tok))
+		}
+		col, err := t.obj.read(dec)
+		if err != nil {
+			return t.fail(col, err.Error())
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return t.fail("", "has more than one JSON value on the line")
+		}
+		if !utf8.Valid(line) {
+			return t.fail(t.obj.replaced(), "the row is not valid UTF-8")
+		}
+		return true
+	}
+	if err := t.sc.Err(); err != nil {
+		t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading line %d: %w", t.line+1, err)}
+	}
+	return false
+}

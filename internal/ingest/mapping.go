@@ -1,0 +1,394 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+)
+
+// binding is a canonical field read from one source column.
+type binding struct {
+	f      field
+	column string // the source's column name
+	mapped bool   // named in the plan's column map
+}
+
+// emitter receives canonical rows. A row's strings may borrow the reader's buffers: an
+// emitter that keeps a row copies it.
+type emitter func(r []value, at position) error
+
+// rowMapper turns the rows of a table into canonical rows.
+type rowMapper interface {
+	// run reads every row of the table and emits its canonical rows.
+	run(emit emitter) error
+	// stats describe what was read.
+	stats() *sourceStats
+}
+
+// sourceStats describe one source's rows, for the manifest and the summary.
+type sourceStats struct {
+	// Rows is data rows read (all districts); Dropped those of other districts; Kept the
+	// district's rows; Emitted canonical rows produced.
+	Rows, Dropped, Kept, Emitted int64
+	// ReserveCodes counts CRDC reserve codes per source column and code.
+	ReserveCodes map[string]map[int]int64
+	// JusticeFacilities lists the COMBOKEYs of JJ=Yes schools kept (CRDC).
+	JusticeFacilities []string
+	// TotalMismatches lists CRDC rows whose TOT_ column differs from the sum of its cells.
+	TotalMismatches []string
+	// CRDCFile is the CRDC file the header was recognised as.
+	CRDCFile string
+}
+
+// context of a source: the plan's constants that every row gets.
+type rowContext struct {
+	source     string
+	lea        string
+	leaBytes   []byte
+	state      []byte
+	district   []byte
+	schoolYear []byte // nil when the source has none (contracts)
+	runID      []byte
+	ingested   int64 // microseconds since the epoch
+}
+
+// fill sets the plan's columns of a row.
+func (c *rowContext) fill(s *spec, r []value) {
+	r[s.colState] = value{ok: true, s: c.state}
+	r[s.colLEA] = value{ok: true, s: c.leaBytes}
+	r[s.colDistrict] = value{ok: true, s: c.district}
+	r[s.colYear] = value{ok: c.schoolYear != nil, s: c.schoolYear}
+	r[s.colSource] = value{ok: true, s: []byte(c.source)}
+	r[s.colRunID] = value{ok: true, s: c.runID}
+	r[s.colIngested] = value{ok: true, i: c.ingested}
+}
+
+// genericMapper maps csv, json, ndjson and parquet sources through the column map.
+type genericMapper struct {
+	ctx   *rowContext
+	spec  *spec
+	t     table
+	binds []binding
+	lea   int // binding index of nces_lea_id, or -1
+	st    sourceStats
+	seen  map[string]position
+	key   []byte
+	tmp   []byte
+}
+
+// bindColumns resolves the column map against a table: every field in the map must name a
+// column; other fields are read from a column of their own name when there is one.
+// Columns a dataset requires must be found (for json, they are checked on every row).
+func bindColumns(source string, s *spec, columns map[string]string, header []string) ([]binding, error) {
+	var unknown []string
+	for k := range columns {
+		if _, ok := s.field(k); !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, &SourceError{Source: source, Err: fmt.Errorf("columns: %s not a field of the %s dataset (fields: %s)",
+			quoteList(unknown, "is", "are"), s.name, s.fieldNames())}
+	}
+	var binds []binding
+	var missing []string
+	for _, f := range s.fields {
+		col, mapped := columns[f.name]
+		if !mapped {
+			col = f.name
+		}
+		if header != nil {
+			found, ok := findColumn(header, col)
+			if !ok {
+				if mapped {
+					missing = append(missing, fmt.Sprintf("%q (for %s)", col, f.name))
+				} else if slices.Contains(s.requiredColumns, f.name) {
+					missing = append(missing, fmt.Sprintf("%q", col))
+				}
+				continue
+			}
+			col = found
+		}
+		binds = append(binds, binding{f: f, column: col, mapped: mapped})
+	}
+	if len(missing) > 0 {
+		return nil, &SourceError{Source: source, Err: fmt.Errorf("missing required column%s %s (the header has: %s)",
+			plural(len(missing)), strings.Join(missing, ", "), strings.Join(header, ", "))}
+	}
+	return binds, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func quoteList(names []string, one, many string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	if len(q) == 1 {
+		return q[0] + " " + one
+	}
+	return strings.Join(q, ", ") + " " + many
+}
+
+func newGenericMapper(ctx *rowContext, s *spec, t table, columns map[string]string) (*genericMapper, error) {
+	binds, err := bindColumns(ctx.source, s, columns, t.header())
+	if err != nil {
+		return nil, err
+	}
+	m := &genericMapper{ctx: ctx, spec: s, t: t, binds: binds, lea: -1, seen: map[string]position{}}
+	names := make([]string, len(binds))
+	for i, b := range binds {
+		names[i] = b.column
+		if b.f.rule == ruleLEAID {
+			m.lea = i
+		}
+	}
+	t.selectColumns(names)
+	if ct, ok := t.(*csvTable); ok && m.lea >= 0 {
+		ct.filter(binds[m.lea].column, ctx.lea)
+	}
+	return m, nil
+}
+
+func (m *genericMapper) stats() *sourceStats { return &m.st }
+
+func (m *genericMapper) fail(at position, column, msg string) error {
+	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: column, Msg: msg}
+}
+
+func (m *genericMapper) run(emit emitter) error {
+	row := make([]value, len(m.spec.schema.Fields()))
+	m.ctx.fill(m.spec, row)
+	for m.t.next() {
+		at := m.t.pos()
+		cells := m.t.cells()
+		if m.lea >= 0 {
+			c := trim(cells[m.lea])
+			if string(c) != m.ctx.lea {
+				if !allDigits(c, 7) {
+					return m.fail(at, m.binds[m.lea].column, fmt.Sprintf("%s is not a 7-digit NCES LEA id", quoted(c)))
+				}
+				m.st.Dropped++
+				continue
+			}
+		}
+		for i, b := range m.binds {
+			if b.f.col < 0 {
+				continue
+			}
+			v, msg := m.coerce(b.f, cells[i])
+			if msg != "" {
+				return m.fail(at, b.column, msg)
+			}
+			row[b.f.col] = v
+		}
+		if err := m.check(row, at); err != nil {
+			return err
+		}
+		m.st.Kept++
+		m.st.Emitted++
+		if err := emit(row, at); err != nil {
+			return err
+		}
+	}
+	m.st.Dropped += int64(m.t.dropped())
+	m.st.Rows = m.st.Kept + m.st.Dropped
+	return m.t.err()
+}
+
+// coerce turns one cell into a value by its field's rule; msg explains a bad cell.
+func (m *genericMapper) coerce(f field, cell []byte) (value, string) {
+	c := trim(cell)
+	if len(c) == 0 {
+		if f.required {
+			return value{}, "a value is required"
+		}
+		return value{}, ""
+	}
+	return coerce(f.rule, c, m.ctx.lea, &m.tmp)
+}
+
+// coerce applies a rule to a non-empty cell.
+func coerce(r rule, c []byte, lea string, tmp *[]byte) (value, string) {
+	switch r {
+	case ruleText:
+		if !utf8.Valid(c) {
+			return value{}, fmt.Sprintf("%s is not valid UTF-8", quoted(c))
+		}
+		return value{ok: true, s: c}, ""
+	case ruleSchoolID:
+		if !allDigits(c, 12) {
+			return value{}, badNumber(c, "a 12-digit NCES school id")
+		}
+		if string(c[:7]) != lea {
+			return value{}, fmt.Sprintf("%s is not a school of district %s (an NCES school id starts with its district's LEA id)", quoted(c), lea)
+		}
+		return value{ok: true, s: c}, ""
+	case ruleCount:
+		n, msg := parseCount(c, *tmp)
+		return value{ok: msg == "", i: n}, msg
+	case ruleFTE:
+		f, msg := parseFTE(c)
+		return value{ok: msg == "", f: f}, msg
+	case ruleMoney:
+		n, msg := parseMoney(c, *tmp)
+		return value{ok: msg == "", i: n}, msg
+	case ruleDate:
+		n, msg := parseDate(c)
+		return value{ok: msg == "", i: n}, msg
+	case ruleStatus:
+		s, msg := label(c, statusNames, "a contract status (active, expired, terminated or suspended)")
+		return value{ok: msg == "", s: s}, msg
+	case ruleBool:
+		b, ok := boolNames[key(c)]
+		if !ok {
+			return value{}, badNumber(c, "true or false")
+		}
+		v := value{ok: true}
+		if b {
+			v.i = 1
+		}
+		return v, ""
+	case ruleSex:
+		s, msg := label(c, sexNames, "a sex (male, female or nonbinary)")
+		return value{ok: msg == "", s: s}, msg
+	case ruleRace:
+		s, msg := label(c, raceNames, "a race/ethnicity (hispanic, american_indian_alaska_native, asian, native_hawaiian_pacific_islander, black, white, two_or_more_races)")
+		return value{ok: msg == "", s: s}, msg
+	case ruleDisability:
+		s, msg := label(c, disabilityNames, "a disability status (without_disability, idea or section_504)")
+		return value{ok: msg == "", s: s}, msg
+	case ruleCategory:
+		if !utf8.Valid(c) {
+			return value{}, fmt.Sprintf("%s is not valid UTF-8", quoted(c))
+		}
+		k := key(c)
+		if v, ok := categoryNames[k]; ok {
+			k = v
+		}
+		if k == "" {
+			return value{}, fmt.Sprintf("%s is not a category", quoted(c))
+		}
+		return value{ok: true, s: []byte(k)}, ""
+	case ruleLabel:
+		if !utf8.Valid(c) {
+			return value{}, fmt.Sprintf("%s is not valid UTF-8", quoted(c))
+		}
+		k := key(c)
+		if k == "" {
+			return value{}, fmt.Sprintf("%s is not a label", quoted(c))
+		}
+		return value{ok: true, s: []byte(k)}, ""
+	}
+	return value{}, "has no rule"
+}
+
+// check applies the row rules of the dataset and detects a repeated key.
+func (m *genericMapper) check(row []value, at position) error {
+	s := m.spec
+	col := func(name string) (int, string) {
+		c := s.col(name)
+		for _, b := range m.binds {
+			if b.f.col == c {
+				return c, b.column
+			}
+		}
+		return c, name
+	}
+	switch s.name {
+	case dataset.Staffing:
+		if msg, name := implausibleFTE(s, row); msg != "" {
+			_, column := col(name)
+			return m.fail(at, column, msg)
+		}
+	case dataset.Contracts:
+		st, _ := col("start_date")
+		en, enCol := col("end_date")
+		if row[st].ok && row[en].ok && row[en].i < row[st].i {
+			return m.fail(at, enCol, "the contract ends before it starts")
+		}
+		cost, _ := col("annual_cost")
+		for _, share := range []string{"district_share", "agency_share"} {
+			c, name := col(share)
+			if row[c].ok && row[cost].ok && row[c].i > row[cost].i {
+				return m.fail(at, name, fmt.Sprintf("%s is more than the annual cost", share))
+			}
+		}
+	}
+	m.key = rowKey(m.key[:0], s, row)
+	if prev, dup := m.seen[string(m.key)]; dup {
+		_, name := col(s.schema.Field(s.keyCols[0]).Name)
+		return m.fail(at, name, fmt.Sprintf("%s is also on %s", describeKey(s, row), prev))
+	}
+	m.seen[string(m.key)] = at
+	return nil
+}
+
+// implausibleFTE says which FTE of a staffing row is more than the school's enrollment
+// (when the enrollment is known and not zero).
+func implausibleFTE(s *spec, row []value) (msg, fieldName string) {
+	if s.colEnrollment < 0 {
+		return "", ""
+	}
+	enr := row[s.colEnrollment]
+	if !enr.ok || enr.i == 0 {
+		return "", ""
+	}
+	for _, c := range s.fteCols {
+		if v := row[c]; v.ok && v.f > float64(enr.i) {
+			name := s.schema.Field(c).Name
+			return fmt.Sprintf("%s %g is more than the school's enrollment of %d students", name, v.f, enr.i), name
+		}
+	}
+	return "", ""
+}
+
+// rowKey appends the key of a row.
+func rowKey(b []byte, s *spec, row []value) []byte {
+	for _, c := range s.keyCols {
+		v := row[c]
+		if !v.ok {
+			b = append(b, 0xff)
+		} else if v.s != nil {
+			b = append(b, v.s...)
+		} else {
+			b = fmt.Appendf(b, "%d", v.i)
+		}
+		b = append(b, 0)
+	}
+	return b
+}
+
+// describeKey names a row by its key, as a user would: school 550852000001.
+func describeKey(s *spec, row []value) string {
+	var parts []string
+	for _, c := range s.keyCols {
+		name, v := s.schema.Field(c).Name, row[c]
+		switch {
+		case !v.ok && name == "nces_school_id":
+			parts = append(parts, "the district total (no school id)")
+		case !v.ok:
+			parts = append(parts, name+" (empty)")
+		case name == "nces_school_id":
+			parts = append(parts, "school "+string(v.s))
+		case name == "start_date":
+			parts = append(parts, "starting "+epoch.AddDate(0, 0, int(v.i)).Format("2006-01-02"))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %q", name, v.s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+var errNoRows = errors.New("has no data rows")

@@ -1,0 +1,429 @@
+// Package ingest runs one district's ingest plan: it fetches every source, reads it
+// (csv, json, ndjson, parquet, or a CRDC school file with the crdc preset), maps it onto
+// the canonical dataset schemas, checks it, and writes each dataset to the lake as Parquet.
+// Every dataset is written before any is published, so a run that fails publishes
+// nothing; a successful run ends with its manifest at _runs/<run-id>.json.
+//
+// A dataset fed by one source is streamed: rows go to Parquet in records of BatchRows
+// rows while the file is still arriving, so memory does not grow with the file. A dataset
+// fed by several sources (School Support + Enrollment) is joined on the school in memory,
+// which one district's rows always fit.
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/source"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// Options tune a run; the zero value is usable.
+type Options struct {
+	// Log receives structured progress lines (logr.Discard() when unset).
+	Log logr.Logger
+	// Now is the clock (time.Now when nil); it stamps ingested_at and the run id.
+	Now func() time.Time
+	// RunID overrides the generated run id.
+	RunID string
+	// TempDir holds Parquet sources while they are read (os.TempDir() when empty).
+	TempDir string
+	// ProgressEvery is how often a streaming source logs its progress (5s when zero).
+	ProgressEvery time.Duration
+}
+
+// NewRunID returns a time-sortable run id such as 20261126T130501Z-3fa9c2.
+func NewRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// output is one object a run writes: a dataset of a school year, from one or more sources.
+type output struct {
+	dataset    string
+	schoolYear string
+	key        string
+	sources    []plan.Source
+}
+
+// groupOutputs groups a plan's sources by the object they feed, in plan order.
+func groupOutputs(p *plan.Ingest) []*output {
+	var outs []*output
+	byKey := map[string]*output{}
+	for _, src := range p.Sources {
+		year := src.SchoolYear
+		if src.Dataset == dataset.Contracts {
+			year = ""
+		}
+		key := dataset.DistrictKey(src.Dataset, p.District.State, year, p.District.NCESID)
+		o, ok := byKey[key]
+		if !ok {
+			o = &output{dataset: src.Dataset, schoolYear: year, key: key}
+			byKey[key] = o
+			outs = append(outs, o)
+		}
+		o.sources = append(o.sources, src)
+	}
+	return outs
+}
+
+// runner holds one run's state.
+type runner struct {
+	p        *plan.Ingest
+	store    lake.Store
+	env      lake.Env
+	opts     Options
+	log      logr.Logger
+	runID    string
+	ingested time.Time
+	manifest Manifest
+	sum      summary.Summary
+}
+
+// Run executes an ingest plan against a lake: it reads every source, writes every dataset
+// to a lake Writer, and only when all are written commits them (then puts the run
+// manifest). On any error it aborts every Writer, so the lake is left as it was, and
+// returns the error (naming the source, row and column for bad input) with a summary
+// whose Outcome is Failed. env supplies the secrets the plan names (os.LookupEnv in a Job).
+// The returned summary lists every source (rows, object key) and object.
+func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, opts Options) (summary.Summary, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 5 * time.Second
+	}
+	if env == nil {
+		env = lake.OSEnv()
+	}
+	start := opts.Now()
+	r := &runner{p: p, store: store, env: env, opts: opts, ingested: start.UTC().Truncate(time.Microsecond)}
+	r.runID = opts.RunID
+	if r.runID == "" {
+		r.runID = NewRunID(start)
+	}
+	r.log = opts.Log.WithValues("runID", r.runID)
+	r.sum = summary.Summary{RunID: r.runID, Outcome: summary.Failed}
+	r.manifest = Manifest{
+		RunID: r.runID, Plan: ManifestPlan{Namespace: p.Namespace, Name: p.Name},
+		District: p.District, Lake: store.URL(), StartedAt: start.UTC(), Checks: checks(),
+	}
+	if err := p.Validate(); err != nil {
+		return r.sum, fmt.Errorf("plan: %w", err)
+	}
+	r.log.Info("Started run", "district", p.District.NCESID, "state", p.District.State, "sources", len(p.Sources), "lake", store.URL())
+	if err := r.run(ctx); err != nil {
+		r.sum.Message = err.Error()
+		r.log.Error(err, "Failed run; published nothing")
+		return r.sum, err
+	}
+	r.sum.Outcome = summary.Succeeded
+	return r.sum, nil
+}
+
+// pendingObject is a written, not yet committed object.
+type pendingObject struct {
+	out     *output
+	w       lake.Writer
+	rows    int64
+	seconds float64
+}
+
+func (r *runner) run(ctx context.Context) (err error) {
+	var pending []*pendingObject
+	committed := false
+	defer func() {
+		if !committed {
+			for _, po := range pending {
+				po.w.Abort(err)
+			}
+		}
+	}()
+	for _, out := range groupOutputs(r.p) {
+		po, err := r.writeOutput(ctx, out)
+		if po != nil {
+			pending = append(pending, po)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// Every dataset is written: publish them all.
+	committed = true
+	total := int64(0)
+	for i, po := range pending {
+		info, err := po.w.Commit()
+		if err != nil {
+			for _, rest := range pending[i+1:] {
+				rest.w.Abort(err)
+			}
+			if i > 0 {
+				return fmt.Errorf("publishing %s (after publishing %d of %d objects): %w", po.out.key, i, len(pending), err)
+			}
+			return fmt.Errorf("publishing %s: %w", po.out.key, err)
+		}
+		total += po.rows
+		names := sourceNames(po.out.sources)
+		r.manifest.Objects = append(r.manifest.Objects, ManifestObject{
+			Dataset: po.out.dataset, SchoolYear: po.out.schoolYear, Key: info.Key, Rows: po.rows,
+			Bytes: info.Size, SHA256: info.SHA256, ETag: info.ETag, Sources: names, Seconds: po.seconds,
+		})
+		r.sum.Objects = append(r.sum.Objects, summary.Object{Dataset: po.out.dataset, Key: info.Key, Rows: po.rows, SHA256: info.SHA256})
+		r.log.Info("Published object", "key", info.Key, "rows", po.rows, "bytes", info.Size, "sha256", info.SHA256)
+	}
+	finished := r.opts.Now()
+	r.manifest.FinishedAt = finished.UTC()
+	r.manifest.Seconds = finished.Sub(r.manifest.StartedAt).Seconds()
+	b, err := r.manifest.encode()
+	if err != nil {
+		return err
+	}
+	key := dataset.RunManifestKey(r.runID)
+	if _, err := r.store.Put(ctx, key, b); err != nil {
+		return fmt.Errorf("writing the run manifest %s (the datasets are published): %w", key, err)
+	}
+	r.sum.Manifest = key
+	r.sum.Message = fmt.Sprintf("Wrote %d rows in %d objects from %d sources", total, len(pending), len(r.p.Sources))
+	r.log.Info("Wrote run manifest", "key", key, "objects", len(pending), "rows", total, "seconds", r.manifest.Seconds)
+	return nil
+}
+
+func sourceNames(srcs []plan.Source) []string {
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// writeOutput writes one object (not yet committed): streamed from a single source, or
+// joined from several.
+func (r *runner) writeOutput(ctx context.Context, out *output) (*pendingObject, error) {
+	start := time.Now()
+	sch := dataset.Schema(out.dataset)
+	s, err := specFor(out.dataset)
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.store.Create(ctx, out.key)
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", out.key, err)
+	}
+	po := &pendingObject{out: out, w: w}
+	meta := map[string]string{
+		dataset.MetaSchemaVersion: dataset.SchemaVersion,
+		dataset.MetaDataset:       out.dataset,
+		dataset.MetaDistrict:      r.p.District.NCESID,
+		dataset.MetaState:         r.p.District.State,
+		dataset.MetaSources:       strings.Join(sourceNames(out.sources), ","),
+		dataset.MetaRunID:         r.runID,
+	}
+	sink, err := newParquetSink(w, sch, meta)
+	if err != nil {
+		return po, fmt.Errorf("writing %s: %w", out.key, err)
+	}
+	if len(out.sources) == 1 {
+		err = r.readSource(ctx, s, out.sources[0], func(row []value, _ position) error { return sink.add(row) })
+	} else {
+		join := newJoinSet(s)
+		for _, src := range out.sources {
+			name := src.Name
+			if err = r.readSource(ctx, s, src, func(row []value, at position) error { return join.add(name, row, at) }); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = join.finish(sink.add)
+		}
+	}
+	if err != nil {
+		sink.abort()
+		return po, err
+	}
+	if err := sink.close(); err != nil {
+		return po, fmt.Errorf("writing %s: %w", out.key, err)
+	}
+	po.rows = sink.rows
+	po.seconds = time.Since(start).Seconds()
+	r.log.Info("Wrote dataset", "dataset", out.dataset, "key", out.key, "rows", sink.rows, "seconds", po.seconds)
+	return po, nil
+}
+
+// readSource fetches one source and emits its canonical rows.
+func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, emit emitter) error {
+	start := time.Now()
+	stream, err := source.Open(ctx, src, r.env)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	r.log.Info("Opened source", "source", src.Name, "location", stream.Location(), "bytes", stream.Size())
+	rc := &rowContext{
+		source: src.Name, lea: r.p.District.NCESID, leaBytes: []byte(r.p.District.NCESID),
+		state: []byte(r.p.District.State), district: []byte(r.p.District.Name),
+		runID: []byte(r.runID), ingested: r.ingested.UnixMicro(),
+	}
+	if src.SchoolYear != "" {
+		rc.schoolYear = []byte(src.SchoolYear)
+	}
+	prog := &progress{r: stream, log: r.log, every: r.opts.ProgressEvery, source: src.Name, start: start, last: start}
+	m, closeTable, err := r.mapper(ctx, s, src, rc, prog)
+	if err != nil {
+		return err
+	}
+	defer closeTable()
+	rows := int64(0)
+	err = m.run(func(row []value, at position) error {
+		rows++
+		return emit(row, at)
+	})
+	if err != nil {
+		return err
+	}
+	// Read to the end, so that the size and checksum are checked.
+	if _, err := io.Copy(io.Discard, stream); err != nil {
+		return err
+	}
+	st := m.stats()
+	if st.Kept == 0 {
+		switch {
+		case stream.Bytes() == 0:
+			return &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
+		case st.Dropped > 0:
+			return &SourceError{Source: src.Name, Err: fmt.Errorf("no rows of district %s (LEAID) among its %d rows", r.p.District.NCESID, st.Rows)}
+		default:
+			return &SourceError{Source: src.Name, Err: errNoRows}
+		}
+	}
+	secs := time.Since(start).Seconds()
+	mbps := float64(stream.Bytes()) / 1e6 / max(secs, 1e-9)
+	r.log.Info("Read source", "source", src.Name, "rows", st.Rows, "kept", st.Kept, "otherDistricts", st.Dropped,
+		"written", rows, "bytes", stream.Bytes(), "seconds", secs, "mbPerSecond", mbps)
+	r.manifest.Sources = append(r.manifest.Sources, ManifestSource{
+		Name: src.Name, Dataset: src.Dataset, Format: src.Format, SchoolYear: src.SchoolYear,
+		Location: stream.Location(), Bytes: stream.Bytes(), SHA256: stream.SHA256(), ETag: stream.ETag(),
+		CRDCFile: st.CRDCFile, RowsRead: st.Rows, RowsOtherDistricts: st.Dropped, RowsKept: st.Kept, RowsWritten: rows,
+		ReserveCodes: reserveJSON(st.ReserveCodes), JusticeFacilitySchools: st.JusticeFacilities,
+		TotalMismatches: st.TotalMismatches, Seconds: secs, MBPerSecond: mbps,
+	})
+	r.sum.Sources = append(r.sum.Sources, summary.Source{
+		Name: src.Name, Dataset: src.Dataset, Bytes: stream.Bytes(), SHA256: stream.SHA256(), Rows: rows,
+		ObjectKey: dataset.DistrictKey(src.Dataset, r.p.District.State, src.SchoolYear, r.p.District.NCESID),
+	})
+	return nil
+}
+
+// mapper opens the reader of a source's format and its mapping.
+func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowContext, prog *progress) (rowMapper, func(), error) {
+	noop := func() {}
+	comma := byte(',')
+	if src.Delimiter != "" {
+		if len(src.Delimiter) != 1 || strings.ContainsAny(src.Delimiter, "\"\r\n") {
+			return nil, noop, &SourceError{Source: src.Name, Err: fmt.Errorf("delimiter %q is not one character other than a quote or newline", src.Delimiter)}
+		}
+		comma = src.Delimiter[0]
+	}
+	switch src.Format {
+	case "csv", "crdc":
+		t, err := newCSVTable(src.Name, prog, comma)
+		if err != nil {
+			return nil, noop, err
+		}
+		prog.rows = func() int64 { return int64(t.s.records - 1) }
+		if src.Format == "crdc" {
+			m, err := newCRDCMapper(rc, s, t, src.Columns)
+			return m, noop, err
+		}
+		m, err := newGenericMapper(rc, s, t, src.Columns)
+		return m, noop, err
+	case "json":
+		t, err := newJSONTable(src.Name, prog)
+		if err != nil {
+			return nil, noop, err
+		}
+		prog.rows = func() int64 { return int64(t.row) }
+		m, err := newGenericMapper(rc, s, t, src.Columns)
+		return m, noop, err
+	case "ndjson":
+		t := newNDJSONTable(src.Name, prog)
+		prog.rows = func() int64 { return int64(t.row) }
+		m, err := newGenericMapper(rc, s, t, src.Columns)
+		return m, noop, err
+	case "parquet":
+		return r.parquetMapper(ctx, s, src, rc, prog)
+	}
+	return nil, noop, &SourceError{Source: src.Name, Err: fmt.Errorf("format %q is not csv, json, ndjson, parquet or crdc", src.Format)}
+}
+
+// parquetMapper spools a Parquet source to a temporary file (Parquet is read from its
+// footer, so it needs random access) and maps it.
+func (r *runner) parquetMapper(ctx context.Context, s *spec, src plan.Source, rc *rowContext, prog *progress) (rowMapper, func(), error) {
+	f, err := os.CreateTemp(r.opts.TempDir, "districtlake-"+src.Name+"-*.parquet")
+	if err != nil {
+		return nil, func() {}, fmt.Errorf("source %q: spooling Parquet: %w", src.Name, err)
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	if _, err := io.Copy(f, prog); err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	if prog.n == 0 {
+		cleanup()
+		return nil, func() {}, &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
+	}
+	t, err := newParquetTable(ctx, src.Name, f)
+	if err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	prog.rows = func() int64 { return int64(t.row) }
+	m, err := newGenericMapper(rc, s, t, src.Columns)
+	if err != nil {
+		t.close()
+		cleanup()
+		return nil, func() {}, err
+	}
+	return m, func() { t.close(); cleanup() }, nil
+}
+
+// progress counts a source's bytes and logs how far it has got every few seconds.
+type progress struct {
+	r           io.Reader
+	n           int64
+	log         logr.Logger
+	every       time.Duration
+	source      string
+	start, last time.Time
+	rows        func() int64
+}
+
+func (p *progress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= p.every {
+		p.last = now
+		rows := int64(0)
+		if p.rows != nil {
+			rows = p.rows()
+		}
+		p.log.Info("Read rows", "source", p.source, "rows", rows, "bytes", p.n,
+			"mbPerSecond", float64(p.n)/1e6/now.Sub(p.start).Seconds())
+	}
+	return n, err
+}

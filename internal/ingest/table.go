@@ -1,0 +1,192 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// table is a source file read row by row, whatever its format. The caller selects the
+// columns it wants by name, then reads their cells row by row. A nil cell is missing or
+// null; cells are valid until the next call to next.
+type table interface {
+	// header returns the column names, when the format has them before the first row (csv,
+	// parquet); nil when columns are named row by row (json, ndjson).
+	header() []string
+	// selectColumns sets the columns cells returns, in that order. Names are exact
+	// column names (resolve them with findColumn first).
+	selectColumns(names []string)
+	// next reads the next row: false at the end or on an error (see err).
+	next() bool
+	cells() [][]byte
+	pos() position
+	err() error
+	// dropped counts rows a filter skipped without splitting them.
+	dropped() int
+}
+
+// findColumn finds a column in a header: the exact name, else the only name equal to it
+// ignoring case and surrounding spaces.
+func findColumn(header []string, name string) (string, bool) {
+	for _, h := range header {
+		if h == name {
+			return h, true
+		}
+	}
+	found, n := "", 0
+	for _, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(name)) {
+			found, n = h, n+1
+		}
+	}
+	return found, n == 1
+}
+
+// csvTable reads CSV with a header row.
+type csvTable struct {
+	source string
+	s      *csvScanner
+	names  []string
+	idx    []int // selected column -> field index
+	out    [][]byte
+	row    int
+	e      error
+	// nfields is the number of fields every row must have.
+	nfields int
+}
+
+// newCSVTable reads the header of a CSV stream.
+func newCSVTable(source string, r io.Reader, comma byte) (*csvTable, error) {
+	t := &csvTable{source: source, s: newCSVScanner(r, comma)}
+	if err := t.s.stripBOM(); err != nil {
+		return nil, err // a fetch error, which names the source
+	}
+	h, _, err := t.s.next()
+	if err == io.EOF {
+		return nil, &SourceError{Source: source, Err: errors.New("the file is empty (no header row)")}
+	}
+	if err != nil {
+		return nil, t.wrap(err)
+	}
+	seen := map[string]bool{}
+	for i, f := range h {
+		if !utf8.Valid(f) {
+			return nil, &RowError{Source: source, Line: 1, Msg: fmt.Sprintf("header column %d %s is not valid UTF-8", i+1, quoted(f))}
+		}
+		name := strings.TrimSpace(string(f))
+		if seen[name] {
+			return nil, &SourceError{Source: source, Err: fmt.Errorf("the header names column %q twice", name)}
+		}
+		seen[name] = true
+		t.names = append(t.names, name)
+	}
+	t.nfields = len(h)
+	return t, nil
+}
+
+func (t *csvTable) header() []string { return t.names }
+
+func (t *csvTable) selectColumns(names []string) {
+	t.idx = t.idx[:0]
+	for _, n := range names {
+		i := -1
+		for j, h := range t.names {
+			if h == n {
+				i = j
+				break
+			}
+		}
+		t.idx = append(t.idx, i)
+	}
+	t.out = make([][]byte, len(names))
+}
+
+// filter keeps only rows whose column equals want, skipping the others cheaply.
+func (t *csvTable) filter(column string, want string) {
+	for j, h := range t.names {
+		if h == column {
+			t.s.setFilter(j, []byte(want))
+			return
+		}
+	}
+}
+
+func (t *csvTable) wrap(err error) error {
+	var se *csvSyntaxError
+	if errors.As(err, &se) {
+		col := ""
+		if se.Field < len(t.names) {
+			col = t.names[se.Field]
+		}
+		return &RowError{Source: t.source, Row: t.s.records, Line: t.s.line, Column: col, Msg: se.Msg}
+	}
+	return err // a fetch error, which names the source
+}
+
+func (t *csvTable) next() bool {
+	for {
+		rec, skipped, err := t.s.next()
+		if err == io.EOF {
+			return false
+		}
+		if err != nil {
+			t.e = t.wrap(err)
+			return false
+		}
+		t.row = t.s.records - 1
+		if skipped {
+			continue
+		}
+		if len(rec) != t.nfields {
+			t.e = &RowError{Source: t.source, Row: t.row, Line: t.s.line,
+				Msg: fmt.Sprintf("the row has %d fields, the header has %d", len(rec), t.nfields)}
+			return false
+		}
+		for i, j := range t.idx {
+			if j >= 0 {
+				t.out[i] = rec[j]
+			} else {
+				t.out[i] = nil
+			}
+		}
+		return true
+	}
+}
+
+func (t *csvTable) cells() [][]byte { return t.out }
+func (t *csvTable) pos() position  { return position{row: t.row, line: t.s.line} }
+func (t *csvTable) err() error     { return t.e }
+func (t *csvTable) dropped() int   { return t.s.skippedCount }
+
+// bytesRead is how many bytes the table has read from its stream.
+func (t *csvTable) bytesRead() int64 { return t.s.bytes }
+
+// lineTracker remembers the bytes a JSON decoder has read but not yet passed, so that the
+// line of a decoder offset can be counted without holding the file.
+type lineTracker struct {
+	r       io.Reader
+	pending []byte
+	base    int64
+	line    int
+}
+
+func (l *lineTracker) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.pending = append(l.pending, p[:n]...)
+	return n, err
+}
+
+// lineAt returns the line of input offset off; offsets must not decrease.
+func (l *lineTracker) lineAt(off int64) int {
+	k := int(off - l.base)
+	if k < 0 || k > len(l.pending) {
+		return 0
+	}
+	l.line += bytes.Count(l.pending[:k], []byte{'\n'})
+	l.pending = append(l.pending[:0], l.pending[k:]...)
+	l.base = off
+	return l.line
+}
