@@ -142,10 +142,10 @@ func (b *batchBuilder) record() arrow.RecordBatch {
 // parquetSink writes canonical rows to a Parquet file in records of BatchRows rows,
 // encoding and compressing on its own goroutine while the caller parses the next batch.
 type parquetSink struct {
-	b    *batchBuilder
-	fw   *pqarrow.FileWriter
-	recs chan arrow.RecordBatch
-	done chan struct{}
+	b      *batchBuilder
+	fw     *pqarrow.FileWriter
+	recs   chan arrow.RecordBatch
+	done   chan struct{}
 	mu     sync.Mutex
 	err    error
 	rows   int64

@@ -41,8 +41,8 @@ type csvScanner struct {
 	// records counts the records returned or skipped (not empty lines); skippedCount
 	// those the filter skipped.
 	records, skippedCount int
-	bytes   int64
-	special [256]bool
+	bytes                 int64
+	special               [256]bool
 }
 
 // csvSyntaxError is a malformed record.

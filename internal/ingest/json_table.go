@@ -123,7 +123,7 @@ func newJSONTable(source string, r io.Reader) (*jsonTable, error) {
 	return t, nil
 }
 
-func (t *jsonTable) header() []string            { return nil }
+func (t *jsonTable) header() []string             { return nil }
 func (t *jsonTable) selectColumns(names []string) { t.obj.selectColumns(names) }
 func (t *jsonTable) cells() [][]byte              { return t.obj.out }
 func (t *jsonTable) pos() position                { return position{row: t.row, line: t.line} }
@@ -187,7 +187,7 @@ func newNDJSONTable(source string, r io.Reader) *ndjsonTable {
 	return &ndjsonTable{source: source, sc: sc}
 }
 
-func (t *ndjsonTable) header() []string            { return nil }
+func (t *ndjsonTable) header() []string             { return nil }
 func (t *ndjsonTable) selectColumns(names []string) { t.obj.selectColumns(names) }
 func (t *ndjsonTable) cells() [][]byte              { return t.obj.out }
 func (t *ndjsonTable) pos() position                { return position{row: t.row, line: t.line} }

@@ -85,9 +85,9 @@ func (t *parquetTable) selectColumns(names []string) {
 }
 
 func (t *parquetTable) cells() [][]byte { return t.out }
-func (t *parquetTable) pos() position  { return position{row: t.row} }
-func (t *parquetTable) err() error     { return t.e }
-func (t *parquetTable) dropped() int   { return 0 }
+func (t *parquetTable) pos() position   { return position{row: t.row} }
+func (t *parquetTable) err() error      { return t.e }
+func (t *parquetTable) dropped() int    { return 0 }
 
 // leaves lists the parquet leaf columns of the selected top-level fields.
 func (t *parquetTable) leaves() ([]int, map[int]int) {

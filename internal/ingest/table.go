@@ -157,9 +157,9 @@ func (t *csvTable) next() bool {
 }
 
 func (t *csvTable) cells() [][]byte { return t.out }
-func (t *csvTable) pos() position  { return position{row: t.row, line: t.s.line} }
-func (t *csvTable) err() error     { return t.e }
-func (t *csvTable) dropped() int   { return t.s.skippedCount }
+func (t *csvTable) pos() position   { return position{row: t.row, line: t.s.line} }
+func (t *csvTable) err() error      { return t.e }
+func (t *csvTable) dropped() int    { return t.s.skippedCount }
 
 // bytesRead is how many bytes the table has read from its stream.
 func (t *csvTable) bytesRead() int64 { return t.s.bytes }
