@@ -1,0 +1,315 @@
+package compare_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/districtlake/districtlake/internal/compare"
+	sl "github.com/districtlake/districtlake/internal/compare/statelake"
+	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/summary"
+	"github.com/districtlake/districtlake/internal/testenv"
+)
+
+var now = time.Date(2024, 9, 1, 12, 0, 0, 0, time.UTC)
+
+func fileLake(t *testing.T) (plan.Lake, lake.Store) {
+	t.Helper()
+	l := plan.Lake{Type: plan.LakeFile, Path: t.TempDir()}
+	store, err := lake.New(context.Background(), l, lake.MapEnv(nil))
+	if err != nil {
+		t.Fatalf("file lake: %v", err)
+	}
+	return l, store
+}
+
+func minioLake(t *testing.T) (plan.Lake, lake.Store) {
+	t.Helper()
+	m := testenv.StartMinIO(t)
+	m.CreateBucket(t, "lake")
+	l, env := m.Lake("lake", "statewide")
+	store, err := lake.New(context.Background(), l, env)
+	if err != nil {
+		t.Fatalf("MinIO lake: %v", err)
+	}
+	return l, store
+}
+
+func runCompare(t *testing.T, store lake.Store, p *plan.Compare) (summary.Summary, *compare.YearResult, error) {
+	t.Helper()
+	var yr *compare.YearResult
+	sum, err := compare.Run(context.Background(), p, store, compare.Options{
+		RunID: "run-1", Now: func() time.Time { return now }, Concurrency: 2,
+		OnYear: func(y *compare.YearResult) { yr = y },
+	})
+	return sum, yr, err
+}
+
+var (
+	comparisonKey = dataset.StateKey(dataset.Comparison, state, year)
+	groupsKey     = dataset.StateKey(dataset.ComparisonGroups, state, year)
+	reportKey     = dataset.ReportKey(state, year)
+)
+
+// checkPublished reads the comparison and groups back through the lake with pqarrow and
+// checks every column against the hand-computed figures.
+func checkPublished(t *testing.T, store lake.Store) {
+	t.Helper()
+	rows, meta := readParquet(t, store, comparisonKey)
+	want := expectedComparison()
+	if len(rows) != len(want) {
+		t.Fatalf("comparison has %d rows, want %d", len(rows), len(want))
+	}
+	for i, w := range want {
+		checkColumns(t, "comparison", rows[i], dataset.ComparisonSchema())
+		checkRow(t, fmt.Sprintf("comparison row %d (%s)", i, w["nces_lea_id"]), rows[i], w)
+		if rows[i]["run_id"] != "run-1" || !rows[i]["computed_at"].(time.Time).Equal(now) {
+			t.Errorf("row %d: run_id %v, computed_at %v", i, rows[i]["run_id"], rows[i]["computed_at"])
+		}
+	}
+	for k, v := range map[string]string{
+		dataset.MetaSchemaVersion: dataset.SchemaVersion, dataset.MetaDataset: dataset.Comparison,
+		dataset.MetaState: state, dataset.MetaSchoolYear: year, dataset.MetaRunID: "run-1",
+		dataset.MetaStandards: `{"counselor":250,"nurse":750,"psychologist":500,"socialWorker":250}`,
+	} {
+		if meta[k] != v {
+			t.Errorf("comparison metadata %s = %q, want %q", k, meta[k], v)
+		}
+	}
+
+	grows, gmeta := readParquet(t, store, groupsKey)
+	if gmeta[dataset.MetaDataset] != dataset.ComparisonGroups {
+		t.Errorf("groups metadata dataset = %q", gmeta[dataset.MetaDataset])
+	}
+	checkGroups(t, grows)
+}
+
+func checkGroups(t *testing.T, grows []row, exclude ...string) {
+	t.Helper()
+	wantGroups, perDistrict := expectedGroups()
+	count := map[string]int{}
+	for _, r := range grows {
+		count[r["nces_lea_id"].(string)]++
+	}
+	for id, n := range perDistrict {
+		if count[id] != n {
+			t.Errorf("district %s has %d group rows, want %d", id, count[id], n)
+		}
+	}
+	got := byKey(grows)
+	for _, w := range wantGroups {
+		k := fmt.Sprintf("%s/%s", w["nces_lea_id"], w["student_group"])
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("no group row %s", k)
+			continue
+		}
+		checkColumns(t, "comparison_groups", g, dataset.ComparisonGroupsSchema(), exclude...)
+		checkRow(t, "group "+k, g, w)
+	}
+}
+
+// checkDuckDB reads the lake folder with DuckDB, as an analyst would, and checks the same
+// figures.
+func checkDuckDB(t *testing.T, dir string) {
+	t.Helper()
+	glob := func(ds string) string {
+		return filepath.Join(dir, ds, "**", "*.parquet")
+	}
+	rows := testenv.DuckDB(t, fmt.Sprintf(
+		`SELECT * EXCLUDE (computed_at) FROM read_parquet('%s', hive_partitioning = true, hive_types_autocast = false) ORDER BY nces_lea_id`,
+		glob(dataset.Comparison)))
+	want := expectedComparison()
+	if len(rows) != len(want) {
+		t.Fatalf("DuckDB reads %d comparison rows, want %d", len(rows), len(want))
+	}
+	for i, w := range want {
+		got := row{}
+		for k, v := range rows[i] {
+			got[k] = duckValue(v)
+		}
+		checkColumns(t, "DuckDB comparison", got, dataset.ComparisonSchema(), "computed_at")
+		checkRow(t, fmt.Sprintf("DuckDB comparison %s", w["nces_lea_id"]), got, w)
+	}
+	types := testenv.DuckDB(t, fmt.Sprintf(
+		`SELECT typeof(district_cost) AS money, typeof(students_per_counselor) AS ratio, typeof(meets_counselor_standard) AS meets,
+		        typeof(computed_at) AS ts, typeof(rank_students_per_counselor) AS rank
+		 FROM read_parquet('%s') LIMIT 1`, glob(dataset.Comparison)))
+	for k, v := range map[string]string{"money": "DECIMAL(14,2)", "ratio": "DOUBLE", "meets": "BOOLEAN", "ts": "TIMESTAMP WITH TIME ZONE", "rank": "INTEGER"} {
+		if types[0][k] != v {
+			t.Errorf("DuckDB type of %s = %v, want %s", k, types[0][k], v)
+		}
+	}
+	grows := testenv.DuckDB(t, fmt.Sprintf(
+		`SELECT * EXCLUDE (computed_at) FROM read_parquet('%s', hive_partitioning = true, hive_types_autocast = false)`,
+		glob(dataset.ComparisonGroups)))
+	var norm []row
+	for _, r := range grows {
+		n := row{}
+		for k, v := range r {
+			n[k] = duckValue(v)
+		}
+		norm = append(norm, n)
+	}
+	checkGroups(t, norm, "computed_at")
+}
+
+func TestCompareFileLake(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	sum, yr, err := runCompare(t, store, testPlan(l))
+	if err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	if sum.Outcome != summary.Succeeded || sum.Districts != 4 || sum.RunID != "run-1" {
+		t.Errorf("summary = %+v", sum)
+	}
+	wantObjects := map[string]int64{comparisonKey: 4, groupsKey: 34, reportKey: 4}
+	if len(sum.Objects) != len(wantObjects) {
+		t.Errorf("summary objects = %+v", sum.Objects)
+	}
+	for _, o := range sum.Objects {
+		if rows, ok := wantObjects[o.Key]; !ok || rows != o.Rows || len(o.SHA256) != 64 {
+			t.Errorf("summary object %+v", o)
+		}
+	}
+	if yr == nil || len(yr.Districts) != 4 || yr.ReportKey != reportKey {
+		t.Fatalf("OnYear got %+v", yr)
+	}
+	checkPublished(t, store)
+	checkDuckDB(t, l.Path)
+
+	html := readAll(t, store, reportKey)
+	for _, s := range []string{"<title>WI 2023-24", "Delta &amp; Sons Unified", "<svg", "n/a"} {
+		if !bytes.Contains(html, []byte(s)) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+}
+
+func TestCompareMinIO(t *testing.T) {
+	l, store := minioLake(t)
+	writeState(t, store)
+	if _, _, err := runCompare(t, store, testPlan(l)); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	checkPublished(t, store)
+	dir := t.TempDir()
+	testenv.MirrorLake(t, store, dir)
+	checkDuckDB(t, dir)
+}
+
+// A corrupt district file fails the run with an error naming it, and what was published
+// before stays byte for byte.
+func TestCompareFailurePublishesNothing(t *testing.T) {
+	for _, kind := range []string{"file", "minio"} {
+		t.Run(kind, func(t *testing.T) {
+			l, store := fileLake(t)
+			if kind == "minio" {
+				l, store = minioLake(t)
+			}
+			writeState(t, store)
+			ctx := context.Background()
+			staffKey := dataset.DistrictKey(dataset.Staffing, state, year, delta.NCESID)
+			good := readAll(t, store, staffKey)
+			if _, err := store.Put(ctx, staffKey, good[:len(good)/2]); err != nil {
+				t.Fatal(err)
+			}
+			sum, _, err := runCompare(t, store, testPlan(l))
+			if err == nil || !strings.Contains(err.Error(), staffKey) {
+				t.Fatalf("error = %v, want one naming %s", err, staffKey)
+			}
+			if sum.Outcome != summary.Failed || sum.Message != err.Error() {
+				t.Errorf("summary = %+v", sum)
+			}
+			if objs, _ := store.List(ctx, ""); len(keysUnder(objs, "comparison", "reports")) != 0 {
+				t.Fatalf("a failed first run published %v", keysUnder(objs, "comparison", "reports"))
+			}
+
+			// Publish a good comparison, then break a file again: the comparison stays.
+			if _, err := store.Put(ctx, staffKey, good); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := runCompare(t, store, testPlan(l)); err != nil {
+				t.Fatalf("compare: %v", err)
+			}
+			before := map[string][]byte{}
+			for _, k := range []string{comparisonKey, groupsKey, reportKey} {
+				before[k] = readAll(t, store, k)
+			}
+			incKey := dataset.DistrictKey(dataset.Incidents, state, year, alpha.NCESID)
+			if _, err := store.Put(ctx, incKey, []byte("not parquet at all")); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = runCompare(t, store, testPlan(l))
+			if err == nil || !strings.Contains(err.Error(), incKey) || !strings.Contains(err.Error(), "not a readable Parquet file") {
+				t.Fatalf("error = %v, want one naming %s", err, incKey)
+			}
+			for k, b := range before {
+				if !bytes.Equal(readAll(t, store, k), b) {
+					t.Errorf("%s changed after a failed run", k)
+				}
+			}
+		})
+	}
+}
+
+func keysUnder(objs []lake.ObjectInfo, prefixes ...string) []string {
+	var out []string
+	for _, o := range objs {
+		for _, p := range prefixes {
+			if strings.HasPrefix(o.Key, p) {
+				out = append(out, o.Key)
+			}
+		}
+	}
+	return out
+}
+
+// Bad values name the file, row and column.
+func TestCompareBadValues(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	ctx := context.Background()
+	key, err := sl.Write(ctx, store, dataset.Staffing, beta, []sl.Row{
+		{"nces_school_id": "550000200001", "enrollment": int32(500), "counselors_fte": 1.0},
+		{"nces_school_id": "550000200002", "enrollment": int32(20), "counselors_fte": -1.0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCompare(t, store, testPlan(l))
+	want := "staffing file " + key + ": row 2, column counselors_fte: -1 is not a non-negative FTE"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant %s", err, want)
+	}
+
+	key, err = sl.Write(ctx, store, dataset.Staffing, beta, []sl.Row{
+		{"nces_school_id": "550000200001", "enrollment": int32(500), "nces_lea_id": "5500009"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCompare(t, store, testPlan(l))
+	want = "staffing file " + key + `: row 1, column nces_lea_id: "5500009" is not the partition's district 5500002`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant %s", err, want)
+	}
+
+	emptyLake, emptyStore := fileLake(t)
+	_, _, err = runCompare(t, emptyStore, testPlan(emptyLake))
+	if err == nil || !strings.Contains(err.Error(), "no staffing or incidents files for WI 2023-24") {
+		t.Fatalf("empty lake: error = %v", err)
+	}
+	if errors.Is(err, lake.ErrNotExist) {
+		t.Errorf("an empty lake is not a missing object: %v", err)
+	}
+}
