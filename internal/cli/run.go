@@ -1,18 +1,68 @@
 package cli
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/districtlake/districtlake/internal/local"
 )
 
-// TODO(owner of this subcommand): replace this placeholder.
 func newRunCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "run",
+	var o local.RunOptions
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "run -f DIR --lake LAKE",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("run is not built yet")
+		Long: `Reads every DistrictSource, StateComparison, Lake, ConfigMap and Secret in the YAML files under
+DIR (the files kubectl apply -f DIR takes), checks them as the API server would (see validate),
+ingests each district into LAKE (several at once), runs each StateComparison and prints a table
+per state, the path of each HTML report and the line that opens the lake in DuckDB.
+
+LAKE replaces the folder's Lakes: a folder (./lake, file:///abs/path) or s3://bucket/prefix with
+the endpoint and keys from the environment (see districtlake sql --help). Sources that read a
+ConfigMap read the folder's ConfigMaps; a Secret a source needs (such as an HTTP header) comes
+from the folder's Secrets or else from the environment variable the plan names for it.
+
+A district that fails is reported with its error (source, row and column) and the others go on;
+the exit status is then 1.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := local.Load(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if err := f.Err(); err != nil {
+				_ = local.WriteValidation(out, f)
+				return fmt.Errorf("%s is not valid (%d errors); nothing was run", dir, len(f.Problems))
+			}
+			o.Out = out
+			if file, ok := out.(*os.File); ok {
+				o.Terminal = term.IsTerminal(int(file.Fd()))
+			}
+			o.Command = selfCommand()
+			_, err = local.Run(cmd.Context(), f, o)
+			return err
 		},
 	}
+	cmd.Flags().StringVarP(&dir, "filename", "f", "", "folder (or file) of YAML to run")
+	cmd.Flags().StringVar(&o.Lake, "lake", "", "the lake: a folder, file:///path or s3://bucket/prefix")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "districts ingested at once")
+	cmd.Flags().StringVar(&o.State, "state", "", "run only this state's districts and comparison (such as WI)")
+	_ = cmd.MarkFlagRequired("filename")
+	_ = cmd.MarkFlagRequired("lake")
+	return cmd
+}
+
+// selfCommand is how the user can run districtlake again: "go run ./cmd/districtlake" when
+// this binary was built by go run, else "districtlake".
+func selfCommand() string {
+	if exe, err := os.Executable(); err == nil && strings.Contains(exe, "go-build") {
+		return "go run ./cmd/districtlake"
+	}
+	return "districtlake"
 }

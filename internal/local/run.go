@@ -1,0 +1,373 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/compare"
+	"github.com/districtlake/districtlake/internal/ingest"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// RunOptions say where and how a local run goes.
+type RunOptions struct {
+	// Lake is the lake every district and comparison writes to, in place of the folder's
+	// Lakes: a folder, file:///path or s3://bucket/prefix (see lake.ParseURL).
+	Lake string
+	// Concurrency is how many districts are ingested at once (at least 1).
+	Concurrency int
+	// State, when set, runs only the DistrictSources and StateComparisons of that state.
+	State string
+	// Env is the environment: the s3 lake's endpoint and keys, and the values of Secrets
+	// that sources name but the folder does not hold (under the variable names the plan
+	// gives them, such as DISTRICTLAKE_SRC_CRDC_SUPPORT_HEADER_0). os.LookupEnv when nil.
+	Env lake.Env
+	// Out receives the progress, the tables and the DuckDB line.
+	Out io.Writer
+	// Terminal draws a progress bar instead of plain lines.
+	Terminal bool
+	// Command is how the user runs districtlake, for the DuckDB line ("districtlake" when
+	// empty).
+	Command string
+}
+
+// DistrictResult is what happened to one DistrictSource.
+type DistrictResult struct {
+	Namespace, Name, District string
+	Summary                   summary.Summary
+	Err                       error
+}
+
+// StateResult is what happened to one StateComparison.
+type StateResult struct {
+	Namespace, Name, State string
+	Summary                summary.Summary
+	// Years are the comparisons read back from the lake, by school year.
+	Years []YearTable
+	Err   error
+}
+
+// YearTable is one state-year's comparison as read back from the lake.
+type YearTable struct {
+	SchoolYear    string
+	ComparisonKey string
+	ReportKey     string
+	Rows          []Row
+}
+
+// RunResult is the outcome of a local run.
+type RunResult struct {
+	Lake      plan.Lake
+	LakeURL   string
+	Districts []DistrictResult
+	States    []StateResult
+}
+
+// Failed counts the districts and comparisons that failed.
+func (r *RunResult) Failed() int {
+	n := 0
+	for _, d := range r.Districts {
+		if d.Err != nil {
+			n++
+		}
+	}
+	for _, s := range r.States {
+		if s.Err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Run ingests every DistrictSource of a validated folder into the lake, then runs every
+// StateComparison, printing progress, a table per state, the reports' paths and how to open
+// the lake in DuckDB. A district that fails is reported and the others go on; the error
+// says how many failed. An invalid folder runs nothing.
+func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if o.Env == nil {
+		o.Env = lake.OSEnv()
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Concurrency < 1 {
+		o.Concurrency = 1
+	}
+	if o.Command == "" {
+		o.Command = "districtlake"
+	}
+	l, err := lake.ParseURL(o.Lake, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	store, err := lake.New(ctx, l, o.Env)
+	if err != nil {
+		return nil, fmt.Errorf("opening the lake: %w", err)
+	}
+	dss, scs, err := selectState(f, o.State)
+	if err != nil {
+		return nil, err
+	}
+	res := &RunResult{Lake: l, LakeURL: store.URL()}
+	fmt.Fprintf(o.Out, "Lake: %s\n", store.URL())
+	res.Districts = ingestAll(ctx, f, dss, l, store, o)
+	for _, sc := range scs {
+		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
+	}
+	writeResults(o.Out, res, o)
+	if n := res.Failed(); n > 0 {
+		return res, fmt.Errorf("%d of %d districts and comparisons failed (see above)", n, len(res.Districts)+len(res.States))
+	}
+	return res, nil
+}
+
+func selectState(f *Folder, state string) ([]*v1alpha1.DistrictSource, []*v1alpha1.StateComparison, error) {
+	state = strings.ToUpper(state)
+	var dss []*v1alpha1.DistrictSource
+	for _, it := range f.DistrictSources {
+		if state == "" || string(it.Object.Spec.District.State) == state {
+			dss = append(dss, it.Object)
+		}
+	}
+	var scs []*v1alpha1.StateComparison
+	for _, it := range f.StateComparisons {
+		if state == "" || string(it.Object.Spec.State) == state {
+			scs = append(scs, it.Object)
+		}
+	}
+	if len(dss) == 0 && len(scs) == 0 {
+		if state != "" {
+			return nil, nil, fmt.Errorf("no DistrictSource or StateComparison of state %s in %s", state, f.Dir)
+		}
+		return nil, nil, fmt.Errorf("no DistrictSource or StateComparison in %s", f.Dir)
+	}
+	return dss, scs, nil
+}
+
+// ingestAll ingests the districts, Concurrency at a time, in the folder's order.
+func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l plan.Lake, store lake.Store, o RunOptions) []DistrictResult {
+	out := make([]DistrictResult, len(dss))
+	progress := NewProgress(o.Out, len(dss), o.Terminal)
+	defer progress.Close()
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	for i, ds := range dss {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			progress.Started(ds.Name)
+			out[i] = ingestOne(ctx, f, ds, l, store, o.Env)
+			progress.Finished(ds.Name, rowsOf(out[i].Summary), out[i].Err)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func rowsOf(s summary.Summary) int64 {
+	var n int64
+	for _, o := range s.Objects {
+		n += o.Rows
+	}
+	return n
+}
+
+func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, store lake.Store, env lake.Env) DistrictResult {
+	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
+	p, cleanup, err := LocalPlan(f, ds, l, env)
+	defer cleanup()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Summary, r.Err = ingest.Run(ctx, &p.Plan, store, p.Env, ingest.Options{})
+	return r
+}
+
+// LocalIngestPlan is a DistrictSource's ingest plan made to run on this machine, and the
+// environment that carries its secrets.
+type LocalIngestPlan struct {
+	Plan plan.Ingest
+	Env  lake.Env
+}
+
+// LocalPlan renders a DistrictSource with plan.ForDistrictSource and the folder's Lakes,
+// then makes it run here: the lake is l, ConfigMap sources read the folder's ConfigMaps
+// (inline, or a temporary file for binaryData, which cleanup removes), and each Secret
+// value a source needs comes from a Secret in the folder or else from env under the
+// variable name the plan gives it. Secret values live only in the returned Env.
+func LocalPlan(f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env) (*LocalIngestPlan, func(), error) {
+	var tmp []string
+	cleanup := func() {
+		for _, p := range tmp {
+			_ = os.RemoveAll(p)
+		}
+	}
+	ip, err := plan.ForDistrictSource(ds, func(name string) (*v1alpha1.Lake, error) {
+		if lk := f.Lake(ds.Namespace, name); lk != nil {
+			return lk, nil
+		}
+		return nil, fmt.Errorf("no Lake %q in namespace %s in %s", name, ds.Namespace, f.Dir)
+	})
+	if err != nil {
+		return nil, cleanup, err
+	}
+	p := ip.Plan
+	p.Lake = l
+	for _, cm := range ip.ConfigMaps {
+		obj := f.ConfigMap(ds.Namespace, cm.ConfigMap)
+		if obj == nil {
+			return nil, cleanup, fmt.Errorf("no ConfigMap %s/%s in %s", ds.Namespace, cm.ConfigMap, f.Dir)
+		}
+		mounted := path.Join(cm.Dir, cm.File)
+		for i := range p.Sources {
+			s := &p.Sources[i]
+			if s.File == nil || s.File.Path != mounted {
+				continue
+			}
+			if text, ok := obj.Data[cm.Key]; ok {
+				s.File, s.Inline = nil, &text
+				continue
+			}
+			data, ok := obj.BinaryData[cm.Key]
+			if !ok {
+				return nil, cleanup, fmt.Errorf("source %q: ConfigMap %s/%s has no key %q", s.Name, ds.Namespace, cm.ConfigMap, cm.Key)
+			}
+			dir, err := os.MkdirTemp("", "districtlake-"+s.Name+"-")
+			if err != nil {
+				return nil, cleanup, fmt.Errorf("source %q: %w", s.Name, err)
+			}
+			tmp = append(tmp, dir)
+			file := filepath.Join(dir, "data")
+			if err := os.WriteFile(file, data, 0o600); err != nil {
+				return nil, cleanup, fmt.Errorf("source %q: %w", s.Name, err)
+			}
+			s.File = &plan.File{Path: file}
+		}
+	}
+	secrets := map[string]string{}
+	for _, se := range ip.Secrets {
+		if se.Env == plan.EnvLakeAccessKeyID || se.Env == plan.EnvLakeSecretAccessKey {
+			continue // the folder's Lake is replaced by l, which reads its own variables
+		}
+		if sec := f.Secret(ds.Namespace, se.Secret); sec != nil {
+			v, ok := sec.Data[se.Key]
+			if !ok {
+				return nil, cleanup, fmt.Errorf("Secret %s/%s has no key %q", ds.Namespace, se.Secret, se.Key)
+			}
+			secrets[se.Env] = string(v)
+			continue
+		}
+		if v, ok := env(se.Env); ok {
+			secrets[se.Env] = v
+			continue
+		}
+		return nil, cleanup, fmt.Errorf("Secret %s/%s (key %q) is not in %s and the environment variable %s is not set",
+			ds.Namespace, se.Secret, se.Key, f.Dir, se.Env)
+	}
+	merged := func(name string) (string, bool) {
+		if v, ok := secrets[name]; ok {
+			return v, true
+		}
+		return env(name)
+	}
+	return &LocalIngestPlan{Plan: p, Env: merged}, cleanup, nil
+}
+
+func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, l plan.Lake, store lake.Store, o RunOptions) StateResult {
+	r := StateResult{Namespace: sc.Namespace, Name: sc.Name, State: string(sc.Spec.State)}
+	lk := f.Lake(sc.Namespace, sc.Spec.LakeRef.Name)
+	if lk == nil {
+		r.Err = fmt.Errorf("no Lake %q in namespace %s in %s", sc.Spec.LakeRef.Name, sc.Namespace, f.Dir)
+		return r
+	}
+	p, _ := plan.ForStateComparison(sc, lk)
+	p.Lake = l
+	var years []*compare.YearResult
+	r.Summary, r.Err = compare.Run(ctx, p, store, compare.Options{
+		Concurrency: o.Concurrency,
+		OnYear:      func(y *compare.YearResult) { years = append(years, y) },
+	})
+	if r.Err != nil {
+		return r
+	}
+	for _, y := range years {
+		rows, err := ReadParquet(ctx, store, y.ComparisonKey)
+		if err != nil {
+			r.Err = fmt.Errorf("reading back the %s %s comparison: %w", y.State, y.SchoolYear, err)
+			return r
+		}
+		r.Years = append(r.Years, YearTable{SchoolYear: y.SchoolYear, ComparisonKey: y.ComparisonKey, ReportKey: y.ReportKey, Rows: rows})
+	}
+	return r
+}
+
+// writeResults prints the failures, a table per state-year, the reports and the DuckDB line.
+func writeResults(w io.Writer, res *RunResult, o RunOptions) {
+	ok := 0
+	for _, d := range res.Districts {
+		if d.Err == nil {
+			ok++
+		}
+	}
+	fmt.Fprintf(w, "Ingested %d of %d districts\n", ok, len(res.Districts))
+	for _, d := range res.Districts {
+		if d.Err != nil {
+			fmt.Fprintf(w, "  FAILED %s/%s (%s): %v\n", d.Namespace, d.Name, d.District, d.Err)
+		}
+	}
+	states := append([]StateResult(nil), res.States...)
+	sort.SliceStable(states, func(i, j int) bool { return states[i].State < states[j].State })
+	for _, s := range states {
+		fmt.Fprintln(w)
+		if s.Err != nil {
+			fmt.Fprintf(w, "Comparison %s/%s (%s) FAILED: %v\n", s.Namespace, s.Name, s.State, s.Err)
+			continue
+		}
+		for _, y := range s.Years {
+			_ = WriteStateTable(w, s.State, y.SchoolYear, y.Rows)
+			if y.ReportKey != "" {
+				fmt.Fprintf(w, "Report: %s\n", objectLocation(res.Lake, res.LakeURL, y.ReportKey))
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Open the lake in DuckDB:")
+	fmt.Fprintf(w, "  %s\n", DuckDBLine(o.Command, o.Lake))
+}
+
+// DuckDBLine is the shell line that opens the lake in DuckDB with the SQL of
+// `districtlake sql`.
+func DuckDBLine(command, lakeURL string) string {
+	return fmt.Sprintf("duckdb -init <(%s sql --lake %s)", command, shellQuote(lakeURL))
+}
+
+// objectLocation is where a user finds an object: a local path in a file lake, else its URL.
+func objectLocation(l plan.Lake, lakeURL, key string) string {
+	if l.Type == plan.LakeFile {
+		return filepath.Join(l.Path, filepath.FromSlash(strings.Trim(l.Prefix, "/")), filepath.FromSlash(key))
+	}
+	return strings.TrimSuffix(lakeURL, "/") + "/" + key
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
