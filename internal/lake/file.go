@@ -214,6 +214,11 @@ func (w *fileWriter) Commit() (ObjectInfo, error) {
 		w.discard()
 		return ObjectInfo{}, w.failed
 	}
+	// CreateTemp makes the file private; a published object is readable like any other.
+	if err := w.f.Chmod(0o644); err != nil {
+		w.discard()
+		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
+	}
 	if err := w.f.Sync(); err != nil {
 		w.discard()
 		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)

@@ -351,6 +351,9 @@ func TestFileLake(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, staffingKey)); err != nil || string(b) != "data" {
 		t.Fatalf("file: %q %v", b, err)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, staffingKey)); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("published file mode %v %v", fi.Mode(), err)
+	}
 }
 
 func TestParseURL(t *testing.T) {

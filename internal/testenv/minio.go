@@ -89,7 +89,9 @@ func (m *MinIO) start(t testing.TB) {
 		"MINIO_CI_CD=on",
 	)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (so Kill reaches only it), and killed with the test binary
+	// even when the test process dies without running its cleanups.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
 		t.Fatalf("starting MinIO %s: %v", m.bin, err)
