@@ -369,16 +369,18 @@ func (w *s3Writer) Commit() (ObjectInfo, error) {
 }
 
 func (w *s3Writer) Abort(reason error) {
+	if reason == nil {
+		reason = errors.New("aborted")
+	}
+	// Close the pipe before taking the lock, so that a Write blocked in another goroutine
+	// returns at once. After a Commit closed the pipe this does nothing.
+	w.pw.CloseWithError(abortError{reason})
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ended {
 		return
 	}
 	w.ended = true
-	if reason == nil {
-		reason = errors.New("aborted")
-	}
-	w.pw.CloseWithError(abortError{reason})
 	<-w.done
 	w.cancel()
 }

@@ -301,3 +301,42 @@ func TestS3KilledMidUpload(t *testing.T) {
 		t.Fatal("the re-run's object differs from what was written")
 	}
 }
+
+// Abort from another goroutine (a canceled run) stops a Write that is blocked on the
+// upload, and publishes nothing.
+func TestS3AbortWhileWriting(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	s := newS3(t, m, "abort", "", lake.WithPartSize(5*mib))
+	bucket := strings.Split(s.URL(), "/")[2]
+	w, err := s.Create(context.Background(), "k.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := randomBytes(t, mib)
+	written := make(chan int, 1)
+	go func() {
+		n := 0
+		for ; n < 200; n++ {
+			if _, err := w.Write(chunk); err != nil {
+				break
+			}
+		}
+		written <- n
+	}()
+	time.Sleep(200 * time.Millisecond)
+	w.Abort(errors.New("run canceled"))
+	select {
+	case n := <-written:
+		if n == 200 {
+			t.Fatal("every Write succeeded after Abort")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Write still blocked 30s after Abort")
+	}
+	if _, err := s.Stat(context.Background(), "k.parquet"); !errors.Is(err, lake.ErrNotExist) {
+		t.Fatalf("Stat after Abort: %v", err)
+	}
+	if up := incompleteUploads(t, m, bucket); len(up) != 0 {
+		t.Fatalf("uploads left open: %v", up)
+	}
+}
