@@ -403,3 +403,15 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyObject(t *testing.T) {
+	stores(t, func(t *testing.T, s lake.Store) {
+		info := write(t, s, "_runs/empty", nil)
+		if info.Size != 0 || info.SHA256 != hexSum(nil) {
+			t.Fatalf("%+v", info)
+		}
+		if got := read(t, s, "_runs/empty"); len(got) != 0 {
+			t.Fatalf("read %d bytes", len(got))
+		}
+	})
+}
