@@ -9,5 +9,5 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+$SUDO apt-get install -y --no-install-recommends chromium fonts-liberation fonts-dejavu-core
 /usr/bin/chromium --version

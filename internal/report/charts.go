@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -22,7 +24,9 @@ const (
 	rowHeight    = 20
 	chartPadding = 90
 	barWidth     = 13
+	groupWidth   = 16
 	labelChars   = 42
+	legendRows   = 2
 )
 
 // Colours (a colour-blind-safe pair and neutrals).
@@ -31,7 +35,7 @@ var (
 	colorSecondary = color.RGBA{0xd9, 0x77, 0x06, 0xff} // amber
 	colorReference = color.RGBA{0xb9, 0x1c, 0x1c, 0xff} // red
 	colorGrid      = color.RGBA{0xdd, 0xdd, 0xdd, 0xff}
-	colorMissing   = color.RGBA{0x9c, 0xa3, 0xaf, 0xff}
+	colorLabel     = color.RGBA{0x33, 0x3e, 0x48, 0xff}
 )
 
 // series is one set of bars of a horizontal bar chart; a nil value is drawn as no bar.
@@ -79,27 +83,30 @@ func (c *barChart) svg(ariaLabel string) (string, error) {
 	}
 	w := vg.Points(barWidth)
 	if len(c.series) > 1 {
-		w = vg.Points(float64(barWidth*2) / float64(len(c.series)) * 0.8)
+		w = vg.Points(float64(groupWidth) / float64(len(c.series)))
 	}
 	for si, s := range c.series {
-		vals := make(plotter.Values, n)
+		// One bar chart per known value, so that an unknown value draws nothing at all.
+		offset := w * vg.Length(float64(len(c.series)-1)/2-float64(si)) // series top to bottom
+		var first *plotter.BarChart
 		for i, v := range s.values {
-			if v != nil {
-				vals[n-1-i] = *v
+			if v == nil {
+				continue
+			}
+			bars, err := c.bar(*v, float64(n-1-i), w, offset, s.color)
+			if err != nil {
+				return "", fmt.Errorf("chart %q: %w", ariaLabel, err)
+			}
+			p.Add(bars)
+			if first == nil {
+				first = bars
 			}
 		}
-		bars, err := plotter.NewBarChart(vals, w)
-		if err != nil {
-			return "", fmt.Errorf("chart %q: %w", ariaLabel, err)
-		}
-		bars.Horizontal = true
-		bars.Color = s.color
-		bars.LineStyle.Width = 0
-		// Series in a row from top to bottom.
-		bars.Offset = w * vg.Length(float64(len(c.series)-1)/2-float64(si))
-		p.Add(bars)
 		if len(c.series) > 1 {
-			p.Legend.Add(s.name, bars)
+			if first == nil {
+				first, _ = c.bar(0, 0, w, 0, s.color)
+			}
+			p.Legend.Add(s.name, first)
 		}
 	}
 	for _, r := range c.refs {
@@ -107,13 +114,27 @@ func (c *barChart) svg(ariaLabel string) (string, error) {
 			return "", fmt.Errorf("chart %q: %w", ariaLabel, err)
 		}
 	}
+	if len(c.series) == 1 {
+		if err := addValueLabels(p, c.series[0].values, n); err != nil {
+			return "", fmt.Errorf("chart %q: %w", ariaLabel, err)
+		}
+	}
+	p.X.Max *= 1.08 // room for the value labels
 	p.NominalY(labels...)
 	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	p.Legend.Top = true
-	p.Legend.Left = false
-	p.Legend.YOffs = vg.Points(rowHeight + 6)
+	p.X.Tick.Marker = plot.TickerFunc(numberTicks)
+	rows := n
+	if len(c.series) > 1 {
+		// The legend goes in two empty rows at the bottom right, below the shortest bars.
+		p.Y.Min -= legendRows
+		rows += legendRows
+		p.Legend.Top, p.Legend.Left = false, false
+		p.Legend.XOffs = -vg.Points(8)
+		p.Legend.YOffs = vg.Points(4)
+		p.Legend.Padding = vg.Points(4)
+	}
 
-	height := vg.Points(float64(n*rowHeight + chartPadding))
+	height := vg.Points(float64(rows*rowHeight + chartPadding))
 	canvas := vgsvg.New(vg.Points(chartWidth), height)
 	p.Draw(draw.New(canvas))
 	var buf bytes.Buffer
@@ -121,6 +142,73 @@ func (c *barChart) svg(ariaLabel string) (string, error) {
 		return "", fmt.Errorf("chart %q: %w", ariaLabel, err)
 	}
 	return inlineSVG(buf.String(), ariaLabel), nil
+}
+
+func (c *barChart) bar(v, at float64, w, offset vg.Length, col color.Color) (*plotter.BarChart, error) {
+	bars, err := plotter.NewBarChart(plotter.Values{v}, w)
+	if err != nil {
+		return nil, err
+	}
+	bars.Horizontal = true
+	bars.XMin = at
+	bars.Offset = offset
+	bars.Color = col
+	bars.LineStyle.Width = 0
+	return bars, nil
+}
+
+// addValueLabels writes each known value just past the end of its bar.
+func addValueLabels(p *plot.Plot, values []*float64, n int) error {
+	var xys plotter.XYs
+	var texts []string
+	for i, v := range values {
+		if v != nil {
+			xys = append(xys, plotter.XY{X: *v, Y: float64(n - 1 - i)})
+			texts = append(texts, numberText(math.Round(*v)))
+		}
+	}
+	if len(xys) == 0 {
+		return nil
+	}
+	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+	if err != nil {
+		return err
+	}
+	for i := range lab.TextStyle {
+		lab.TextStyle[i].Font = sansFont(9)
+		lab.TextStyle[i].Color = colorLabel
+		lab.TextStyle[i].YAlign = draw.YCenter
+	}
+	lab.Offset = vg.Point{X: vg.Points(3)}
+	p.Add(lab)
+	return nil
+}
+
+// numberTicks are gonum's default ticks labelled as plain numbers with thousands
+// separators (250, 1,500, 0.5) instead of a fixed number of decimals.
+func numberTicks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = numberText(ticks[i].Value)
+		}
+	}
+	return ticks
+}
+
+func numberText(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	neg := strings.HasPrefix(whole, "-")
+	n, _ := strconv.ParseInt(strings.TrimPrefix(whole, "-"), 10, 64)
+	out := intText(n)
+	if neg {
+		out = "-" + out
+	}
+	if hasFrac {
+		out += "." + frac
+	}
+	return out
 }
 
 // addReference draws a dashed vertical line across every row, labelled at the top.
@@ -180,6 +268,9 @@ func shorten(s string) string {
 var (
 	svgProlog = regexp.MustCompile(`(?s)^.*?<svg`)
 	svgSize   = regexp.MustCompile(`^<svg width="[^"]*" height="[^"]*"`)
+	// gonum names the font it measured text with; Arial and Helvetica have the same
+	// metrics, so labels fit wherever Liberation Sans is not installed.
+	svgFont = strings.NewReplacer("font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
 )
 
 // inlineSVG makes a standalone SVG document an element of an HTML page: no XML prolog or
@@ -187,6 +278,7 @@ var (
 func inlineSVG(doc, ariaLabel string) string {
 	s := svgProlog.ReplaceAllString(doc, "<svg")
 	s = svgSize.ReplaceAllString(s, `<svg width="100%"`)
+	s = svgFont.Replace(s)
 	attrs := fmt.Sprintf(` role="img" aria-label="%s" preserveAspectRatio="xMinYMin meet"`, attrEscape(ariaLabel))
 	return strings.Replace(s, "<svg", "<svg"+attrs, 1)
 }

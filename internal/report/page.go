@@ -28,11 +28,11 @@ figure svg { display:block; width:100%; height:auto; }
 figcaption { font-size:14px; color:var(--muted); margin-top:6px; }
 figcaption strong { color:var(--ink); font-size:16px; display:block; margin-bottom:2px; }
 .table-wrap { overflow-x:auto; border:1px solid var(--line); border-radius:6px; }
-table { border-collapse:collapse; width:100%; font-size:13px; }
+table { border-collapse:collapse; width:100%; font-size:12px; }
 caption { text-align:left; padding:10px 12px; font-weight:700; font-size:15px; }
-th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
-th { background:var(--bg); position:sticky; top:0; font-weight:700; vertical-align:bottom; white-space:normal; min-width:70px; }
-th:first-child, td:first-child { text-align:left; white-space:normal; min-width:200px; }
+th, td { padding:5px 7px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+th { background:var(--bg); position:sticky; top:0; font-weight:700; vertical-align:bottom; white-space:normal; }
+th:first-child, td:first-child { text-align:left; white-space:normal; min-width:170px; }
 tbody tr:nth-child(even) { background:#fbfcfd; }
 td.over { color:var(--warn); font-weight:700; }
 td.na { color:#9aa5b1; font-style:italic; }

@@ -171,7 +171,12 @@ func ratesFigure(_ *Data, groups []groupRow) (figure, error) {
 	c := &barChart{xLabel: "Share of incidents / share of enrollment", refs: []reference{{at: 1, label: "Proportionate: 1.0"}}}
 	arr := series{name: "Arrests", color: colorReference}
 	ref := series{name: "Referrals", color: colorSecondary}
-	for _, g := range groups {
+	sorted := append([]groupRow(nil), groups...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].ArrestRate, sorted[j].ArrestRate
+		return b == nil && a != nil || a != nil && b != nil && *a > *b
+	})
+	for _, g := range sorted {
 		c.labels = append(c.labels, g.Label)
 		arr.values = append(arr.values, g.ArrestRate)
 		ref.values = append(ref.values, g.ReferralRate)
