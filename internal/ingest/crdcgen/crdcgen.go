@@ -206,10 +206,10 @@ func (o Options) schools() []school {
 			s := school{state: code, stateName: sname, leaid: id, leaName: lea,
 				schid: fmt.Sprintf("%05d", k+first)}
 			s.name = nameStems[r.IntN(len(nameStems))] + " " + nameKinds[r.IntN(len(nameKinds))]
-			switch r.IntN(12) {
-			case 0:
-				s.name += ", North Campus"
+			switch k % 12 { // every district has names that need quoting
 			case 1:
+				s.name += ", North Campus"
+			case 2:
 				s.name = `The "` + nameStems[r.IntN(len(nameStems))] + `" Academy`
 			}
 			s.jj = r.Float64() < o.JJRate
