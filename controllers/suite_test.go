@@ -215,6 +215,7 @@ func newLake(ns, name, secret string) *v1alpha1.Lake {
 			Endpoint:             "127.0.0.1:1",
 			Bucket:               "districtlake",
 			Prefix:               "v1",
+			PathStyle:            true,
 			CredentialsSecretRef: v1alpha1.LocalObjectReference{Name: secret},
 		},
 	}

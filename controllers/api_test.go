@@ -1,0 +1,176 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+)
+
+// TestAPIRejects checks that every schema and CEL rule of the CRDs refuses a bad object
+// with a message a user can act on.
+func TestAPIRejects(t *testing.T) {
+	ns := newNamespace(t)
+	ds := func(change func(*v1alpha1.DistrictSource)) client.Object {
+		d := newDS(ns, "", "statewide")
+		d.GenerateName = "bad-"
+		change(d)
+		return d
+	}
+	inline := "a,b\n1,2\n"
+	cases := []struct {
+		name string
+		obj  client.Object
+		want string
+	}{
+		{"two source kinds", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].Inline = &inline }),
+			"set exactly one of http, s3, configMapRef or inline"},
+		{"no source kind", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].HTTP = nil }),
+			"set exactly one of http, s3, configMapRef or inline"},
+		{"duplicate source names", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[1].Name = "crdc-support" }),
+			`spec.sources[1]: Duplicate value: {"name":"crdc-support"}`},
+		{"state code", ds(func(d *v1alpha1.DistrictSource) { d.Spec.District.State = "XX" }),
+			`spec.district.state: Unsupported value: "XX"`},
+		{"NCES ID with six digits", ds(func(d *v1alpha1.DistrictSource) { d.Spec.District.NCESID = "550852" }),
+			`spec.district.ncesId: Invalid value: "550852": spec.district.ncesId in body should match '^[0-9]{7}$'`},
+		{"NCES ID with letters", ds(func(d *v1alpha1.DistrictSource) { d.Spec.District.NCESID = "55O852O" }),
+			`spec.district.ncesId in body should match '^[0-9]{7}$'`},
+		{"cron with four fields", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Schedule = "0 3 * *" }),
+			"schedule must be a cron expression with five fields (minute hour day-of-month month day-of-week) or a descriptor such as @daily"},
+		{"ftp URL", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].HTTP.URL = "ftp://data.example.gov/x.csv" }),
+			"url must be an http:// or https:// URL"},
+		{"not a URL", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].HTTP.URL = "School Support.csv" }),
+			"url must be an http:// or https:// URL"},
+		{"school year of non-consecutive years", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].SchoolYear = "2020-22" }),
+			"schoolYear must name two consecutive years, such as 2023-24"},
+		{"school year written with a slash", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].SchoolYear = "2020/21" }),
+			"spec.sources[0].schoolYear in body should match '^[0-9]{4}-[0-9]{2}$'"},
+		{"staffing without school year", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].SchoolYear = "" }),
+			"every staffing and incidents source needs a schoolYear"},
+		{"crdc contracts", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[1].Format = v1alpha1.FormatCRDC }),
+			"the crdc format has no contracts file"},
+		{"unknown dataset", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[1].Dataset = "budgets" }),
+			`spec.sources[1].dataset: Unsupported value: "budgets"`},
+		{"no sources", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources = nil }),
+			"spec.sources: Required value"},
+		{"lake endpoint with a scheme", func() client.Object {
+			l := newLake(ns, "bad-endpoint", "creds")
+			l.Spec.Endpoint = "https://minio:9000"
+			return l
+		}(), "endpoint is host:port, without a scheme or a path"},
+		{"lake bucket name", func() client.Object {
+			l := newLake(ns, "bad-bucket", "creds")
+			l.Spec.Bucket = "Districts_Lake"
+			return l
+		}(), "spec.bucket in body should match"},
+		{"comparison state", &v1alpha1.StateComparison{
+			ObjectMeta: metav1.ObjectMeta{Name: "bad-state", Namespace: ns},
+			Spec: v1alpha1.StateComparisonSpec{State: "Wisconsin", LakeRef: v1alpha1.LocalObjectReference{Name: "statewide"},
+				ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "@weekly"}, SchoolYears: []v1alpha1.SchoolYear{"2020-21"}},
+		}, `spec.state: Unsupported value: "Wisconsin"`},
+		{"comparison school year", &v1alpha1.StateComparison{
+			ObjectMeta: metav1.ObjectMeta{Name: "bad-year", Namespace: ns},
+			Spec: v1alpha1.StateComparisonSpec{State: "WI", LakeRef: v1alpha1.LocalObjectReference{Name: "statewide"},
+				ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "@weekly", TimeZone: ptr.To("America/Chicago")},
+				SchoolYears:  []v1alpha1.SchoolYear{"2019-21"}},
+		}, "schoolYear must name two consecutive years, such as 2023-24"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := env.c.Create(context.Background(), tc.obj)
+			g.Expect(err).To(HaveOccurred(), "the API server accepted the object")
+			g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "not an Invalid error: %v", err)
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
+}
+
+// TestSamples creates every object of config/samples (the resources its kustomization
+// lists, in a namespace of the test's own), as `kubectl apply -k config/samples` would: the
+// API accepts them, and every DistrictSource and StateComparison gets its plan ConfigMap and
+// CronJob.
+func TestSamples(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	dir := filepath.Join(repoRoot(), "config", "samples")
+	var kust struct {
+		Resources []string `json:"resources"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(sigsyaml.Unmarshal(data, &kust)).To(Succeed())
+	g.Expect(kust.Resources).NotTo(BeEmpty())
+	kinds := map[string][]string{}
+	for _, res := range kust.Resources {
+		for _, obj := range readObjects(t, filepath.Join(dir, res)) {
+			if obj.GetKind() == "Namespace" {
+				continue
+			}
+			obj.SetNamespace(ns)
+			g.Expect(env.c.Create(context.Background(), obj)).To(Succeed(), "%s: %s %s", res, obj.GetKind(), obj.GetName())
+			kinds[obj.GetKind()] = append(kinds[obj.GetKind()], obj.GetName())
+		}
+	}
+	g.Expect(kinds).To(HaveKey("Lake"))
+	g.Expect(kinds).To(HaveKey("DistrictSource"))
+	g.Expect(kinds).To(HaveKey("StateComparison"))
+
+	var list v1alpha1.DistrictSourceList
+	g.Expect(env.c.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
+	for _, ds := range list.Items {
+		g.Expect(ds.Spec.SuccessfulJobsHistoryLimit).To(Equal(ptr.To[int32](3)))
+		g.Expect(ds.Spec.FailedJobsHistoryLimit).To(Equal(ptr.To[int32](1)))
+	}
+	for _, kind := range []string{"DistrictSource", "StateComparison"} {
+		for _, name := range kinds[kind] {
+			g.Eventually(func(g Gomega) {
+				getCronJob(g, ns, name)
+				cm := &corev1.ConfigMap{}
+				g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name + "-plan"}, cm)).To(Succeed())
+				g.Expect(cm.Data).To(HaveKey("plan.json"))
+			}).WithTimeout(timeout).WithPolling(poll).Should(Succeed(), "%s %s", kind, name)
+		}
+	}
+}
+
+// readObjects decodes every document of a YAML file.
+func readObjects(t *testing.T, file string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		obj := &unstructured.Unstructured{}
+		err := dec.Decode(&obj.Object)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if len(obj.Object) == 0 || strings.TrimSpace(obj.GetKind()) == "" {
+			continue
+		}
+		out = append(out, obj)
+	}
+}

@@ -1,0 +1,214 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// simpleDS creates a Lake, its Secret and a DistrictSource in a new namespace and waits
+// until the DistrictSource is Ready.
+func simpleDS(t *testing.T) (string, *v1alpha1.DistrictSource) {
+	t.Helper()
+	ns := newNamespace(t)
+	ds := newDS(ns, "wi-5508520", "statewide")
+	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), newLake(ns, "statewide", "lake-creds"), ds)
+	NewWithT(t).Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		g.Expect(ds.Status.ObservedGeneration).To(Equal(ds.Generation))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	return ns, ds
+}
+
+func TestRunNowOneJobPerValue(t *testing.T) {
+	g := NewWithT(t)
+	ns, ds := simpleDS(t)
+
+	job := runNow(t, ds, kindDistrictSource, "1700000000")
+	g.Expect(job.Labels).To(HaveKeyWithValue(LabelTrigger, "run-now"))
+	g.Expect(job.Annotations).To(HaveKeyWithValue(v1alpha1.RunNowAnnotation, "1700000000"))
+	ref := metav1.GetControllerOf(job)
+	g.Expect(ref).NotTo(BeNil())
+	g.Expect(ref.Kind).To(Equal("CronJob"))
+	g.Expect(ref.Name).To(Equal(ds.Name))
+	g.Expect(job.Spec.Template.Spec.Containers[0].Args).To(Equal([]string{"ingest", "--plan", "/etc/districtlake/plan.json"}))
+	g.Eventually(func(g Gomega) {
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRunNow).To(Equal("1700000000"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	// Many more reconciles of the same value start nothing more.
+	for i := range 5 {
+		update(t, ds, func(ds *v1alpha1.DistrictSource) {
+			ds.Annotations["example.test/poke"] = time.Duration(i).String()
+		})
+	}
+	g.Consistently(func(g Gomega) {
+		g.Expect(jobsOf(g, ns, kindDistrictSource, ds.Name)).To(HaveLen(1))
+	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+	// A manager restart that lost the status (lastRunNow) adopts the Job it finds.
+	env.stopManager()
+	d := &v1alpha1.DistrictSource{}
+	g.Expect(env.c.Get(context.Background(), client.ObjectKeyFromObject(ds), d)).To(Succeed())
+	base := client.MergeFrom(d.DeepCopy())
+	d.Status.LastRunNow = ""
+	g.Expect(env.c.Status().Patch(context.Background(), d, base)).To(Succeed())
+	g.Expect(getDS(g, ns, ds.Name).Status.LastRunNow).To(BeEmpty())
+	g.Expect(env.startManager()).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRunNow).To(Equal("1700000000"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		jobs := jobsOf(g, ns, kindDistrictSource, ds.Name)
+		g.Expect(jobs).To(HaveLen(1))
+		g.Expect(jobs[0].UID).To(Equal(job.UID))
+	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+	// A new value starts one more Job; going back to an old value starts none.
+	second := runNow(t, ds, kindDistrictSource, "1700000600")
+	g.Expect(second.Name).NotTo(Equal(job.Name))
+	update(t, ds, func(ds *v1alpha1.DistrictSource) { ds.Annotations[v1alpha1.RunNowAnnotation] = "1700000000" })
+	g.Eventually(func(g Gomega) {
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRunNow).To(Equal("1700000000"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(jobsOf(g, ns, kindDistrictSource, ds.Name)).To(HaveLen(2))
+	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+}
+
+func TestRunResults(t *testing.T) {
+	g := NewWithT(t)
+	ns, ds := simpleDS(t)
+	runs := func(outcome string) float64 {
+		return runsTotal(t, kindDistrictSource, outcome)
+	}
+	succeeded, failed := runs("Succeeded"), runs("Failed")
+
+	// A running Job: Reconciling, lastRun Running, lastScheduleTime set.
+	job := runNow(t, ds, kindDistrictSource, "ok")
+	g.Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		c := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonRunning)
+		g.Expect(c.Message).To(ContainSubstring(job.Name))
+		g.Expect(ds.Status.LastRun).NotTo(BeNil())
+		g.Expect(ds.Status.LastRun.Job).To(Equal(job.Name))
+		g.Expect(ds.Status.LastRun.Outcome).To(Equal(v1alpha1.RunRunning))
+		g.Expect(ds.Status.LastRun.Trigger).To(Equal("run-now"))
+		g.Expect(ds.Status.LastScheduleTime).NotTo(BeNil())
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	// The Job completes; its Pod's termination message is the run's summary.
+	ok := summary.Summary{
+		RunID: "20260302T090000Z-ab12", Outcome: summary.Succeeded,
+		Message:  "Published 2 objects, 98 rows",
+		Manifest: "v1/_runs/20260302T090000Z-ab12.json",
+		Sources: []summary.Source{
+			{Name: "crdc-support", Dataset: "staffing", Bytes: 123456, SHA256: "aa11", Rows: 52, ObjectKey: "v1/staffing/state=WI/school_year=2020-21/district=5508520/data.parquet"},
+			{Name: "contracts", Dataset: "contracts", Bytes: 512, SHA256: "bb22", Rows: 1, ObjectKey: "v1/contracts/state=WI/district=5508520/data.parquet"},
+		},
+		Objects: []summary.Object{
+			{Dataset: "staffing", Key: "v1/staffing/state=WI/school_year=2020-21/district=5508520/data.parquet", Rows: 52, SHA256: "cc33"},
+			{Dataset: "contracts", Key: "v1/contracts/state=WI/district=5508520/data.parquet", Rows: 1, SHA256: "dd44"},
+		},
+	}
+	finishJob(t, job, true, encodeSummary(t, ok))
+	wantSources := []v1alpha1.SourceStatus{
+		{Name: "crdc-support", Dataset: "staffing", Bytes: 123456, SHA256: "aa11", Rows: 52,
+			ObjectKey: "v1/staffing/state=WI/school_year=2020-21/district=5508520/data.parquet", ObjectSHA256: "cc33"},
+		{Name: "contracts", Dataset: "contracts", Bytes: 512, SHA256: "bb22", Rows: 1,
+			ObjectKey: "v1/contracts/state=WI/district=5508520/data.parquet", ObjectSHA256: "dd44"},
+	}
+	var lastSuccess *metav1.Time
+	g.Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		c := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+		g.Expect(c.Message).To(ContainSubstring("Published 2 objects, 98 rows"))
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.ReconcilingCondition)).To(BeNil())
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+		g.Expect(ds.Status.ObservedGeneration).To(Equal(ds.Generation))
+		lr := ds.Status.LastRun
+		g.Expect(lr.Job).To(Equal(job.Name))
+		g.Expect(lr.Outcome).To(Equal(v1alpha1.RunSucceeded))
+		g.Expect(lr.RunID).To(Equal("20260302T090000Z-ab12"))
+		g.Expect(lr.CompletionTime).NotTo(BeNil())
+		g.Expect(ds.Status.LastSuccessfulTime).To(Equal(lr.CompletionTime))
+		g.Expect(ds.Status.Sources).To(Equal(wantSources))
+		lastSuccess = ds.Status.LastSuccessfulTime
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Expect(runs("Succeeded")).To(Equal(succeeded + 1))
+
+	// A failed Job: not Ready, Stalled with the run's own message; the last good figures stay.
+	bad := runNow(t, ds, kindDistrictSource, "bad")
+	msg := `source "crdc-support" row 12 column SCH_FTECOUNSELORS: "n/a" is not a number`
+	finishJob(t, bad, false, encodeSummary(t, summary.Summary{RunID: "r2", Outcome: summary.Failed, Message: msg}))
+	g.Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		r := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonRunFailed)
+		s := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonRunFailed)
+		g.Expect(r.Message).To(ContainSubstring(msg))
+		g.Expect(s.Message).To(ContainSubstring(msg))
+		g.Expect(ds.Status.LastRun.Job).To(Equal(bad.Name))
+		g.Expect(ds.Status.LastRun.Outcome).To(Equal(v1alpha1.RunFailed))
+		g.Expect(ds.Status.LastRun.Message).To(ContainSubstring(msg))
+		g.Expect(ds.Status.Sources).To(Equal(wantSources))
+		g.Expect(ds.Status.LastSuccessfulTime).To(Equal(lastSuccess))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Expect(runs("Failed")).To(Equal(failed + 1))
+
+	// A Job that failed without a summary: the Job's own reason.
+	silent := runNow(t, ds, kindDistrictSource, "silent")
+	finishJob(t, silent, false, "")
+	g.Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		s := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonRunFailed)
+		g.Expect(s.Message).To(Equal("Job " + silent.Name + " failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	// The next success clears Stalled and makes the DistrictSource Ready again.
+	again := runNow(t, ds, kindDistrictSource, "again")
+	ok.RunID = "r4"
+	finishJob(t, again, true, encodeSummary(t, ok))
+	g.Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+		g.Expect(ds.Status.LastRun.RunID).To(Equal("r4"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	// Each finished run is counted once, however often the DistrictSource is reconciled.
+	update(t, ds, func(ds *v1alpha1.DistrictSource) { ds.Annotations["example.test/poke"] = "1" })
+	g.Consistently(func() float64 { return runs("Succeeded") }).WithTimeout(time.Second).Should(Equal(succeeded + 2))
+	g.Expect(runs("Failed")).To(Equal(failed + 2))
+	g.Expect(jobsOf(g, ns, kindDistrictSource, ds.Name)).To(HaveLen(4))
+}
+
+// runsTotal reads districtlake_runs_total{kind,outcome} from the running manager's registry.
+func runsTotal(t *testing.T, kind, outcome string) float64 {
+	t.Helper()
+	families, err := env.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "districtlake_runs_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == kind && labels["outcome"] == outcome {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
