@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 func getLake(g Gomega, ns, name string) *v1alpha1.Lake {
@@ -72,5 +73,58 @@ func TestLakeUnreachable(t *testing.T) {
 		b, err := json.Marshal(l)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(string(b)).NotTo(ContainSubstring(secretAccessKeyValue))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+}
+
+// TestLakeBucketCheck checks Lakes against a real MinIO: a reachable bucket makes the Lake
+// Ready, a missing bucket and a wrong secret each say so, and no secret reaches status.
+func TestLakeBucketCheck(t *testing.T) {
+	g := NewWithT(t)
+	m := testenv.StartMinIO(t)
+	m.CreateBucket(t, "districtlake")
+	ns := newNamespace(t)
+	good := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "minio-creds", Namespace: ns},
+		StringData: map[string]string{SecretKeyAccessKeyID: m.AccessKey, SecretKeySecretAccessKey: m.SecretKey},
+	}
+	wrongSecret := "SECRET-wrong-8d1f-do-not-leak"
+	wrong := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "wrong-creds", Namespace: ns},
+		StringData: map[string]string{SecretKeyAccessKeyID: m.AccessKey, SecretKeySecretAccessKey: wrongSecret},
+	}
+	lake := func(name, bucket, secret string) *v1alpha1.Lake {
+		l := newLake(ns, name, secret)
+		l.Spec.Endpoint = m.Endpoint
+		l.Spec.Bucket = bucket
+		return l
+	}
+	create(t, good, wrong, lake("ok", "districtlake", "minio-creds"), lake("nobucket", "no-such-bucket", "minio-creds"),
+		lake("badkey", "districtlake", "wrong-creds"))
+
+	g.Eventually(func(g Gomega) {
+		l := getLake(g, ns, "ok")
+		r := expectCondition(g, l.Status.Conditions, l.Generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
+		g.Expect(r.Message).To(Equal("Bucket districtlake at " + m.Endpoint + " is reachable"))
+		g.Expect(l.Status.ObservedGeneration).To(Equal(l.Generation))
+		g.Expect(l.Status.LastCheckedTime).NotTo(BeNil())
+		g.Expect(l.Status.LastCheckedTime.Time).To(BeTemporally("==", env.clock.Now().Truncate(1e9)))
+		g.Expect(l.Status.URL).To(Equal("s3://districtlake/v1"))
+		g.Expect(cond(l.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		l := getLake(g, ns, "nobucket")
+		r := expectCondition(g, l.Status.Conditions, l.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonBucketNotFound)
+		g.Expect(r.Message).To(ContainSubstring(`bucket "no-such-bucket"`))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		l := getLake(g, ns, "badkey")
+		r := expectCondition(g, l.Status.Conditions, l.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonBucketUnreachable)
+		g.Expect(r.Message).To(ContainSubstring("SignatureDoesNotMatch"))
+		b, err := json.Marshal(l)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(string(b)).NotTo(ContainSubstring(wrongSecret))
+		g.Expect(string(b)).NotTo(ContainSubstring(m.SecretKey))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 }
