@@ -53,7 +53,13 @@ func (o *objectCells) read(dec *json.Decoder) (column string, err error) {
 		var text []byte
 		switch v := tok.(type) {
 		case json.Delim:
-			return name, fmt.Errorf("holds a JSON %s, want a single value", map[json.Delim]string{'{': "object", '[': "array"}[v])
+			if wanted {
+				return name, fmt.Errorf("holds a JSON %s, want a single value", map[json.Delim]string{'{': "object", '[': "array"}[v])
+			}
+			if err := skipNested(dec); err != nil {
+				return name, err
+			}
+			continue
 		case string:
 			text = []byte(v)
 		case json.Number:
@@ -81,6 +87,24 @@ func (o *objectCells) read(dec *json.Decoder) (column string, err error) {
 		}
 	}
 	return "", nil
+}
+
+// skipNested skips the rest of an object or array whose opening token was just read.
+func skipNested(dec *json.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
 }
 
 // replaced finds the selected column whose text holds U+FFFD, which encoding/json puts

@@ -174,8 +174,8 @@ func (m *genericMapper) run(emit emitter) error {
 		at := m.t.pos()
 		cells := m.t.cells()
 		if m.lea >= 0 {
-			c := trim(cells[m.lea])
-			if string(c) != m.ctx.lea {
+			// A row without an LEA id is kept (its school id is still checked).
+			if c := trim(cells[m.lea]); len(c) > 0 && string(c) != m.ctx.lea {
 				if !allDigits(c, 7) {
 					return m.fail(at, m.binds[m.lea].column, fmt.Sprintf("%s is not a 7-digit NCES LEA id", quoted(c)))
 				}
