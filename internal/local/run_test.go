@@ -1,0 +1,436 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/sqlgen"
+	"github.com/districtlake/districtlake/internal/testenv"
+)
+
+const samplesDir = "../../config/samples"
+
+// sampleDistricts are the sample DistrictSources: state, NCES ID, name, whether a contracts
+// source is given.
+var sampleDistricts = []struct {
+	state, id, name string
+	contracts       bool
+}{
+	{"IL", "1709930", "City of Chicago SD 299", true},
+	{"MO", "2916400", "Kansas City 33 School District", false},
+	{"WI", "5508520", "Madison Metropolitan School District", true},
+	{"WI", "5509600", "Milwaukee Public Schools", true},
+}
+
+func loadSamples(t *testing.T) *Folder {
+	t.Helper()
+	f, err := Load(context.Background(), samplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Err(); err != nil {
+		t.Fatalf("samples are not valid:\n%v", err)
+	}
+	return f
+}
+
+// expectedKeys are the objects a run of the samples publishes.
+func expectedKeys() []string {
+	var keys []string
+	for _, d := range sampleDistricts {
+		keys = append(keys,
+			dataset.DistrictKey(dataset.Staffing, d.state, "2020-21", d.id),
+			dataset.DistrictKey(dataset.Incidents, d.state, "2020-21", d.id))
+		if d.contracts {
+			keys = append(keys, dataset.DistrictKey(dataset.Contracts, d.state, "", d.id))
+		}
+	}
+	for _, st := range []string{"IL", "MO", "WI"} {
+		keys = append(keys,
+			dataset.StateKey(dataset.Comparison, st, "2020-21"),
+			dataset.StateKey(dataset.ComparisonGroups, st, "2020-21"),
+			dataset.ReportKey(st, "2020-21"))
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func checkLakeObjects(t *testing.T, store lake.Store) {
+	t.Helper()
+	objs, err := store.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	runs := 0
+	for _, o := range objs {
+		if strings.HasPrefix(o.Key, "_runs/") {
+			runs++
+			continue
+		}
+		got = append(got, o.Key)
+	}
+	if strings.Join(got, "\n") != strings.Join(expectedKeys(), "\n") {
+		t.Errorf("lake objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(expectedKeys(), "\n"))
+	}
+	if runs != len(sampleDistricts) {
+		t.Errorf("%d run manifests under _runs/, want one per district (%d)", runs, len(sampleDistricts))
+	}
+}
+
+// checkOutput checks the printed tables against the comparison as DuckDB reads it from
+// the lake (views from sqlgen), and the report paths and the DuckDB line.
+func checkOutput(t *testing.T, out string, views string, reportPrefix, duckLine string) {
+	t.Helper()
+	for _, want := range []string{
+		"Ingested 4 of 4 districts\n",
+		"IL 2020-21: 1 district\n", "MO 2020-21: 1 district\n", "WI 2020-21: 2 districts\n",
+		"DISTRICT                              NCES ID  ENROLLMENT  STUDENTS PER COUNSELOR  SUPPORT-STAFF GAP (FTE)  SWORN OFFICERS (FTE)  CONTRACT $ PER STUDENT  ARRESTS PER 1,000\n",
+		"Report: " + reportPrefix + "reports/state=WI/school_year=2020-21/index.html\n",
+		"Report: " + reportPrefix + "reports/state=IL/school_year=2020-21/index.html\n",
+		"Report: " + reportPrefix + "reports/state=MO/school_year=2020-21/index.html\n",
+		"Open the lake in DuckDB:\n  " + duckLine + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	rows := testenv.DuckDB(t, views+`SELECT district_name, nces_lea_id,
+		printf('%,d', enrollment) AS enrollment,
+		printf('%,d', round(students_per_counselor)::BIGINT) || CASE WHEN meets_counselor_standard THEN ' <= ' ELSE ' > ' END || recommended_students_per_counselor AS per_counselor,
+		printf('%.1f', support_gap_fte_total) AS gap, printf('%.1f', sworn_officers_fte) AS officers,
+		CASE WHEN contract_cost_per_student IS NOT NULL THEN '$' || printf('%,.2f', contract_cost_per_student)
+		     WHEN contract_agency_name IS NULL THEN 'no contract known'
+		     WHEN contract_status IS NOT NULL THEN 'unknown (' || contract_status || ')'
+		     ELSE 'unknown' END AS cost,
+		printf('%.2f', arrests_per_1000) AS arrests
+		FROM comparison ORDER BY nces_lea_id`)
+	if len(rows) != len(sampleDistricts) {
+		t.Fatalf("comparison has %d rows, want %d", len(rows), len(sampleDistricts))
+	}
+	for _, r := range rows {
+		// The row as printed: the name, then the figures right-aligned, two spaces apart.
+		pattern := regexp.QuoteMeta(r["district_name"].(string)) + ` +` + regexp.QuoteMeta(r["nces_lea_id"].(string))
+		for _, c := range []string{"enrollment", "per_counselor", "gap", "officers", "cost", "arrests"} {
+			pattern += ` +` + regexp.QuoteMeta(fmt.Sprint(r[c]))
+		}
+		if !regexp.MustCompile(`(?m)^` + pattern + `$`).MatchString(out) {
+			t.Errorf("output has no line %q:\n%s", pattern, out)
+		}
+	}
+}
+
+// viewsFor is the SQL `districtlake sql` prints for a lake.
+func viewsFor(t *testing.T, store lake.Store, l plan.Lake, creds sqlgen.Credentials) string {
+	t.Helper()
+	present, err := sqlgen.Present(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql, err := sqlgen.Generate(sqlgen.Options{Lake: l, Present: present, Credentials: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sql
+}
+
+func TestRunSamplesIntoFileLake(t *testing.T) {
+	f := loadSamples(t)
+	dir := filepath.Join(t.TempDir(), "lake")
+	var out bytes.Buffer
+	res, err := Run(context.Background(), f, RunOptions{Lake: dir, Concurrency: 4, Out: &out})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if res.Failed() != 0 || len(res.Districts) != 4 || len(res.States) != 3 {
+		t.Fatalf("result: %d failed, %d districts, %d states", res.Failed(), len(res.Districts), len(res.States))
+	}
+	l := plan.Lake{Type: plan.LakeFile, Path: dir}
+	store, err := lake.New(context.Background(), l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLakeObjects(t, store)
+	views := viewsFor(t, store, l, sqlgen.Credentials{})
+	checkOutput(t, out.String(), views, dir+"/", "duckdb -init <(districtlake sql --lake "+dir+")")
+	checkSampleFacts(t, views)
+	checkRecompute(t, views)
+}
+
+// checkSampleFacts checks what the samples are for: the contracts as reported publicly,
+// reserve codes as unknowns, and what is unknown staying unknown.
+func checkSampleFacts(t *testing.T, views string) {
+	t.Helper()
+	rows := testenv.DuckDB(t, views+`SELECT nces_lea_id, contract_status, contract_agency_name,
+		contract_annual_cost::VARCHAR AS annual, district_cost::VARCHAR AS district_cost, contract_officers,
+		schools_with_police_no_counselor FROM comparison ORDER BY nces_lea_id`)
+	want := []string{
+		"1709930 terminated Chicago Police Department <nil> <nil> <nil>",
+		"2916400 <nil> <nil> <nil> <nil> <nil>",
+		"5508520 <nil> Madison Police Department <nil> <nil> <nil>",
+		"5509600 active Milwaukee Police Department 1600000.00 800000.00 25",
+	}
+	for i, r := range rows {
+		got := fmt.Sprint(r["nces_lea_id"], " ", r["contract_status"], " ", r["contract_agency_name"], " ", r["annual"], " ", r["district_cost"], " ", r["contract_officers"])
+		if i >= len(want) || got != want[i] {
+			t.Errorf("contract of row %d = %q, want %q", i, got, want[min(i, len(want)-1)])
+		}
+	}
+	rows = testenv.DuckDB(t, views+`SELECT agency_share::VARCHAR AS city, training_hours, notes FROM contracts WHERE nces_lea_id = '5509600'`)
+	if len(rows) != 1 || rows[0]["city"] != "800000.00" || rows[0]["training_hours"] != int64(40) ||
+		!strings.Contains(rows[0]["notes"].(string), "38 in training") {
+		t.Errorf("Milwaukee contract row: %v", rows)
+	}
+	// Reserve codes (-9 not applicable) are unknown, never a number in a sum.
+	rows = testenv.DuckDB(t, views+`SELECT
+		(SELECT nurses_fte FROM staffing WHERE nces_school_id = '550960000014') AS mke_nurse,
+		(SELECT security_guards_fte FROM staffing WHERE nces_school_id = '550852000005') AS msn_guards,
+		(SELECT schools_reporting_nurses FROM comparison WHERE nces_lea_id = '5509600') AS mke_nurse_schools,
+		(SELECT schools_reporting FROM comparison WHERE nces_lea_id = '5509600') AS mke_schools,
+		(SELECT count(*) FROM incidents WHERE nces_school_id = '170993000103' AND "count" IS NOT NULL) AS chi_known,
+		(SELECT min("count") FROM incidents) AS min_count`)
+	if got := fmt.Sprint(rows[0]); got != "map[chi_known:0 min_count:0 mke_nurse:<nil> mke_nurse_schools:4 mke_schools:5 msn_guards:<nil>]" {
+		t.Errorf("reserve codes: %s", got)
+	}
+}
+
+// checkRecompute runs recompute.sql over the views and checks every figure of comparison and
+// comparison_groups against it.
+func checkRecompute(t *testing.T, views string) {
+	t.Helper()
+	recompute, err := os.ReadFile("../sqlgen/testdata/recompute.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := `CREATE TABLE params AS SELECT * FROM (VALUES
+		('WI', 250, 750, 500, 250, 62000, 58000, 81000, 60000),
+		('IL', 250, 750, 500, 250, 62000, 58000, 81000, 60000),
+		('MO', 250, 750, 500, 250, 62000, 58000, 81000, 60000))
+		AS p(state, counselor, nurse, psychologist, social_worker, counselor_cost, nurse_cost, psychologist_cost, social_worker_cost);
+`
+	setup := views + params + string(recompute)
+	compareViews(t, setup, "comparison", "recomputed_comparison", []string{"state", "school_year", "nces_lea_id"}, len(sampleDistricts))
+	// 7 race groups per district, plus IDEA and English learners (present in every sample).
+	compareViews(t, setup, "comparison_groups", "recomputed_comparison_groups", []string{"state", "school_year", "nces_lea_id", "student_group"}, 9*len(sampleDistricts))
+}
+
+// compareViews checks that ours and sql have the same rows (by key) and that every column of
+// sql equals ours: floats within 1e-9, everything else exactly, null only where null.
+func compareViews(t *testing.T, setup, ours, sql string, keys []string, wantRows int) {
+	t.Helper()
+	cols := testenv.DuckDB(t, setup+`SELECT column_name, column_type FROM (DESCRIBE `+sql+`)`)
+	ourCols := testenv.DuckDB(t, setup+`SELECT column_name, column_type FROM (DESCRIBE `+ours+`)`)
+	var names, ourNames []string
+	for _, c := range cols {
+		names = append(names, fmt.Sprint(c["column_name"], " ", c["column_type"]))
+	}
+	for _, c := range ourCols {
+		if n := c["column_name"]; n != "run_id" && n != "computed_at" {
+			ourNames = append(ourNames, fmt.Sprint(n, " ", c["column_type"]))
+		}
+	}
+	if strings.Join(names, ", ") != strings.Join(ourNames, ", ") {
+		t.Fatalf("%s columns:\n%s\n%s columns:\n%s", sql, strings.Join(names, ", "), ours, strings.Join(ourNames, ", "))
+	}
+	on := make([]string, len(keys))
+	for i, k := range keys {
+		on[i] = fmt.Sprintf("a.%s = r.%s", k, k)
+	}
+	counts := testenv.DuckDB(t, setup+fmt.Sprintf(`SELECT
+		(SELECT count(*) FROM %s) AS ours, (SELECT count(*) FROM %s) AS sql,
+		(SELECT count(*) FROM %s a JOIN %s r ON %s) AS matched`, ours, sql, ours, sql, strings.Join(on, " AND ")))
+	if c := counts[0]; c["ours"] != int64(wantRows) || c["sql"] != int64(wantRows) || c["matched"] != int64(wantRows) {
+		t.Fatalf("%s: %v rows, %s: %v rows, %v matched by key; want %d", ours, c["ours"], sql, c["sql"], c["matched"], wantRows)
+	}
+	var checks []string
+	for _, c := range cols {
+		name := c["column_name"].(string)
+		cond := fmt.Sprintf("a.%s IS NOT DISTINCT FROM r.%s", name, name)
+		if c["column_type"] == "DOUBLE" {
+			cond = fmt.Sprintf("(a.%s IS NULL AND r.%s IS NULL) OR abs(a.%s - r.%s) <= 1e-9", name, name, name, name)
+		}
+		checks = append(checks, fmt.Sprintf(
+			"SELECT concat_ws('/', %s) AS row_key, '%s' AS col, a.%s::VARCHAR AS ours, r.%s::VARCHAR AS sql FROM %s a JOIN %s r ON %s WHERE NOT (%s)",
+			prefixed("a.", keys), name, name, name, ours, sql, strings.Join(on, " AND "), cond))
+	}
+	mismatches := testenv.DuckDB(t, setup+strings.Join(checks, "\nUNION ALL\n")+"\nORDER BY col, row_key")
+	for _, m := range mismatches {
+		t.Errorf("%s %s column %s: ours %v, SQL %v", ours, m["row_key"], m["col"], m["ours"], m["sql"])
+	}
+	// Every column holds at least one known value, so that each figure was compared.
+	var known []string
+	for _, c := range cols {
+		known = append(known, fmt.Sprintf("count(%s) AS %s", c["column_name"], c["column_name"]))
+	}
+	for col, n := range testenv.DuckDB(t, setup+"SELECT "+strings.Join(known, ", ")+" FROM "+ours)[0] {
+		if n == int64(0) {
+			t.Errorf("%s column %s is null in every row of the samples: the check compares nothing", ours, col)
+		}
+	}
+}
+
+func prefixed(p string, names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = p + n
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestRunSamplesIntoMinIO(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	m.CreateBucket(t, "districtlake")
+	env := lake.MapEnv(map[string]string{
+		lake.EnvS3Endpoint:  "http://" + m.Endpoint,
+		lake.EnvAccessKeyID: m.AccessKey,
+		lake.EnvSecretKey:   m.SecretKey,
+	})
+	f := loadSamples(t)
+	var out bytes.Buffer
+	res, err := Run(context.Background(), f, RunOptions{Lake: "s3://districtlake/samples", Concurrency: 2, Env: env, Out: &out})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if res.LakeURL != "s3://districtlake/samples" || res.Lake.Secure || !res.Lake.PathStyle {
+		t.Errorf("lake = %s %+v, want s3://districtlake/samples over plain http, path style", res.LakeURL, res.Lake)
+	}
+	if strings.Contains(out.String(), m.SecretKey) {
+		t.Errorf("the output shows the secret key")
+	}
+	store, err := lake.New(context.Background(), res.Lake, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLakeObjects(t, store)
+
+	// The SQL `districtlake sql --lake s3://districtlake/samples` prints: the secret, then
+	// views over s3:// paths.
+	s3views := viewsFor(t, store, res.Lake, sqlgen.Credentials{AccessKeyID: m.AccessKey, SecretAccessKey: m.SecretKey})
+	wantSecret := fmt.Sprintf("CREATE OR REPLACE SECRET districtlake (TYPE s3, KEY_ID '%s', SECRET '%s', REGION 'us-east-1', ENDPOINT '%s', URL_STYLE 'path', USE_SSL false, SCOPE 's3://districtlake');\n",
+		m.AccessKey, m.SecretKey, m.Endpoint)
+	if !strings.Contains(s3views, wantSecret) || !strings.Contains(s3views, "read_parquet('s3://districtlake/samples/comparison/**/*.parquet'") {
+		t.Errorf("SQL for the s3 lake:\n%s\nwant the secret\n%s", s3views, wantSecret)
+	}
+	// DuckDB here has no httpfs extension: read a mirror of the bucket with the same layout.
+	mirror := t.TempDir()
+	testenv.MirrorLake(t, store, mirror)
+	views := viewsFor(t, store, plan.Lake{Type: plan.LakeFile, Path: mirror}, sqlgen.Credentials{})
+	checkOutput(t, out.String(), views, "s3://districtlake/samples/", "duckdb -init <(districtlake sql --lake s3://districtlake/samples)")
+	checkSampleFacts(t, views)
+	checkRecompute(t, views)
+}
+
+// copySamples copies config/samples into a temp folder, applying edit to each file's text.
+func copySamples(t *testing.T, edit func(name, text string) string) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(samplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(samplesDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), []byte(edit(e.Name(), string(b))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestRunGoesOnPastAFailingDistrict(t *testing.T) {
+	// Madison's East High School reports "lots" of counselors.
+	dir := copySamples(t, func(name, text string) string {
+		if name != "wi-madison.yaml" {
+			return text
+		}
+		lines := strings.Split(text, "\n")
+		for i, ln := range lines {
+			if strings.Contains(ln, ",East High School,") && strings.Count(ln, ",") == 22 { // School Support row
+				cells := strings.Split(ln, ",")
+				cells[14] = "lots" // SCH_FTECOUNSELORS
+				lines[i] = strings.Join(cells, ",")
+			}
+		}
+		return strings.Join(lines, "\n")
+	})
+	f, err := Load(context.Background(), dir)
+	if err != nil || f.Err() != nil {
+		t.Fatalf("Load: %v %v", err, f.Err())
+	}
+	lakeDir := t.TempDir()
+	var out bytes.Buffer
+	res, err := Run(context.Background(), f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out})
+	if err == nil || err.Error() != "1 of 7 districts and comparisons failed (see above)" {
+		t.Fatalf("Run error = %v, want one failure\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"Failed district wi-5508520 (",
+		"Ingested 3 of 4 districts\n",
+		"  FAILED districtlake-samples/wi-5508520 (Madison Metropolitan School District): ",
+		"WI 2020-21: 1 district\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	var msg string
+	for _, d := range res.Districts {
+		if d.Err != nil {
+			msg = d.Err.Error()
+		}
+	}
+	if want := `source "crdc-support" row 1 (line 2) column "SCH_FTECOUNSELORS": "lots" is not a number`; msg != want {
+		t.Errorf("the district's error = %q, want %q", msg, want)
+	}
+	if !strings.Contains(text, msg) {
+		t.Errorf("the output does not show the error %q", msg)
+	}
+	store, err := lake.New(context.Background(), plan.Lake{Type: plan.LakeFile, Path: lakeDir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := store.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if strings.Contains(o.Key, "district=5508520") {
+			t.Errorf("the failed district published %s", o.Key)
+		}
+	}
+	if _, err := store.Stat(context.Background(), dataset.DistrictKey(dataset.Staffing, "WI", "2020-21", "5509600")); err != nil {
+		t.Errorf("Milwaukee was not published: %v", err)
+	}
+}
+
+func TestRunRefusesAnInvalidFolder(t *testing.T) {
+	dir := copySamples(t, func(name, text string) string {
+		return strings.Replace(text, `ncesId: "5509600"`, `ncesId: "550960"`, 1)
+	})
+	f, err := Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lakeDir := filepath.Join(t.TempDir(), "lake")
+	if _, err := Run(context.Background(), f, RunOptions{Lake: lakeDir}); err == nil ||
+		!strings.Contains(err.Error(), `wi-milwaukee.yaml:13 (document 1): DistrictSource districtlake-samples/wi-5509600: spec.district.ncesId: Invalid value: "550960"`) {
+		t.Fatalf("Run error = %v", err)
+	}
+	if _, err := os.Stat(lakeDir); !os.IsNotExist(err) {
+		t.Errorf("an invalid folder created the lake (%v)", err)
+	}
+}
