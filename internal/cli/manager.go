@@ -24,6 +24,7 @@ type managerFlags struct {
 	metricsAddr   string
 	probeAddr     string
 	leaderElect   bool
+	leaderElectNS string
 	jobImage      string
 	jobPullPolicy string
 	zap           zap.Options
@@ -43,6 +44,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", `address the metrics endpoint binds to; "0" disables it`)
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address the health and ready probes bind to")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one manager replica is active")
+	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
 	fs.StringVar(&f.jobImage, "job-image", controllers.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
@@ -73,12 +75,13 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		return fmt.Errorf("finding the cluster: %w", err)
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  controllers.CacheOptions(),
-		Metrics:                metricsserver.Options{BindAddress: f.metricsAddr},
-		HealthProbeBindAddress: f.probeAddr,
-		LeaderElection:         f.leaderElect,
-		LeaderElectionID:       "districtlake.io",
+		Scheme:                  scheme,
+		Cache:                   controllers.CacheOptions(),
+		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
+		HealthProbeBindAddress:  f.probeAddr,
+		LeaderElection:          f.leaderElect,
+		LeaderElectionID:        "districtlake.io",
+		LeaderElectionNamespace: f.leaderElectNS,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)

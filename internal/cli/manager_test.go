@@ -1,8 +1,27 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
 )
 
 func TestManagerFlags(t *testing.T) {
@@ -35,5 +54,152 @@ func TestManagerRejectsBadPullPolicy(t *testing.T) {
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), `--job-image-pull-policy "Sometimes" is not Always, IfNotPresent or Never`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestManagerRuns runs `districtlake manager` against a real kube-apiserver and etcd
+// (envtest, with the CRDs of config/crd/bases): it elects itself leader, answers its probes,
+// serves metrics and reconciles a DistrictSource into its CronJob.
+func TestManagerRuns(t *testing.T) {
+	_, file, _, _ := goruntime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s")
+	}
+	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
+		t.Fatalf("this test needs kube-apiserver and etcd in %s (set KUBEBUILDER_ASSETS or run hack/k8s-binaries.sh): %v", assets, err)
+	}
+	te := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		t.Fatalf("starting envtest: %v", err)
+	}
+	t.Cleanup(func() { _ = te.Stop() })
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, te.KubeConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfig)
+
+	scheme := k8sruntime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	metricsAddr, probeAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := NewRootCommand()
+	cmd.SetArgs([]string{"manager", "--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+		"--leader-elect", "--leader-election-namespace=default", "--job-image=example.test/districtlake:v9",
+		"--zap-log-level=error"})
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager ended with: %v", err)
+		}
+	})
+
+	waitFor(t, "the manager's readyz and healthz", func() error {
+		for _, path := range []string{"/readyz", "/healthz"} {
+			if _, err := get("http://" + probeAddr + path); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	waitFor(t, "the leader election Lease", func() error {
+		return c.Get(ctx, client.ObjectKey{Namespace: "default", Name: "districtlake.io"}, &coordinationv1.Lease{})
+	})
+
+	lake := &v1alpha1.Lake{
+		ObjectMeta: metav1.ObjectMeta{Name: "statewide", Namespace: "default"},
+		Spec: v1alpha1.LakeSpec{Endpoint: "127.0.0.1:1", Bucket: "districtlake",
+			CredentialsSecretRef: v1alpha1.LocalObjectReference{Name: "lake-credentials"}},
+	}
+	ds := &v1alpha1.DistrictSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "wi-5508520", Namespace: "default"},
+		Spec: v1alpha1.DistrictSourceSpec{
+			District:     v1alpha1.District{NCESID: "5508520", Name: "Madison Metropolitan School District", State: "WI"},
+			LakeRef:      v1alpha1.LocalObjectReference{Name: "statewide"},
+			ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "0 3 * * 1"},
+			Sources: []v1alpha1.Source{{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
+				HTTP: &v1alpha1.HTTPSource{URL: "https://data.example.gov/crdc/2020-21/School%20Support.csv"}}},
+		},
+	}
+	for _, o := range []client.Object{lake, ds} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the DistrictSource's CronJob with the --job-image", func() error {
+		cj := &batchv1.CronJob{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "default", Name: "wi-5508520"}, cj); err != nil {
+			return err
+		}
+		if img := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image; img != "example.test/districtlake:v9" {
+			return fmt.Errorf("image %s", img)
+		}
+		return nil
+	})
+	waitFor(t, "reconcile metrics", func() error {
+		body, err := get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(body, `controller_runtime_reconcile_total{controller="districtsource"`) {
+			return fmt.Errorf("no districtsource reconcile metrics yet")
+		}
+		return nil
+	})
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(b), nil
+}
+
+func waitFor(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
