@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -432,5 +434,129 @@ func TestRunRefusesAnInvalidFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(lakeDir); !os.IsNotExist(err) {
 		t.Errorf("an invalid folder created the lake (%v)", err)
+	}
+}
+
+// A folder whose contracts file is fetched over HTTP with an Authorization header from a
+// Secret.
+const httpFolder = `apiVersion: districtlake.io/v1alpha1
+kind: Lake
+metadata: {name: statewide, namespace: ns}
+spec: {endpoint: "minio.lake:9000", bucket: lake, credentialsSecretRef: {name: creds}}
+---
+apiVersion: districtlake.io/v1alpha1
+kind: DistrictSource
+metadata: {name: wi-5508520, namespace: ns}
+spec:
+  district: {ncesId: "5508520", name: Madison Metropolitan School District, state: WI}
+  lakeRef: {name: statewide}
+  schedule: "0 3 * * 1"
+  sources:
+  - name: contracts
+    dataset: contracts
+    format: csv
+    http:
+      url: URL
+      headers:
+      - name: Authorization
+        valueFrom: {name: api-token, key: token}
+`
+
+const tokenSecret = `apiVersion: v1
+kind: Secret
+metadata: {name: api-token, namespace: ns}
+stringData: {token: "Bearer s3cr3t-t0ken"}
+`
+
+func TestRunResolvesHeaderSecretsFromTheFolderOrTheEnvironment(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cr3t-t0ken" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "agency_name,status\nMadison Police Department,active\n")
+	}))
+	defer srv.Close()
+	folder := strings.Replace(httpFolder, "URL", srv.URL+"/contracts.csv", 1)
+	cases := []struct {
+		name    string
+		files   map[string]string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "Secret in the folder", files: map[string]string{"ds.yaml": folder, "secret.yaml": tokenSecret}},
+		{name: "environment", files: map[string]string{"ds.yaml": folder},
+			env: map[string]string{"DISTRICTLAKE_SRC_CONTRACTS_HEADER_0": "Bearer s3cr3t-t0ken"}},
+		{name: "neither", files: map[string]string{"ds.yaml": folder},
+			wantErr: "Secret ns/api-token (key \"token\") is not in DIR and the environment variable DISTRICTLAKE_SRC_CONTRACTS_HEADER_0 is not set"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, dir := loadFiles(t, tc.files)
+			if err := f.Err(); err != nil {
+				t.Fatal(err)
+			}
+			lakeDir := t.TempDir()
+			var out bytes.Buffer
+			res, err := Run(context.Background(), f, RunOptions{Lake: lakeDir, Out: &out, Env: lake.MapEnv(tc.env)})
+			if strings.Contains(out.String(), "s3cr3t") {
+				t.Errorf("the output shows the secret:\n%s", out.String())
+			}
+			if tc.wantErr != "" {
+				if err == nil || res.Districts[0].Err == nil || strings.ReplaceAll(res.Districts[0].Err.Error(), dir, "DIR") != tc.wantErr {
+					t.Fatalf("Run: %v; district error %v; want %q", err, res.Districts[0].Err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run: %v\n%s", err, out.String())
+			}
+			// The row arrived, and the secret is nowhere in the lake.
+			filepath.WalkDir(lakeDir, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, _ := os.ReadFile(p)
+				if bytes.Contains(b, []byte("s3cr3t")) {
+					t.Errorf("%s holds the secret", p)
+				}
+				return nil
+			})
+			rows := testenv.DuckDB(t, fmt.Sprintf(`SELECT agency_name, status FROM read_parquet('%s')`,
+				filepath.Join(lakeDir, dataset.DistrictKey(dataset.Contracts, "WI", "", "5508520"))))
+			if got := fmt.Sprint(rows); got != "[map[agency_name:Madison Police Department status:active]]" {
+				t.Errorf("contracts = %s", got)
+			}
+		})
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var plain bytes.Buffer
+	p := NewProgress(&plain, 2, false)
+	p.Started("wi-5508520")
+	p.Finished("wi-5508520", 1234, nil)
+	p.Started("wi-5509600")
+	p.Finished("wi-5509600", 0, fmt.Errorf("source \"x\" row 3 column \"y\": bad"))
+	p.Close()
+	want := "Ingesting district wi-5508520\nIngested district wi-5508520 (1/2): 1,234 rows\n" +
+		"Ingesting district wi-5509600\nFailed district wi-5509600 (2/2): source \"x\" row 3 column \"y\": bad\n"
+	if plain.String() != want {
+		t.Errorf("plain progress:\n%q\nwant\n%q", plain.String(), want)
+	}
+	var term bytes.Buffer
+	p = NewProgress(&term, 2, true)
+	p.Started("wi-5508520")
+	p.Finished("wi-5508520", 1234, nil)
+	p.Started("wi-5509600")
+	p.Finished("wi-5509600", 0, fmt.Errorf("bad"))
+	p.Close()
+	want = "[--------------------] 0/2 districts  wi-5508520 ..." +
+		"\r\x1b[K[##########----------] 1/2 districts  wi-5508520 ok 1,234 rows" +
+		"\r\x1b[K[##########----------] 1/2 districts  wi-5509600 ..." +
+		"\r\x1b[KFailed district wi-5509600: bad\n" +
+		"[####################] 2/2 districts  wi-5509600 FAILED\n"
+	if term.String() != want {
+		t.Errorf("terminal progress:\n%q\nwant\n%q", term.String(), want)
 	}
 }
