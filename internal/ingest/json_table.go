@@ -175,9 +175,9 @@ func (t *jsonTable) next() bool {
 		return false
 	}
 	t.row++
-	start := t.dec.InputOffset()
 	tok, err := t.dec.Token()
-	t.line = t.in.lineAt(start)
+	t.line = t.in.lineAt(t.dec.InputOffset() - 1) // the line of the object's '{'
+
 	if err != nil {
 		return t.fail("", fmt.Sprintf("is not valid JSON: %v", err))
 	}
