@@ -261,9 +261,10 @@ func LocalPlan(f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env
 		}
 	}
 	secrets := map[string]string{}
+	needed := neededEnv(&p)
 	for _, se := range ip.Secrets {
-		if se.Env == plan.EnvLakeAccessKeyID || se.Env == plan.EnvLakeSecretAccessKey {
-			continue // the folder's Lake is replaced by l, which reads its own variables
+		if !needed[se.Env] {
+			continue // such as the keys of the folder's Lake, which l replaces
 		}
 		if sec := f.Secret(ds.Namespace, se.Secret); sec != nil {
 			v, ok := sec.Data[se.Key]
@@ -287,6 +288,24 @@ func LocalPlan(f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env
 		return env(name)
 	}
 	return &LocalIngestPlan{Plan: p, Env: merged}, cleanup, nil
+}
+
+// neededEnv names the environment variables the plan's sources read: HTTP header values and
+// the keys of the lakes that s3 sources read from.
+func neededEnv(p *plan.Ingest) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range p.Sources {
+		if s.HTTP != nil {
+			for _, h := range s.HTTP.Headers {
+				out[h.ValueEnv] = true
+			}
+		}
+		if s.S3 != nil {
+			out[s.S3.Lake.AccessKeyIDEnv] = true
+			out[s.S3.Lake.SecretAccessKeyEnv] = true
+		}
+	}
+	return out
 }
 
 func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, l plan.Lake, store lake.Store, o RunOptions) StateResult {

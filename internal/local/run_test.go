@@ -560,3 +560,70 @@ func TestProgress(t *testing.T) {
 		t.Errorf("terminal progress:\n%q\nwant\n%q", term.String(), want)
 	}
 }
+
+func TestLocalPlan(t *testing.T) {
+	ds := strings.Replace(dsYAML, `    http:
+      url: https://data.example.gov/crdc/2020-21/School%20Support.csv
+`, `    s3: {bucket: crdc, key: 2020-21/support.csv}
+  - name: enrollment
+    dataset: staffing
+    format: crdc
+    schoolYear: "2020-21"
+    configMapRef: {name: crdc-binary, key: enrollment.csv}
+`, 1)
+	files := map[string]string{"lake.yaml": lakeYAML, "ds.yaml": ds, "more.yaml": `apiVersion: v1
+kind: Secret
+metadata: {name: lake-credentials, namespace: wisconsin}
+stringData: {accessKeyID: AKID-x7, secretAccessKey: s3cr3t-x7}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: crdc-binary, namespace: wisconsin}
+binaryData: {enrollment.csv: TEVBSUQK}
+`}
+	f, _ := loadFiles(t, files)
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	local := plan.Lake{Type: plan.LakeFile, Path: "/tmp/lake"}
+	p, cleanup, err := LocalPlan(f, f.DistrictSources[0].Object, local, lake.MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Plan.Lake != local {
+		t.Errorf("plan lake = %+v, want the local one", p.Plan.Lake)
+	}
+	src := map[string]plan.Source{}
+	for _, s := range p.Plan.Sources {
+		src[s.Name] = s
+	}
+	if s := src["contracts"]; s.File != nil || s.Inline == nil || *s.Inline != "agency_name,status\nMadison Police Department,active\n" {
+		t.Errorf("ConfigMap source = %+v, want the ConfigMap's text inline", s)
+	}
+	bin := src["enrollment"]
+	if bin.File == nil || bin.Inline != nil {
+		t.Fatalf("binaryData source = %+v, want a file", bin)
+	}
+	if b, err := os.ReadFile(bin.File.Path); err != nil || string(b) != "LEAID\n" {
+		t.Errorf("binaryData file holds %q (%v)", b, err)
+	}
+	// The s3 source reads the folder's Lake with the keys from its Secret.
+	s3 := src["crdc-support"].S3
+	if s3 == nil || s3.Lake.Endpoint != "minio.lake:9000" {
+		t.Fatalf("s3 source = %+v", s3)
+	}
+	id, _ := p.Env(s3.Lake.AccessKeyIDEnv)
+	secret, _ := p.Env(s3.Lake.SecretAccessKeyEnv)
+	if id != "AKID-x7" || secret != "s3cr3t-x7" {
+		t.Errorf("s3 source keys = %q %q", id, secret)
+	}
+	cleanup()
+	if _, err := os.Stat(bin.File.Path); !os.IsNotExist(err) {
+		t.Errorf("cleanup left %s (%v)", bin.File.Path, err)
+	}
+	// Plans never hold a secret value.
+	js, _ := plan.Marshal(p.Plan)
+	if strings.Contains(string(js), "s3cr3t-x7") || strings.Contains(string(js), "AKID-x7") {
+		t.Errorf("the plan holds a secret:\n%s", js)
+	}
+}
