@@ -82,6 +82,9 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "districtlake.io",
 		LeaderElectionNamespace: f.leaderElectNS,
+		// The process exits as soon as the manager stops, so the Lease can be handed over
+		// at once instead of after its duration.
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
