@@ -108,23 +108,33 @@ func shownOf(n, total int) string {
 
 func counselorFigure(d *Data, _ []groupRow) (figure, error) {
 	std := float64(d.Standards.Counselor)
-	rows := topRows(d.Districts, func(x *District) *float64 { return x.StudentsPerCounselor }, true)
+	rows := topRows(d.Districts, func(x *District) *float64 { return x.StudentsPerCounselor }, false)
 	c := &barChart{xLabel: "Students per counselor FTE", refs: []reference{{at: std, label: fmt.Sprintf("Standard: %s", intText(int64(std)))}}}
 	s := series{name: "Students per counselor", color: colorPrimary}
-	missing := 0
 	for _, r := range rows {
 		label := r.Name
 		if r.StudentsPerCounselor == nil {
-			missing++
-			label += " (n/a: no counselor FTE)"
+			label += " (n/a)"
 		}
 		c.labels = append(c.labels, label)
 		s.values = append(s.values, r.StudentsPerCounselor)
 	}
 	c.series = []series{s}
 	caption := fmt.Sprintf("Students per school counselor FTE by district, against the recommended %s (dashed line); longer bars are worse. ", intText(int64(std)))
-	if missing > 0 {
-		caption += fmt.Sprintf("%d shown district(s) report no counselor FTE or no enrollment (n/a, no bar). ", missing)
+	none, unknown := 0, 0
+	for _, x := range d.Districts {
+		switch {
+		case x.CounselorsFTE != nil && *x.CounselorsFTE == 0:
+			none++
+		case x.StudentsPerCounselor == nil:
+			unknown++
+		}
+	}
+	if none > 0 {
+		caption += fmt.Sprintf("%d district(s) report no counselor at all (0 FTE): no ratio, no bar. ", none)
+	}
+	if unknown > 0 {
+		caption += fmt.Sprintf("%d district(s) have no known ratio (counselor FTE or enrollment n/a). ", unknown)
 	}
 	return chartFigure("counselors", "Students per counselor", caption+shownOf(len(rows), len(d.Districts)), c)
 }

@@ -44,8 +44,9 @@ func sample() report.Data {
 		if i == 1 {
 			x.ContractStatus, x.DistrictCost, x.ContractCostPerStudent = s("active"), f(800000), f(10.52)
 		}
+		x.CounselorsFTE = f(float64(*x.Enrollment) / *x.StudentsPerCounselor)
 		if i == 4 { // no counselors: no ratio
-			x.StudentsPerCounselor, x.SupportGapFTE = nil, nil
+			x.CounselorsFTE, x.StudentsPerCounselor, x.SupportGapFTE = f(0), nil, nil
 		}
 		if i == 7 { // incidents suppressed
 			x.Arrests, x.ArrestsPer1000, x.ReferralsPer1000 = nil, nil, nil
@@ -134,7 +135,7 @@ func TestReportIsSelfContained(t *testing.T) {
 	for _, want := range []string{
 		"<title>WI 2023-24: support staff, police and arrests by district</title>",
 		`aria-label="Students per counselor"`, "<figcaption", "Rock &amp; River &lt;Cooperative&gt;",
-		"n/a", "$800,000.00", "counselor $62,000",
+		"n/a", "$800,000.00", "counselor $62,000", "1 district(s) report no counselor at all (0 FTE)",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %q", want)
@@ -192,7 +193,7 @@ func TestReportRendersInChromium(t *testing.T) {
 	if got := strings.Count(first, "fill:#1F5F99"); got != 11 {
 		t.Errorf("the counselor chart has %d bars, want 11", got)
 	}
-	for _, label := range []string{"Milwaukee Public Schools", "Racine Unified (n/a: no counselor FTE)"} {
+	for _, label := range []string{"Milwaukee Public Schools", "Racine Unified (n/a)"} {
 		if !strings.Contains(first, label) {
 			t.Errorf("the counselor chart lacks the label %q", label)
 		}
