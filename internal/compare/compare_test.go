@@ -370,3 +370,40 @@ func TestMatchesDuckDBSQL(t *testing.T) {
 		}
 	}
 }
+
+// Each school year is compared on its own (ranks and districts_in_state per year), and
+// every year's objects are published by one run.
+func TestCompareSeveralYears(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	ctx := context.Background()
+	older := func(d sl.District) sl.District { d.SchoolYear = "2022-23"; return d }
+	if _, err := sl.Write(ctx, store, dataset.Staffing, older(alpha), []sl.Row{
+		{"nces_school_id": "550000100001", "enrollment": int32(800), "counselors_fte": 4.0},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sl.Write(ctx, store, dataset.Staffing, older(beta), []sl.Row{
+		{"nces_school_id": "550000200001", "enrollment": int32(500), "counselors_fte": 1.0},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := testPlan(l)
+	p.SchoolYears = []string{"2022-23", year}
+	sum, _, err := runCompare(t, store, p)
+	if err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	if len(sum.Objects) != 6 || sum.Districts != 4 {
+		t.Fatalf("summary: %d objects, %d districts", len(sum.Objects), sum.Districts)
+	}
+	rows, _ := readParquet(t, store, dataset.StateKey(dataset.Comparison, state, "2022-23"))
+	if len(rows) != 2 {
+		t.Fatalf("2022-23 has %d rows, want 2", len(rows))
+	}
+	checkRow(t, "2022-23 alpha", rows[0], row{"nces_lea_id": "5500001", "school_year": "2022-23", "students_per_counselor": 200.0,
+		"rank_students_per_counselor": 1.0, "districts_in_state": 2.0, "arrests": nil, "contract_status": "active"})
+	checkRow(t, "2022-23 beta", rows[1], row{"nces_lea_id": "5500002", "students_per_counselor": 500.0,
+		"rank_students_per_counselor": 2.0, "districts_in_state": 2.0})
+	checkPublished(t, store) // 2023-24 is as before
+}
