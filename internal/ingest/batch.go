@@ -41,102 +41,217 @@ type colBuilder struct {
 	date *array.Date32Builder
 	bl   *array.BooleanBuilder
 	ts   *array.TimestampBuilder
+	// bytes is how many string bytes the last record held, to reserve as much again.
+	bytes int
 }
 
-// batchBuilder builds Arrow records of a dataset from canonical rows.
+// batchBuilder builds Arrow records of a dataset from canonical rows. Columns that hold
+// the same value in every row (the plan's columns of a single-source dataset, and the
+// columns its source cannot fill) are built once and shared by every record.
 type batchBuilder struct {
-	rb   *array.RecordBuilder
-	cols []colBuilder
-	n    int
+	schema   *arrow.Schema
+	builders []array.Builder // nil for a constant column
+	cols     []colBuilder
+	isConst  []bool
+	constVal []value
+	consts   []arrow.Array // the constant columns, as long as the longest record so far
+	n        int
+	// reserved says the builders have room for a whole record.
+	reserved bool
 }
 
-func newBatchBuilder(schema *arrow.Schema) (*batchBuilder, error) {
-	b := &batchBuilder{rb: array.NewRecordBuilder(memory.DefaultAllocator, schema)}
+// newBatchBuilder makes a builder; consts gives the value of each constant column.
+func newBatchBuilder(schema *arrow.Schema, consts map[int]value) (*batchBuilder, error) {
+	nf := len(schema.Fields())
+	b := &batchBuilder{schema: schema, builders: make([]array.Builder, nf), cols: make([]colBuilder, nf),
+		isConst: make([]bool, nf), constVal: make([]value, nf), consts: make([]arrow.Array, nf)}
 	for i, f := range schema.Fields() {
-		fb := b.rb.Field(i)
-		var c colBuilder
-		switch f.Type.ID() {
-		case arrow.STRING:
-			c = colBuilder{kind: kString, str: fb.(*array.StringBuilder)}
-		case arrow.INT32:
-			c = colBuilder{kind: kInt32, i32: fb.(*array.Int32Builder)}
-		case arrow.FLOAT64:
-			c = colBuilder{kind: kFloat64, f64: fb.(*array.Float64Builder)}
-		case arrow.DECIMAL128:
-			c = colBuilder{kind: kMoney, dec: fb.(*array.Decimal128Builder)}
-		case arrow.DATE32:
-			c = colBuilder{kind: kDate, date: fb.(*array.Date32Builder)}
-		case arrow.BOOL:
-			c = colBuilder{kind: kBool, bl: fb.(*array.BooleanBuilder)}
-		case arrow.TIMESTAMP:
-			c = colBuilder{kind: kTimestamp, ts: fb.(*array.TimestampBuilder)}
-		default:
-			b.rb.Release()
-			return nil, fmt.Errorf("column %s: type %s is not supported", f.Name, f.Type)
+		c, fb, err := newColBuilder(f)
+		if err != nil {
+			b.release()
+			return nil, err
 		}
-		b.cols = append(b.cols, c)
+		b.cols[i] = c
+		if v, ok := consts[i]; ok {
+			b.isConst[i], b.constVal[i] = true, v
+			fb.Release()
+			continue
+		}
+		b.builders[i] = fb
 	}
 	return b, nil
 }
 
-func (b *batchBuilder) release() { b.rb.Release() }
+func newColBuilder(f arrow.Field) (colBuilder, array.Builder, error) {
+	fb := array.NewBuilder(memory.DefaultAllocator, f.Type)
+	var c colBuilder
+	switch f.Type.ID() {
+	case arrow.STRING:
+		c = colBuilder{kind: kString, str: fb.(*array.StringBuilder), bytes: 16 * BatchRows}
+	case arrow.INT32:
+		c = colBuilder{kind: kInt32, i32: fb.(*array.Int32Builder)}
+	case arrow.FLOAT64:
+		c = colBuilder{kind: kFloat64, f64: fb.(*array.Float64Builder)}
+	case arrow.DECIMAL128:
+		c = colBuilder{kind: kMoney, dec: fb.(*array.Decimal128Builder)}
+	case arrow.DATE32:
+		c = colBuilder{kind: kDate, date: fb.(*array.Date32Builder)}
+	case arrow.BOOL:
+		c = colBuilder{kind: kBool, bl: fb.(*array.BooleanBuilder)}
+	case arrow.TIMESTAMP:
+		c = colBuilder{kind: kTimestamp, ts: fb.(*array.TimestampBuilder)}
+	default:
+		fb.Release()
+		return c, nil, fmt.Errorf("column %s: type %s is not supported", f.Name, f.Type)
+	}
+	return c, fb, nil
+}
+
+// constColumn returns constant column i for n rows.
+func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
+	if a := b.consts[i]; a != nil && a.Len() >= n {
+		if a.Len() == n {
+			a.Retain()
+			return a, nil
+		}
+		return array.NewSlice(a, 0, int64(n)), nil
+	}
+	c, fb, err := newColBuilder(b.schema.Field(i))
+	if err != nil {
+		return nil, err
+	}
+	defer fb.Release()
+	fb.Reserve(n)
+	row := make([]value, len(b.cols))
+	row[i] = b.constVal[i]
+	for range n {
+		appendValue(&c, &row[i])
+	}
+	if b.consts[i] != nil {
+		b.consts[i].Release()
+	}
+	b.consts[i] = fb.NewArray()
+	b.consts[i].Retain()
+	return b.consts[i], nil
+}
+
+// reserve makes room for a whole record, so that builders do not grow row by row.
+func (b *batchBuilder) reserve() {
+	b.reserved = true
+	for i, fb := range b.builders {
+		if fb == nil {
+			continue
+		}
+		fb.Reserve(BatchRows)
+		if c := &b.cols[i]; c.kind == kString {
+			c.str.ReserveData(c.bytes + c.bytes/8)
+		}
+	}
+}
+
+func (b *batchBuilder) release() {
+	for i := range b.builders {
+		if b.builders[i] != nil {
+			b.builders[i].Release()
+			b.builders[i] = nil
+		}
+		if b.consts[i] != nil {
+			b.consts[i].Release()
+			b.consts[i] = nil
+		}
+	}
+}
 
 // append adds one row.
 func (b *batchBuilder) append(row []value) {
+	if !b.reserved {
+		b.reserve()
+	}
 	for i := range b.cols {
-		c, v := &b.cols[i], &row[i]
-		switch c.kind {
-		case kString:
-			if v.ok {
-				c.str.BinaryBuilder.Append(v.s)
-			} else {
-				c.str.AppendNull()
-			}
-		case kInt32:
-			if v.ok {
-				c.i32.Append(int32(v.i))
-			} else {
-				c.i32.AppendNull()
-			}
-		case kFloat64:
-			if v.ok {
-				c.f64.Append(v.f)
-			} else {
-				c.f64.AppendNull()
-			}
-		case kMoney:
-			if v.ok {
-				c.dec.Append(decimal128.FromI64(v.i))
-			} else {
-				c.dec.AppendNull()
-			}
-		case kDate:
-			if v.ok {
-				c.date.Append(arrow.Date32(v.i))
-			} else {
-				c.date.AppendNull()
-			}
-		case kBool:
-			if v.ok {
-				c.bl.Append(v.i != 0)
-			} else {
-				c.bl.AppendNull()
-			}
-		case kTimestamp:
-			if v.ok {
-				c.ts.Append(arrow.Timestamp(v.i))
-			} else {
-				c.ts.AppendNull()
-			}
+		if b.builders[i] != nil {
+			b.appendCol(i, row)
 		}
 	}
 	b.n++
 }
 
+func (b *batchBuilder) appendCol(i int, row []value) { appendValue(&b.cols[i], &row[i]) }
+
+func appendValue(c *colBuilder, v *value) {
+	switch c.kind {
+	case kString:
+		if v.ok {
+			c.str.BinaryBuilder.Append(v.s)
+		} else {
+			c.str.AppendNull()
+		}
+	case kInt32:
+		if v.ok {
+			c.i32.Append(int32(v.i))
+		} else {
+			c.i32.AppendNull()
+		}
+	case kFloat64:
+		if v.ok {
+			c.f64.Append(v.f)
+		} else {
+			c.f64.AppendNull()
+		}
+	case kMoney:
+		if v.ok {
+			c.dec.Append(decimal128.FromI64(v.i))
+		} else {
+			c.dec.AppendNull()
+		}
+	case kDate:
+		if v.ok {
+			c.date.Append(arrow.Date32(v.i))
+		} else {
+			c.date.AppendNull()
+		}
+	case kBool:
+		if v.ok {
+			c.bl.Append(v.i != 0)
+		} else {
+			c.bl.AppendNull()
+		}
+	case kTimestamp:
+		if v.ok {
+			c.ts.Append(arrow.Timestamp(v.i))
+		} else {
+			c.ts.AppendNull()
+		}
+	}
+}
+
 // record returns the rows appended so far as a record and starts a new one.
-func (b *batchBuilder) record() arrow.RecordBatch {
+func (b *batchBuilder) record() (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, len(b.cols))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i := range cols {
+		if b.isConst[i] {
+			a, err := b.constColumn(i, b.n)
+			if err != nil {
+				return nil, err
+			}
+			cols[i] = a
+			continue
+		}
+		if c := &b.cols[i]; c.kind == kString {
+			c.bytes = c.str.DataLen()
+		}
+		cols[i] = b.builders[i].NewArray()
+	}
+	rec := array.NewRecordBatch(b.schema, cols, int64(b.n))
 	b.n = 0
-	return b.rb.NewRecordBatch()
+	b.reserved = false
+	return rec, nil
 }
 
 // parquetSink writes canonical rows to a Parquet file in records of BatchRows rows,
@@ -153,16 +268,17 @@ type parquetSink struct {
 }
 
 // newParquetSink starts a Parquet file on w (a lake Writer: the sink never publishes it).
-func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string) (*parquetSink, error) {
+// consts are the columns with one value in every row.
+func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, consts map[int]value) (*parquetSink, error) {
 	fw, err := lake.NewParquetWriter(w, schema, meta)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBatchBuilder(schema)
+	b, err := newBatchBuilder(schema, consts)
 	if err != nil {
 		return nil, err
 	}
-	p := &parquetSink{b: b, fw: fw, recs: make(chan arrow.RecordBatch, 1), done: make(chan struct{})}
+	p := &parquetSink{b: b, fw: fw, recs: make(chan arrow.RecordBatch), done: make(chan struct{})}
 	go p.write()
 	return p, nil
 }
@@ -201,7 +317,11 @@ func (p *parquetSink) flush() error {
 	if err := p.failed(); err != nil {
 		return err
 	}
-	p.recs <- p.b.record()
+	rec, err := p.b.record()
+	if err != nil {
+		return err
+	}
+	p.recs <- rec
 	return nil
 }
 

@@ -291,6 +291,24 @@ func (m *crdcMapper) planIncidents() error {
 
 func (m *crdcMapper) stats() *sourceStats { return &m.st }
 
+func (m *crdcMapper) fills() []bool {
+	s := m.spec
+	out := make([]bool, len(s.schema.Fields()))
+	out[s.col("nces_school_id")], out[s.col("school_name")] = true, true
+	for _, f := range m.fte {
+		out[f.col] = true
+	}
+	for _, f := range m.sums {
+		out[f.col] = true
+	}
+	if s.name == dataset.Incidents {
+		for _, c := range []string{"category", "student_group", "race_ethnicity", "sex", "disability", "english_learner", "count"} {
+			out[s.col(c)] = true
+		}
+	}
+	return out
+}
+
 func (m *crdcMapper) fail(at position, cell int, msg string) error {
 	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: m.names[cell], Msg: msg}
 }

@@ -35,10 +35,9 @@ func newPlan(l plan.Lake, lea, name, state string, sources ...plan.Source) *plan
 
 func inline(s string) *string { return &s }
 
-// fileLake is a file:// lake in a temporary folder.
-func fileLake(t testing.TB) (plan.Lake, lake.Store) {
+// fileLakeAt opens a file:// lake.
+func fileLakeAt(t testing.TB, l plan.Lake) (plan.Lake, lake.Store) {
 	t.Helper()
-	l := plan.Lake{Type: plan.LakeFile, Path: t.TempDir()}
 	st, err := lake.New(context.Background(), l, lake.MapEnv(nil))
 	if err != nil {
 		t.Fatal(err)

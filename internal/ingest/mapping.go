@@ -27,6 +27,8 @@ type rowMapper interface {
 	run(emit emitter) error
 	// stats describe what was read.
 	stats() *sourceStats
+	// fills says which schema columns the mapper may set (besides the plan's).
+	fills() []bool
 }
 
 // sourceStats describe one source's rows, for the manifest and the summary.
@@ -65,6 +67,17 @@ func (c *rowContext) fill(s *spec, r []value) {
 	r[s.colSource] = value{ok: true, s: []byte(c.source)}
 	r[s.colRunID] = value{ok: true, s: c.runID}
 	r[s.colIngested] = value{ok: true, i: c.ingested}
+}
+
+// constants returns the plan's columns of a dataset with their values.
+func (c *rowContext) constants(s *spec) map[int]value {
+	row := make([]value, len(s.schema.Fields()))
+	c.fill(s, row)
+	out := map[int]value{}
+	for _, i := range []int{s.colState, s.colLEA, s.colDistrict, s.colYear, s.colSource, s.colRunID, s.colIngested} {
+		out[i] = row[i]
+	}
+	return out
 }
 
 // genericMapper maps csv, json, ndjson and parquet sources through the column map.
@@ -162,6 +175,16 @@ func newGenericMapper(ctx *rowContext, s *spec, t table, columns map[string]stri
 }
 
 func (m *genericMapper) stats() *sourceStats { return &m.st }
+
+func (m *genericMapper) fills() []bool {
+	out := make([]bool, len(m.spec.schema.Fields()))
+	for _, b := range m.binds {
+		if b.f.col >= 0 {
+			out[b.f.col] = true
+		}
+	}
+	return out
+}
 
 func (m *genericMapper) fail(at position, column, msg string) error {
 	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: column, Msg: msg}

@@ -234,17 +234,33 @@ func (r *runner) writeOutput(ctx context.Context, out *output) (*pendingObject, 
 		dataset.MetaSources:       strings.Join(sourceNames(out.sources), ","),
 		dataset.MetaRunID:         r.runID,
 	}
-	sink, err := newParquetSink(w, sch, meta)
-	if err != nil {
-		return po, fmt.Errorf("writing %s: %w", out.key, err)
-	}
+	var sink *parquetSink
 	if len(out.sources) == 1 {
-		err = r.readSource(ctx, s, out.sources[0], func(row []value, _ position) error { return sink.add(row) })
+		// One source: stream its rows to Parquet. The plan's columns, and the columns the
+		// source cannot fill, are the same in every row and are built once.
+		src := out.sources[0]
+		err = r.readSource(ctx, s, src, func(m rowMapper) (emitter, error) {
+			consts := r.rowContext(src).constants(s)
+			for c, filled := range m.fills() {
+				if _, plan := consts[c]; !plan && !filled {
+					consts[c] = value{}
+				}
+			}
+			var err error
+			if sink, err = newParquetSink(w, sch, meta, consts); err != nil {
+				return nil, fmt.Errorf("writing %s: %w", out.key, err)
+			}
+			return func(row []value, _ position) error { return sink.add(row) }, nil
+		})
 	} else {
+		if sink, err = newParquetSink(w, sch, meta, nil); err != nil {
+			return po, fmt.Errorf("writing %s: %w", out.key, err)
+		}
 		join := newJoinSet(s)
 		for _, src := range out.sources {
 			name := src.Name
-			if err = r.readSource(ctx, s, src, func(row []value, at position) error { return join.add(name, row, at) }); err != nil {
+			emit := func(row []value, at position) error { return join.add(name, row, at) }
+			if err = r.readSource(ctx, s, src, func(rowMapper) (emitter, error) { return emit, nil }); err != nil {
 				break
 			}
 		}
@@ -253,7 +269,9 @@ func (r *runner) writeOutput(ctx context.Context, out *output) (*pendingObject, 
 		}
 	}
 	if err != nil {
-		sink.abort()
+		if sink != nil {
+			sink.abort()
+		}
 		return po, err
 	}
 	if err := sink.close(); err != nil {
@@ -265,15 +283,8 @@ func (r *runner) writeOutput(ctx context.Context, out *output) (*pendingObject, 
 	return po, nil
 }
 
-// readSource fetches one source and emits its canonical rows.
-func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, emit emitter) error {
-	start := time.Now()
-	stream, err := source.Open(ctx, src, r.env)
-	if err != nil {
-		return err
-	}
-	defer stream.Close()
-	r.log.Info("Opened source", "source", src.Name, "location", stream.Location(), "bytes", stream.Size())
+// rowContext holds the values the plan gives every row of a source.
+func (r *runner) rowContext(src plan.Source) *rowContext {
 	rc := &rowContext{
 		source: src.Name, lea: r.p.District.NCESID, leaBytes: []byte(r.p.District.NCESID),
 		state: []byte(r.p.District.State), district: []byte(r.p.District.Name),
@@ -282,12 +293,30 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, emit 
 	if src.SchoolYear != "" {
 		rc.schoolYear = []byte(src.SchoolYear)
 	}
+	return rc
+}
+
+// readSource fetches one source and emits its canonical rows to the emitter that ready
+// returns once the source's header is read.
+func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready func(rowMapper) (emitter, error)) error {
+	start := time.Now()
+	stream, err := source.Open(ctx, src, r.env)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	r.log.Info("Opened source", "source", src.Name, "location", stream.Location(), "bytes", stream.Size())
+	rc := r.rowContext(src)
 	prog := &progress{r: stream, log: r.log, every: r.opts.ProgressEvery, source: src.Name, start: start, last: start}
 	m, closeTable, err := r.mapper(ctx, s, src, rc, prog)
 	if err != nil {
 		return err
 	}
 	defer closeTable()
+	emit, err := ready(m)
+	if err != nil {
+		return err
+	}
 	rows := int64(0)
 	err = m.run(func(row []value, at position) error {
 		rows++
