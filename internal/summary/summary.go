@@ -71,8 +71,10 @@ func Encode(s Summary) ([]byte, error) {
 			s.Sources = s.Sources[:len(s.Sources)-1]
 		case len(s.Objects) > 0:
 			s.Objects = s.Objects[:len(s.Objects)-1]
-		default:
+		case s.Message != "":
 			s.Message = ""
+		default:
+			return b, nil // nothing left to shorten; the caller's fields alone are this long
 		}
 	}
 }
@@ -86,14 +88,30 @@ func Decode(msg string) (Summary, error) {
 	return s, nil
 }
 
-// Write writes s to path (normally DefaultPath). A missing path (outside a Pod) is not an
-// error.
+// Write writes s to path. DefaultPath is written only when it exists, as it does in a Pod
+// (the kubelet provides it), so a run outside a cluster leaves /dev alone; any other path
+// is created.
 func Write(path string, s Summary) error {
 	b, err := Encode(s)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil && !os.IsNotExist(err) {
+	flags := os.O_WRONLY | os.O_TRUNC
+	if path != DefaultPath {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if os.IsNotExist(err) && path == DefaultPath {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("writing summary to %s: %w", path, err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("writing summary to %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing summary to %s: %w", path, err)
 	}
 	return nil
