@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/districtlake/districtlake/internal/lake"
@@ -268,9 +269,21 @@ type parquetSink struct {
 }
 
 // newParquetSink starts a Parquet file on w (a lake Writer: the sink never publishes it).
-// consts are the columns with one value in every row.
-func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, consts map[int]value) (*parquetSink, error) {
-	fw, err := lake.NewParquetWriter(w, schema, meta)
+// consts are the columns with one value in every row; unique those with a different
+// value in almost every row. Both are written without a Parquet dictionary: for unique
+// values it is pure cost, and a constant string compresses to nothing anyway, while the
+// dictionary encoder spends an allocation on every value it looks up.
+func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, consts map[int]value, unique []string) (*parquetSink, error) {
+	var props []parquet.WriterProperty
+	for _, c := range unique {
+		props = append(props, parquet.WithDictionaryFor(c, false))
+	}
+	for i := range consts {
+		if f := schema.Field(i); f.Type.ID() == arrow.STRING {
+			props = append(props, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	fw, err := lake.NewParquetWriter(w, schema, meta, props...)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,9 @@ type spec struct {
 	// keyCols identify a row: duplicates within a source are errors, and rows of several
 	// sources with the same key are merged.
 	keyCols []int
+	// uniqueCols hold a different value in almost every row: Parquet dictionary encoding
+	// would only cost time there.
+	uniqueCols []string
 	// colEnrollment and fteCols are the staffing columns the FTE rule compares (-1, nil
 	// for other datasets).
 	colEnrollment int
@@ -109,6 +112,7 @@ func specFor(ds string) (*spec, error) {
 		}
 		s.requiredColumns = []string{"nces_school_id"}
 		s.keyCols = []int{s.col("nces_school_id")}
+		s.uniqueCols = []string{"nces_school_id", "school_name"}
 		s.colEnrollment = s.col("enrollment")
 		for _, f := range s.fields {
 			if f.rule == ruleFTE {

@@ -247,13 +247,13 @@ func (r *runner) writeOutput(ctx context.Context, out *output) (*pendingObject, 
 				}
 			}
 			var err error
-			if sink, err = newParquetSink(w, sch, meta, consts); err != nil {
+			if sink, err = newParquetSink(w, sch, meta, consts, s.uniqueCols); err != nil {
 				return nil, fmt.Errorf("writing %s: %w", out.key, err)
 			}
 			return func(row []value, _ position) error { return sink.add(row) }, nil
 		})
 	} else {
-		if sink, err = newParquetSink(w, sch, meta, nil); err != nil {
+		if sink, err = newParquetSink(w, sch, meta, nil, s.uniqueCols); err != nil {
 			return po, fmt.Errorf("writing %s: %w", out.key, err)
 		}
 		join := newJoinSet(s)

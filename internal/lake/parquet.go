@@ -27,14 +27,17 @@ const (
 // writes the footer; w must be a lake Writer (or any writer that is not an io.Closer), so
 // that only the caller's Commit publishes the file. On an error, Abort the lake Writer
 // instead of closing this one.
-func NewParquetWriter(w io.Writer, schema *arrow.Schema, meta map[string]string) (*pqarrow.FileWriter, error) {
-	props := parquet.NewWriterProperties(
+//
+// extra writer properties apply after the lake's, for per-column tuning such as
+// parquet.WithDictionaryFor(column, false) on a column whose values are all different.
+func NewParquetWriter(w io.Writer, schema *arrow.Schema, meta map[string]string, extra ...parquet.WriterProperty) (*pqarrow.FileWriter, error) {
+	props := parquet.NewWriterProperties(append([]parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithStats(true),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithMaxRowGroupLength(MaxRowGroupRows),
 		parquet.WithCreatedBy("districtlake"),
-	)
+	}, extra...)...)
 	arrowProps := pqarrow.NewArrowWriterProperties(
 		pqarrow.WithStoreSchema(),
 		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
