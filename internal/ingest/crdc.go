@@ -103,8 +103,11 @@ type crdcMapper struct {
 	seen    map[uint64]position
 	st      sourceStats
 
+	// ic are the incidents columns a cell fills: category, student_group,
+	// race_ethnicity, sex, disability, english_learner, count.
+	ic []int
+
 	// per row
-	vals  []value
 	sumOf []int64
 	known []bool
 }
@@ -140,6 +143,9 @@ func newCRDCMapper(ctx *rowContext, s *spec, t *csvTable, columns map[string]str
 	case dataset.Staffing:
 		err = m.planStaffing()
 	case dataset.Incidents:
+		for _, c := range []string{"category", "student_group", "race_ethnicity", "sex", "disability", "english_learner", "count"} {
+			m.ic = append(m.ic, s.col(c))
+		}
 		err = m.planIncidents()
 	default:
 		err = fmt.Errorf("the crdc format has no %s file", s.name)
@@ -150,7 +156,6 @@ func newCRDCMapper(ctx *rowContext, s *spec, t *csvTable, columns map[string]str
 	t.selectColumns(m.names)
 	t.filter(m.upper[crdcLEAID], ctx.lea)
 	m.reserve = make([][len(reserveIndex)]int64, len(m.names))
-	m.vals = make([]value, len(m.names))
 	m.sumOf = make([]int64, len(m.totals))
 	m.known = make([]bool, len(m.totals))
 	return m, nil
@@ -435,9 +440,7 @@ func (m *crdcMapper) staffingRow(row []value, cells [][]byte, at position, emit 
 }
 
 func (m *crdcMapper) incidentRows(row []value, cells [][]byte, at position, combo []byte, emit emitter) error {
-	s := m.spec
-	cCat, cGroup, cRace, cSex, cDis, cEL, cCount := s.col("category"), s.col("student_group"), s.col("race_ethnicity"),
-		s.col("sex"), s.col("disability"), s.col("english_learner"), s.col("count")
+	cCat, cGroup, cRace, cSex, cDis, cEL, cCount := m.ic[0], m.ic[1], m.ic[2], m.ic[3], m.ic[4], m.ic[5], m.ic[6]
 	for i := range m.totals {
 		m.sumOf[i], m.known[i] = 0, true
 	}

@@ -91,6 +91,9 @@ type genericMapper struct {
 	seen  map[string]position
 	key   []byte
 	tmp   []byte
+	// cols are the contracts columns the row rules compare: start_date, end_date,
+	// annual_cost, district_share, agency_share.
+	cols []int
 }
 
 // bindColumns resolves the column map against a table: every field in the map must name a
@@ -160,6 +163,11 @@ func newGenericMapper(ctx *rowContext, s *spec, t table, columns map[string]stri
 		return nil, err
 	}
 	m := &genericMapper{ctx: ctx, spec: s, t: t, binds: binds, lea: -1, seen: map[string]position{}}
+	if s.name == dataset.Contracts {
+		for _, c := range []string{"start_date", "end_date", "annual_cost", "district_share", "agency_share"} {
+			m.cols = append(m.cols, s.col(c))
+		}
+	}
 	names := make([]string, len(binds))
 	for i, b := range binds {
 		names[i] = b.column
@@ -320,42 +328,38 @@ func coerce(r rule, c []byte, lea string, tmp *[]byte) (value, string) {
 // check applies the row rules of the dataset and detects a repeated key.
 func (m *genericMapper) check(row []value, at position) error {
 	s := m.spec
-	col := func(name string) (int, string) {
-		c := s.col(name)
-		for _, b := range m.binds {
-			if b.f.col == c {
-				return c, b.column
-			}
-		}
-		return c, name
-	}
 	switch s.name {
 	case dataset.Staffing:
 		if msg, name := implausibleFTE(s, row); msg != "" {
-			_, column := col(name)
-			return m.fail(at, column, msg)
+			return m.fail(at, m.columnOf(s.col(name)), msg)
 		}
 	case dataset.Contracts:
-		st, _ := col("start_date")
-		en, enCol := col("end_date")
+		st, en, cost := m.cols[0], m.cols[1], m.cols[2]
 		if row[st].ok && row[en].ok && row[en].i < row[st].i {
-			return m.fail(at, enCol, "the contract ends before it starts")
+			return m.fail(at, m.columnOf(en), "the contract ends before it starts")
 		}
-		cost, _ := col("annual_cost")
-		for _, share := range []string{"district_share", "agency_share"} {
-			c, name := col(share)
+		for _, c := range m.cols[3:] {
 			if row[c].ok && row[cost].ok && row[c].i > row[cost].i {
-				return m.fail(at, name, fmt.Sprintf("%s is more than the annual cost", share))
+				return m.fail(at, m.columnOf(c), fmt.Sprintf("%s is more than the annual cost", s.schema.Field(c).Name))
 			}
 		}
 	}
 	m.key = rowKey(m.key[:0], s, row)
 	if prev, dup := m.seen[string(m.key)]; dup {
-		_, name := col(s.schema.Field(s.keyCols[0]).Name)
-		return m.fail(at, name, fmt.Sprintf("%s is also on %s", describeKey(s, row), prev))
+		return m.fail(at, m.columnOf(s.keyCols[0]), fmt.Sprintf("%s is also on %s", describeKey(s, row), prev))
 	}
 	m.seen[string(m.key)] = at
 	return nil
+}
+
+// columnOf names the source column of schema column c (its canonical name when unmapped).
+func (m *genericMapper) columnOf(c int) string {
+	for _, b := range m.binds {
+		if b.f.col == c {
+			return b.column
+		}
+	}
+	return m.spec.schema.Field(c).Name
 }
 
 // implausibleFTE says which FTE of a staffing row is more than the school's enrollment
