@@ -46,3 +46,17 @@ test-chart: $(HELM) ## Chart tests: lint, render each values combination, server
 # Relative aliases, so that `make bin/helm` and `make bin/kustomize` work as the messages say.
 bin/helm: $(HELM)
 bin/kustomize: $(KUSTOMIZE)
+
+##@ Local cluster and end-to-end
+
+.PHONY: cluster-up
+cluster-up: ## Start a real single-node Kubernetes on this machine (no Docker; root; hack/cluster/up.sh).
+	hack/cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop it and leave the machine as it was (hack/cluster/down.sh).
+	hack/cluster/down.sh
+
+.PHONY: egress-check
+egress-check: ## Prove the running cluster's egress guard (hack/cluster/egress-check.sh).
+	hack/cluster/egress-check.sh
