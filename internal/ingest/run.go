@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -43,6 +44,8 @@ type Options struct {
 	// ProgressEvery is how often a streaming source logs its progress (5s when zero).
 	ProgressEvery time.Duration
 }
+
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
 // NewRunID returns a time-sortable run id such as 20261126T130501Z-3fa9c2.
 func NewRunID(now time.Time) string {
@@ -127,10 +130,13 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 	if err := p.Validate(); err != nil {
 		return r.sum, fmt.Errorf("plan: %w", err)
 	}
+	if !runIDPattern.MatchString(r.runID) {
+		return r.sum, fmt.Errorf("run id %q may hold only letters, digits, '.', '_' and '-'", r.runID)
+	}
 	r.log.Info("Started run", "district", p.District.NCESID, "state", p.District.State, "sources", len(p.Sources), "lake", store.URL())
 	if err := r.run(ctx); err != nil {
 		r.sum.Message = err.Error()
-		r.log.Error(err, "Failed run; published nothing")
+		r.log.Error(err, "Aborted run: published nothing")
 		return r.sum, err
 	}
 	r.sum.Outcome = summary.Succeeded
