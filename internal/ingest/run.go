@@ -205,7 +205,8 @@ func (r *runner) run(ctx context.Context) (err error) {
 		return fmt.Errorf("writing the run manifest %s (the datasets are published): %w", key, err)
 	}
 	r.sum.Manifest = key
-	r.sum.Message = fmt.Sprintf("Wrote %d rows in %d objects from %d sources", total, len(pending), len(r.p.Sources))
+	r.sum.Message = fmt.Sprintf("Wrote %d rows in %d object%s from %d source%s", total, len(pending), plural(len(pending)),
+		len(r.p.Sources), plural(len(r.p.Sources)))
 	r.log.Info("Wrote run manifest", "key", key, "objects", len(pending), "rows", total, "seconds", r.manifest.Seconds)
 	return nil
 }
