@@ -287,28 +287,34 @@ func TestChartCRDsMatchConfig(t *testing.T) {
 }
 
 // TestChartRBACMatchesConfig: the chart's manager ClusterRole has exactly the rules that
-// controller-gen generates into config/rbac/role.yaml.
+// controller-gen generates into config/rbac/role.yaml, and its leader-election Role those of
+// config/rbac/leader_election_role.yaml (make chart-sync keeps them in sync).
 func TestChartRBACMatchesConfig(t *testing.T) {
 	_, objs := render(t, combinations[0])
-	path := filepath.Join(repoRoot(t), "config", "rbac", "role.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading the generated RBAC: %v (run make manifests)", err)
-	}
-	var want rbacv1.ClusterRole
-	if err := yaml.Unmarshal(data, &want); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var got rbacv1.ClusterRole
-	u := objs["ClusterRole/districtlake-manager"]
-	if u == nil {
-		t.Fatalf("no ClusterRole/districtlake-manager; rendered %v", kinds(objs))
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &got); err != nil {
-		t.Fatal(err)
-	}
-	if g, w := ruleSet(got.Rules), ruleSet(want.Rules); !slices.Equal(g, w) {
-		t.Errorf("the chart's manager ClusterRole differs from config/rbac/role.yaml (run make chart-sync):\nchart:  %v\nconfig: %v", g, w)
+	for _, tc := range []struct{ file, rendered string }{
+		{"role.yaml", "ClusterRole/districtlake-manager"},
+		{"leader_election_role.yaml", "Role/districtlake-leader-election"},
+	} {
+		path := filepath.Join(repoRoot(t), "config", "rbac", tc.file)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("reading the RBAC in config/: %v (run make manifests)", err)
+		}
+		var want rbacv1.ClusterRole
+		if err := yaml.Unmarshal(data, &want); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var got rbacv1.ClusterRole
+		u := objs[tc.rendered]
+		if u == nil {
+			t.Fatalf("no %s; rendered %v", tc.rendered, kinds(objs))
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &got); err != nil {
+			t.Fatal(err)
+		}
+		if g, w := ruleSet(got.Rules), ruleSet(want.Rules); !slices.Equal(g, w) {
+			t.Errorf("the chart's %s differs from config/rbac/%s (run make chart-sync):\nchart:  %v\nconfig: %v", tc.rendered, tc.file, g, w)
+		}
 	}
 }
 
