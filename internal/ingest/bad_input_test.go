@@ -118,6 +118,8 @@ func TestIngestBadInput(t *testing.T) {
 			want: `source "contracts": the file is empty (no header row)`},
 		{name: "empty file (http)", sources: []plan.Source{w.httpSource("crdc-support", "staffing", "crdc", "2020-21", "empty.csv")},
 			want: `source "crdc-support": the file is empty (no header row)`},
+		{name: "column named twice", sources: []plan.Source{contracts("Agency,Type,Agency,,\r\nA,b,c,,\r\n")},
+			want: `source "contracts": the header names column "Agency" twice`},
 		{name: "header only", sources: []plan.Source{contracts(contractsHeader)},
 			want: `source "contracts": has no data rows`},
 		{name: "no rows of the district", sources: []plan.Source{crdc(strings.ReplaceAll(good, "5508520", "5508521"))},

@@ -44,12 +44,13 @@ const incidentsNDJSON = `{"nces_school_id":"550852000101","category":"Arrests","
 {"nces_school_id":"550852000102","category":"arrest","student_group":"white_female","race_ethnicity":"white","sex":"F","count":null}
 `
 
-// staffingCSV is semicolon-separated with a BOM, CRLF, a quoted newline, and rows of
-// another district (dropped by nces_lea_id).
-const staffingCSV = "\uFEFFnces_lea_id;nces_school_id;school_name;enrollment;counselors_fte;sworn_officers_fte\r\n" +
-	"5508520;550852000101;\"East\r\nHigh\";1800;6.5;1\r\n" +
-	"5500001;550000100001;Elsewhere;100;1;0\r\n" +
-	"5508520;550852000103;Lincoln;;2;\r\n"
+// staffingCSV is semicolon-separated with a BOM, CRLF, a quoted newline, trailing
+// unnamed columns (as spreadsheets write them) and rows of another district (dropped by
+// nces_lea_id).
+const staffingCSV = "\uFEFFnces_lea_id;nces_school_id;school_name;enrollment;counselors_fte;sworn_officers_fte;;\r\n" +
+	"5508520;550852000101;\"East\r\nHigh\";1800;6.5;1;;\r\n" +
+	"5500001;550000100001;Elsewhere;100;1;0;;\r\n" +
+	"5508520;550852000103;Lincoln;;2;;;\r\n"
 
 // contractsParquet writes a district's contracts as Parquet with typed columns.
 func contractsParquet(t *testing.T) []byte {

@@ -77,7 +77,7 @@ func newCSVTable(source string, r io.Reader, comma byte) (*csvTable, error) {
 			return nil, &RowError{Source: source, Line: 1, Msg: fmt.Sprintf("header column %d %s is not valid UTF-8", i+1, quoted(f))}
 		}
 		name := strings.TrimSpace(string(f))
-		if seen[name] {
+		if seen[name] && name != "" { // unnamed columns (a trailing comma) cannot be selected
 			return nil, &SourceError{Source: source, Err: fmt.Errorf("the header names column %q twice", name)}
 		}
 		seen[name] = true
