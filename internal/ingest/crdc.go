@@ -103,6 +103,10 @@ type crdcMapper struct {
 	seen    map[uint64]position
 	st      sourceStats
 
+	// countCells are the selected cells the staffing sums read; counts their values in
+	// the current row, by selected cell.
+	countCells []int
+	counts     []value
 	// ic are the incidents columns a cell fills: category, student_group,
 	// race_ethnicity, sex, disability, english_learner, count.
 	ic []int
@@ -156,6 +160,14 @@ func newCRDCMapper(ctx *rowContext, s *spec, t *csvTable, columns map[string]str
 	t.selectColumns(m.names)
 	t.filter(m.upper[crdcLEAID], ctx.lea)
 	m.reserve = make([][len(reserveIndex)]int64, len(m.names))
+	m.counts = make([]value, len(m.names))
+	for _, s := range m.sums {
+		for _, c := range s.cells {
+			if !slices.Contains(m.countCells, c) {
+				m.countCells = append(m.countCells, c)
+			}
+		}
+	}
 	m.sumOf = make([]int64, len(m.totals))
 	m.known = make([]bool, len(m.totals))
 	return m, nil
@@ -409,14 +421,19 @@ func (m *crdcMapper) staffingRow(row []value, cells [][]byte, at position, emit 
 		}
 		row[f.col] = v
 	}
+	// Parse each count cell once (a cell such as TOT_ENR_M feeds two sums, and its
+	// reserve code must be counted once).
+	for _, c := range m.countCells {
+		v, msg := m.number(c, cells[c], true)
+		if msg != "" {
+			return m.fail(at, c, msg)
+		}
+		m.counts[c] = v
+	}
 	for _, s := range m.sums {
 		sum := value{ok: true}
 		for k, c := range s.cells {
-			v, msg := m.number(c, cells[c], true)
-			if msg != "" {
-				return m.fail(at, c, msg)
-			}
-			switch {
+			switch v := m.counts[c]; {
 			case v.ok:
 				sum.i += v.i
 			case !s.optional[k]:
