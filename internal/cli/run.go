@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/districtlake/districtlake/config/samples"
 	"github.com/districtlake/districtlake/internal/local"
 )
 
@@ -15,7 +16,7 @@ func newRunCommand() *cobra.Command {
 	var o local.RunOptions
 	var dir string
 	cmd := &cobra.Command{
-		Use:   "run -f DIR --lake LAKE",
+		Use:   "run [-f DIR] [--lake LAKE]",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
 		Long: `Reads every DistrictSource, StateComparison, Lake, ConfigMap and Secret in the YAML files under
 DIR (the files kubectl apply -f DIR takes), checks them as the API server would (see validate),
@@ -28,9 +29,25 @@ ConfigMap read the folder's ConfigMaps; a Secret a source needs (such as an HTTP
 from the folder's Secrets or else from the environment variable the plan names for it.
 
 A district that fails is reported with its error (source, row and column) and the others go on;
-the exit status is then 1.`,
+the exit status is then 1.
+
+Without -f, the samples built into the binary are run (the same files as config/samples: four
+districts in WI, IL and MO whose staffing and incident numbers are made up); LAKE defaults to
+./lake.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				tmp, err := os.MkdirTemp("", "districtlake-samples-")
+				if err != nil {
+					return fmt.Errorf("unpacking the built-in samples: %w", err)
+				}
+				defer os.RemoveAll(tmp)
+				if err := samples.WriteTo(tmp); err != nil {
+					return err
+				}
+				dir = tmp
+				fmt.Fprintln(cmd.ErrOrStderr(), "Using the built-in samples (config/samples); -f DIR runs your own folder")
+			}
 			f, err := local.Load(cmd.Context(), dir)
 			if err != nil {
 				return err
@@ -49,12 +66,10 @@ the exit status is then 1.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&dir, "filename", "f", "", "folder (or file) of YAML to run")
-	cmd.Flags().StringVar(&o.Lake, "lake", "", "the lake: a folder, file:///path or s3://bucket/prefix")
+	cmd.Flags().StringVarP(&dir, "filename", "f", "", "folder (or file) of YAML to run; the built-in samples when empty")
+	cmd.Flags().StringVar(&o.Lake, "lake", "./lake", "the lake: a folder, file:///path or s3://bucket/prefix")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "districts ingested at once")
 	cmd.Flags().StringVar(&o.State, "state", "", "run only this state's districts and comparison (such as WI)")
-	_ = cmd.MarkFlagRequired("filename")
-	_ = cmd.MarkFlagRequired("lake")
 	return cmd
 }
 
