@@ -1,12 +1,11 @@
 package cli
 
 import (
-	goflag "flag"
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/districtlake/districtlake/internal/compare"
 	"github.com/districtlake/districtlake/internal/lake"
@@ -16,13 +15,9 @@ import (
 
 // compareFlags are the compare subcommand's flags.
 type compareFlags struct {
-	planPath       string
-	lakeURL        string
-	terminationLog string
-	runID          string
-	concurrency    int
-	noReport       bool
-	zap            zap.Options
+	jobFlags
+	concurrency int
+	noReport    bool
 }
 
 func newCompareCommand() *cobra.Command {
@@ -38,50 +33,30 @@ func newCompareCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCompare(cmd, f) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.planPath, "plan", "", "compare plan (JSON) to run")
-	fs.StringVar(&f.lakeURL, "lake", "", "lake to use instead of the plan's: s3://bucket/prefix (credentials from AWS_* variables) or a folder")
-	fs.StringVar(&f.terminationLog, "termination-log", summary.DefaultPath, "where to write the run's summary")
-	fs.StringVar(&f.runID, "run-id", "", "run ID written into the files (a new one when empty)")
+	f.bind(fs, "compare")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "district files read at once (0: one per CPU)")
 	fs.BoolVar(&f.noReport, "no-report", false, "skip the HTML report")
 	_ = cmd.MarkFlagRequired("plan")
-	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
-	f.zap.BindFlags(gofs)
-	fs.AddGoFlagSet(gofs)
 	return cmd
 }
 
 func runCompare(cmd *cobra.Command, f *compareFlags) error {
-	log := zap.New(zap.UseFlagOptions(&f.zap), zap.WriteTo(cmd.ErrOrStderr())).WithName("compare")
-	ctx := cmd.Context()
-	opts := compare.Options{RunID: f.runID, Log: log, Concurrency: f.concurrency, NoReport: f.noReport}
-	fail := func(err error) error {
-		s := summary.Summary{RunID: f.runID, Outcome: summary.Failed, Message: err.Error()}
-		if werr := summary.Write(f.terminationLog, s); werr != nil {
-			log.Error(werr, "Failed to write the run summary", "path", f.terminationLog)
+	log := f.logger(cmd, "compare")
+	var p *plan.Compare
+	read := func() (*plan.Lake, error) {
+		var err error
+		if p, err = plan.ReadCompare(f.planPath); err != nil {
+			return nil, err
 		}
+		return &p.Lake, nil
+	}
+	sum, err := f.runJob(cmd.Context(), log, read, func(ctx context.Context, store lake.Store) (summary.Summary, error) {
+		log.Info("Started comparison", "state", p.State, "schoolYears", p.SchoolYears, "lake", store.URL())
+		opts := compare.Options{RunID: f.runID, Log: log, Concurrency: f.concurrency, NoReport: f.noReport}
+		return compare.Run(ctx, p, store, opts)
+	})
+	if err != nil {
 		return err
-	}
-	p, err := plan.ReadCompare(f.planPath)
-	if err != nil {
-		return fail(err)
-	}
-	if f.lakeURL != "" {
-		if p.Lake, err = lake.ParseURL(f.lakeURL, lake.OSEnv()); err != nil {
-			return fail(fmt.Errorf("--lake: %w", err))
-		}
-	}
-	store, err := lake.New(ctx, p.Lake, lake.OSEnv())
-	if err != nil {
-		return fail(fmt.Errorf("opening the lake: %w", err))
-	}
-	log.Info("Started comparison", "state", p.State, "schoolYears", p.SchoolYears, "lake", store.URL())
-	sum, runErr := compare.Run(ctx, p, store, opts)
-	if err := summary.Write(f.terminationLog, sum); err != nil {
-		log.Error(err, "Failed to write the run summary", "path", f.terminationLog)
-	}
-	if runErr != nil {
-		return runErr
 	}
 	printObjects(cmd.OutOrStdout(), sum)
 	log.Info("Finished comparison", "state", p.State, "districts", sum.Districts, "runID", sum.RunID)

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	goflag "flag"
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/districtlake/districtlake/internal/ingest"
 	"github.com/districtlake/districtlake/internal/lake"
@@ -16,12 +15,8 @@ import (
 
 // ingestFlags are the ingest subcommand's flags.
 type ingestFlags struct {
-	planPath       string
-	lakeURL        string
-	terminationLog string
-	runID          string
-	tempDir        string
-	zap            zap.Options
+	jobFlags
+	tempDir string
 }
 
 func newIngestCommand() *cobra.Command {
@@ -38,48 +33,28 @@ func newIngestCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runIngest(cmd, f) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.planPath, "plan", "", "ingest plan (JSON) to run")
-	fs.StringVar(&f.lakeURL, "lake", "", "lake to use instead of the plan's: s3://bucket/prefix (credentials from AWS_* variables), file:///path or a folder")
-	fs.StringVar(&f.terminationLog, "termination-log", summary.DefaultPath, "where to write the run's summary")
-	fs.StringVar(&f.runID, "run-id", "", "run ID written into the files (a new one when empty)")
+	f.bind(fs, "ingest")
 	fs.StringVar(&f.tempDir, "temp-dir", "", "folder for Parquet sources while they are read (the system's when empty)")
 	_ = cmd.MarkFlagRequired("plan")
-	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
-	f.zap.BindFlags(gofs)
-	fs.AddGoFlagSet(gofs)
 	return cmd
 }
 
 func runIngest(cmd *cobra.Command, f *ingestFlags) error {
-	log := zap.New(zap.UseFlagOptions(&f.zap), zap.WriteTo(cmd.ErrOrStderr())).WithName("ingest")
-	ctx := cmd.Context()
-	fail := func(err error) error {
-		s := summary.Summary{RunID: f.runID, Outcome: summary.Failed, Message: err.Error()}
-		if werr := summary.Write(f.terminationLog, s); werr != nil {
-			log.Error(werr, "Failed to write the run summary", "path", f.terminationLog)
+	log := f.logger(cmd, "ingest")
+	var p *plan.Ingest
+	read := func() (*plan.Lake, error) {
+		var err error
+		if p, err = plan.ReadIngest(f.planPath); err != nil {
+			return nil, err
 		}
+		return &p.Lake, nil
+	}
+	sum, err := f.runJob(cmd.Context(), log, read, func(ctx context.Context, store lake.Store) (summary.Summary, error) {
+		opts := ingest.Options{Log: log, RunID: f.runID, TempDir: f.tempDir}
+		return ingest.Run(ctx, p, store, lake.OSEnv(), opts)
+	})
+	if err != nil {
 		return err
-	}
-	p, err := plan.ReadIngest(f.planPath)
-	if err != nil {
-		return fail(err)
-	}
-	if f.lakeURL != "" {
-		if p.Lake, err = lake.ParseURL(f.lakeURL, lake.OSEnv()); err != nil {
-			return fail(fmt.Errorf("--lake: %w", err))
-		}
-	}
-	store, err := lake.New(ctx, p.Lake, lake.OSEnv())
-	if err != nil {
-		return fail(fmt.Errorf("opening the lake: %w", err))
-	}
-	opts := ingest.Options{Log: log, RunID: f.runID, TempDir: f.tempDir}
-	sum, runErr := ingest.Run(ctx, p, store, lake.OSEnv(), opts)
-	if err := summary.Write(f.terminationLog, sum); err != nil {
-		log.Error(err, "Failed to write the run summary", "path", f.terminationLog)
-	}
-	if runErr != nil {
-		return runErr
 	}
 	printIngest(cmd.OutOrStdout(), sum)
 	return nil

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	goflag "flag"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// jobFlags are the flags the two Job subcommands, ingest and compare, share.
+type jobFlags struct {
+	planPath       string
+	lakeURL        string
+	terminationLog string
+	runID          string
+	zap            zap.Options
+}
+
+// bind adds the shared flags (and the zap logging flags) to fs; kind names the plan.
+func (f *jobFlags) bind(fs *pflag.FlagSet, kind string) {
+	fs.StringVar(&f.planPath, "plan", "", kind+" plan (JSON) to run")
+	fs.StringVar(&f.lakeURL, "lake", "", "lake to use instead of the plan's: s3://bucket/prefix (credentials from AWS_* variables), file:///path or a folder")
+	fs.StringVar(&f.terminationLog, "termination-log", summary.DefaultPath, "where to write the run's summary")
+	fs.StringVar(&f.runID, "run-id", "", "run ID written into the files (a new one when empty)")
+	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
+	f.zap.BindFlags(gofs)
+	fs.AddGoFlagSet(gofs)
+}
+
+// logger is the structured logger the flags ask for, writing to the command's stderr.
+func (f *jobFlags) logger(cmd *cobra.Command, name string) logr.Logger {
+	return zap.New(zap.UseFlagOptions(&f.zap), zap.WriteTo(cmd.ErrOrStderr())).WithName(name)
+}
+
+// runJob reads the plan with read (which returns the plan's lake, so --lake can replace it),
+// opens the lake, runs job and writes the run's summary to --termination-log whether it
+// succeeded or failed, so the controller can read either.
+func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*plan.Lake, error),
+	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
+	sum, err := f.openAndRun(ctx, read, job)
+	if err != nil && sum.Outcome != summary.Failed {
+		sum = summary.Summary{RunID: f.runID, Outcome: summary.Failed, Message: err.Error()}
+	}
+	if werr := summary.Write(f.terminationLog, sum); werr != nil {
+		log.Error(werr, "Failed to write the run summary", "path", f.terminationLog)
+	}
+	return sum, err
+}
+
+func (f *jobFlags) openAndRun(ctx context.Context, read func() (*plan.Lake, error),
+	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
+	planLake, err := read()
+	if err != nil {
+		return summary.Summary{}, err
+	}
+	if f.lakeURL != "" {
+		if *planLake, err = lake.ParseURL(f.lakeURL, lake.OSEnv()); err != nil {
+			return summary.Summary{}, fmt.Errorf("--lake: %w", err)
+		}
+	}
+	store, err := lake.New(ctx, *planLake, lake.OSEnv())
+	if err != nil {
+		return summary.Summary{}, fmt.Errorf("opening the lake: %w", err)
+	}
+	return job(ctx, store)
+}
