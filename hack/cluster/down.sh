@@ -20,18 +20,18 @@ fi
 
 # stop NAME...: SIGTERM the recorded processes together, SIGKILL any still running after 10 s.
 stop() {
-	local name pid i pids=() names=()
+	local name pid i spids=() names=()
 	for name in "$@"; do
 		[[ -f $PIDS/$name.pid ]] || continue
 		if pid_alive "$name"; then
 			pid=$(<"$PIDS/$name.pid")
 			kill -TERM "$pid" 2>/dev/null || true
-			pids+=("$pid")
+			spids+=("$pid")
 			names+=("$name")
 		fi
 	done
-	for ((i = 0; i < ${#pids[@]}; i++)); do
-		pid=${pids[i]}
+	for ((i = 0; i < ${#spids[@]}; i++)); do
+		pid=${spids[i]}
 		for _ in $(seq 1 50); do
 			[[ -d /proc/$pid ]] || break
 			sleep 0.2
@@ -71,7 +71,7 @@ stop_shims() {
 	local f pid
 	while IFS= read -r f; do
 		pid=$(<"$f")
-		if [[ -d /proc/$pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CONTAINERD_SOCK"; then
+		if [[ -d /proc/$pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -F -- "$CONTAINERD_SOCK" >/dev/null; then
 			kill -KILL "$pid" 2>/dev/null || true
 			log "killed container shim (pid $pid)"
 		fi

@@ -22,7 +22,7 @@ require_root
 # covers (this machine's own uplink may well be in one of them).
 PEER_NET=
 for net in 203.0.113 198.51.100 192.0.2; do
-	if ! ip -o -4 addr show | grep -q " $net\." && ! ip -4 route show match "$net.2" | grep -qv '^default'; then
+	if ! ip -o -4 addr show | grep " $net\." >/dev/null && ! ip -4 route show match "$net.2" | grep -v '^default' >/dev/null; then
 		PEER_NET=$net
 		break
 	fi

@@ -89,7 +89,7 @@ ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
 # iptables_backend prints nf_tables or legacy.
 iptables_backend() {
-	if iptables --version 2>/dev/null | grep -q nf_tables; then echo nf_tables; else echo legacy; fi
+	if iptables --version 2>/dev/null | grep nf_tables >/dev/null; then echo nf_tables; else echo legacy; fi
 }
 
 # machine_state prints what down.sh must leave as up.sh found it, normalised for diffing:
@@ -132,5 +132,5 @@ pid_alive() {
 	[[ -f $f ]] || return 1
 	pid=$(<"$f")
 	[[ -d /proc/$pid ]] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE"
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -F -- "$STATE" >/dev/null
 }

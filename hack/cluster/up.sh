@@ -34,14 +34,19 @@ if ip link show "$BRIDGE" >/dev/null 2>&1; then
 	die "the interface $BRIDGE exists already (another cluster?); refusing to share it"
 fi
 for net in "$POD_CIDR" "$SERVICE_CIDR"; do
-	if ip -4 route show match "${net%/*}" | grep -qv '^default'; then
+	if ip -4 route show match "${net%/*}" | grep -v '^default' >/dev/null; then
 		die "this machine already routes $net ($(ip -4 route show match "${net%/*}" | grep -v '^default' | head -1)); the cluster needs it"
 	fi
 done
 
-# Any failure from here on tears down what was started.
-on_error() {
+# A failure once the snapshot is taken tears down what was started (and only then: an
+# earlier refusal must not touch a cluster that is already running).
+STARTED=0
+UP_OK=0
+on_exit() {
 	local rc=$?
+	[[ $STARTED -eq 1 && $UP_OK -eq 0 ]] || return 0
+	[[ $rc -ne 0 ]] || rc=1
 	log "failed (exit $rc); logs in $LOGS; tearing down"
 	for f in "$LOGS"/*.log; do
 		[[ -f $f ]] || continue
@@ -51,13 +56,13 @@ on_error() {
 	DISTRICTLAKE_CLUSTER_KEEP_LOGS=1 "$ROOT/hack/cluster/down.sh" || true
 	exit "$rc"
 }
-trap on_error ERR
+trap on_exit EXIT
 
 # ---- packages and binaries -------------------------------------------------------------
 install_packages() {
 	local missing=() p
 	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 	done
 	[[ ${#missing[@]} -eq 0 ]] && return
 	log "installing Debian packages: ${missing[*]}"
@@ -319,8 +324,10 @@ oom_score = 0
 EOF
 	start containerd containerd --config "$STATE/containerd/config.toml"
 	wait_for containerd 30 ctr_ version
-	ctr_ images import --no-unpack=false "$ROOT/bin/cluster/pause-image.tar" >/dev/null
-	ctr_ images ls -q | grep -qx localhost/pause:v1 || die "the pause image did not import"
+	ctr_ images import "$ROOT/bin/cluster/pause-image.tar" >/dev/null
+	local images
+	images=$(ctr_ images ls -q)
+	grep -qx localhost/pause:v1 <<<"$images" || die "the pause image did not import (images: $images)"
 }
 
 start_kube_proxy() {
@@ -402,6 +409,7 @@ EOF
 install_packages
 build_binaries
 build_pause_image
+STARTED=1
 mkdir -p "$LOGS" "$PIDS"
 chmod 755 "$STATE"
 snapshot
@@ -429,4 +437,5 @@ kctl wait --for=condition=Ready "node/$NODE" --timeout=60s >/dev/null
 # The default ServiceAccount exists before anyone creates a pod in the default namespace.
 wait_for "the default ServiceAccount" 30 kctl get serviceaccount default -n default
 guard_first
+UP_OK=1
 log "node $NODE Ready in $((SECONDS - START))s; export KUBECONFIG=$KUBECONFIG_ADMIN"

@@ -60,3 +60,15 @@ cluster-down: ## Stop it and leave the machine as it was (hack/cluster/down.sh).
 .PHONY: egress-check
 egress-check: ## Prove the running cluster's egress guard (hack/cluster/egress-check.sh).
 	hack/cluster/egress-check.sh
+
+E2E_FLAGS ?= -v -count=1 -timeout 40m
+
+.PHONY: e2e
+e2e: test-binaries image $(HELM) ## End-to-end on a real local cluster: cluster-up, the test/e2e suite, cluster-down (even on failure).
+	@start=$$(date +%s); status=0; \
+	hack/cluster/up.sh || exit 1; \
+	$(GO) test -tags e2e ./test/e2e/... $(E2E_FLAGS) || status=$$?; \
+	keep=; [ $$status -eq 0 ] || keep=1; \
+	DISTRICTLAKE_CLUSTER_KEEP_LOGS=$$keep hack/cluster/down.sh || status=1; \
+	echo "e2e: finished in $$(( $$(date +%s) - start ))s (exit $$status)" >&2; \
+	exit $$status

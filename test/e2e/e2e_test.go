@@ -1,0 +1,779 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/testenv"
+)
+
+// The tests run in this order; each reads what the ones before it left.
+
+func TestDistrictSourcesReady(t *testing.T) {
+	for _, ds := range s.districtSources(t) {
+		t.Run(ds.Name, func(t *testing.T) {
+			got := s.waitDistrictSource(t, ds.Name, "Ready=True after run-now "+s.setupRunNow, succeededFor(s.setupRunNow))
+			explain := func() string { return s.explain("districtsource", samplesNS, ds.Name) }
+			if got.Status.ObservedGeneration != got.Generation {
+				t.Errorf("status.observedGeneration = %d, generation = %d%s", got.Status.ObservedGeneration, got.Generation, explain())
+			}
+			if got.Status.LastSuccessfulTime == nil {
+				t.Errorf("status.lastSuccessfulTime is not set after a successful run%s", explain())
+			}
+			if len(got.Status.Sources) != len(got.Spec.Sources) {
+				t.Fatalf("status.sources has %d entries for %d sources: %s%s", len(got.Status.Sources), len(got.Spec.Sources), toJSON(got.Status.Sources), explain())
+			}
+			for _, src := range got.Status.Sources {
+				if src.Rows <= 0 || src.ObjectKey == "" || src.ObjectSHA256 == "" || src.SHA256 == "" {
+					t.Errorf("source %s: rows %d, objectKey %q, objectSHA256 %q, sha256 %q; want rows and the object it was published in%s",
+						src.Name, src.Rows, src.ObjectKey, src.ObjectSHA256, src.SHA256, explain())
+				}
+			}
+		})
+	}
+}
+
+// TestLakeObjectsReadByDuckDB: every object the DistrictSources report is in MinIO with the
+// reported checksum, and DuckDB reads it with the rows the sample files hold, the same as a
+// run without a cluster (`districtlake run`) writes.
+func TestLakeObjectsReadByDuckDB(t *testing.T) {
+	prefix := s.lakePrefix(t)
+	dir := s.mirror(t)
+	local := s.localRun(t)
+	mc := s.minio.client()
+	for _, ds := range s.districtSources(t) {
+		t.Run(ds.Name, func(t *testing.T) {
+			got := s.waitDistrictSource(t, ds.Name, "Ready=True after run-now "+s.setupRunNow, succeededFor(s.setupRunNow))
+			byKey := map[string][]v1alpha1.SourceStatus{}
+			for _, src := range got.Status.Sources {
+				byKey[src.ObjectKey] = append(byKey[src.ObjectKey], src)
+			}
+			for key, srcs := range byKey {
+				full := bucketKey(prefix, key)
+				info, err := mc.StatObject(ctxFor(t, 30*time.Second), bucket, full, minio.StatObjectOptions{})
+				if err != nil {
+					t.Errorf("object %s (source %s) is not in MinIO bucket %s: %v", full, srcs[0].Name, bucket, err)
+					continue
+				}
+				path := filepath.Join(dir, filepath.FromSlash(full))
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("mirrored object %s: %v", full, err)
+				}
+				if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != srcs[0].ObjectSHA256 || int64(len(data)) != info.Size {
+					t.Errorf("object %s: sha256 %x (%d bytes), status says %s", full, sum, info.Size, srcs[0].ObjectSHA256)
+				}
+				n := duckCount(t, fmt.Sprintf("SELECT count(*) AS n FROM read_parquet('%s')", path))
+				for _, src := range srcs {
+					if src.Rows > n {
+						t.Errorf("source %s reports %d rows in %s; DuckDB reads %d", src.Name, src.Rows, full, n)
+					}
+				}
+				if len(srcs) == 1 && srcs[0].Rows != n {
+					t.Errorf("source %s reports %d rows in %s; DuckDB reads %d", srcs[0].Name, srcs[0].Rows, full, n)
+				}
+				rel := strings.TrimPrefix(full, prefix+"/")
+				if ds.Name != httpDSName {
+					want := duckCount(t, fmt.Sprintf("SELECT count(*) AS n FROM read_parquet('%s')", filepath.Join(local, filepath.FromSlash(rel))))
+					if n != want {
+						t.Errorf("%s has %d rows on the cluster, %d from districtlake run on the same samples", rel, n, want)
+					}
+				}
+			}
+		})
+	}
+
+	// What the sample files say, read independently of districtlake.
+	t.Run("counts from the sample files", func(t *testing.T) {
+		for _, ds := range s.sampleDistrictSources(t) {
+			for _, src := range ds.Spec.Sources {
+				if src.ConfigMapRef == nil {
+					continue
+				}
+				rows := s.csvRows(t, src.ConfigMapRef.Name, src.ConfigMapRef.Key)
+				switch {
+				case src.Name == "crdc-support":
+					want := 0
+					for _, r := range rows {
+						if len(r) > 2 && r[2] == ds.Spec.District.NCESID {
+							want++
+						}
+					}
+					got := duckCount(t, fmt.Sprintf(`SELECT count(*) AS n FROM read_parquet('%s/%s/staffing/**/*.parquet', hive_partitioning = true)
+						WHERE district = '%s'`, dir, prefix, ds.Spec.District.NCESID))
+					if got != int64(want) {
+						t.Errorf("%s: DuckDB reads %d staffing rows over the lake; the sample's School Support file has %d schools of LEA %s",
+							ds.Name, got, want, ds.Spec.District.NCESID)
+					}
+				case src.Dataset == v1alpha1.DatasetContracts:
+					got := duckCount(t, fmt.Sprintf(`SELECT count(*) AS n FROM read_parquet('%s/%s/contracts/**/*.parquet', hive_partitioning = true)
+						WHERE district = '%s'`, dir, prefix, ds.Spec.District.NCESID))
+					if got != int64(len(rows)) {
+						t.Errorf("%s: DuckDB reads %d contract rows; %s/%s has %d", ds.Name, got, src.ConfigMapRef.Name, src.ConfigMapRef.Key, len(rows))
+					}
+				}
+			}
+		}
+		rows := testenv.DuckDB(t, fmt.Sprintf(`SELECT count(*) AS n, sum(annual_cost)::DOUBLE AS cost FROM
+			read_parquet('%s/%s/contracts/**/*.parquet', hive_partitioning = true) WHERE district = '2799999'`, dir, prefix))
+		if rows[0]["n"] != int64(2) || rows[0]["cost"] != 223000.5 {
+			t.Errorf("the HTTP source's contracts read back as %v; want 2 rows costing 223000.50 in all", rows)
+		}
+	})
+}
+
+func duckCount(t *testing.T, sql string) int64 {
+	t.Helper()
+	rows := testenv.DuckDB(t, sql)
+	n, ok := rows[0]["n"].(int64)
+	if !ok {
+		t.Fatalf("DuckDB returned %v for %s", rows, sql)
+	}
+	return n
+}
+
+// localRun runs the same samples without a cluster into a folder: the reference counts.
+func (s *suite) localRun(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(s.root, "bin", "image", "districtlake")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%s is missing (%v): run make image", bin, err)
+	}
+	dir := t.TempDir()
+	if out, err := run(s.root, nil, bin, "run", "-f", filepath.Join(s.root, "config", "samples"), "--lake", dir); err != nil {
+		t.Fatalf("districtlake run on the samples: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestStateComparisonOneRowPerDistrict: each StateComparison's run writes a comparison with
+// one row per district of its state.
+func TestStateComparisonOneRowPerDistrict(t *testing.T) {
+	byState := map[string][]string{}
+	for _, ds := range s.districtSources(t) {
+		s.waitDistrictSource(t, ds.Name, "Ready=True after run-now "+s.setupRunNow, succeededFor(s.setupRunNow))
+		byState[string(ds.Spec.District.State)] = append(byState[string(ds.Spec.District.State)], ds.Spec.District.NCESID)
+	}
+	var list v1alpha1.StateComparisonList
+	if err := s.c.List(ctxFor(t, 30*time.Second), &list, client.InNamespace(samplesNS)); err != nil || len(list.Items) == 0 {
+		t.Fatalf("listing StateComparisons: %d, %v", len(list.Items), err)
+	}
+	value := fmt.Sprintf("e2e-compare-%d", time.Now().Unix())
+	for i := range list.Items {
+		if err := s.runNow(ctxFor(t, 30*time.Second), &list.Items[i], value); err != nil {
+			t.Fatalf("annotating StateComparison %s: %v", list.Items[i].Name, err)
+		}
+	}
+	prefix := s.lakePrefix(t)
+	done := map[string]*v1alpha1.StateComparison{}
+	for _, sc := range list.Items {
+		done[sc.Name] = s.waitStateComparison(t, sc.Name, "Ready=True after run-now "+value, func(sc *v1alpha1.StateComparison) bool {
+			return sc.Status.LastRunNow == value && sc.Status.LastRun != nil && sc.Status.LastRun.Outcome == v1alpha1.RunSucceeded &&
+				isTrue(sc.Status.Conditions, v1alpha1.ReadyCondition)
+		})
+	}
+	dir := s.mirror(t)
+	for _, sc := range list.Items {
+		t.Run(sc.Name, func(t *testing.T) {
+			got := done[sc.Name]
+			want := byState[string(sc.Spec.State)]
+			sort.Strings(want)
+			explain := func() string { return s.explain("statecomparison", samplesNS, sc.Name) }
+			if int(got.Status.Districts) != len(want) {
+				t.Errorf("status.districts = %d; the state %s has %d DistrictSources %v%s", got.Status.Districts, sc.Spec.State, len(want), want, explain())
+			}
+			var key string
+			var total int64
+			for _, k := range got.Status.ObjectKeys {
+				path := filepath.Join(dir, filepath.FromSlash(bucketKey(prefix, k)))
+				if strings.HasSuffix(k, ".parquet") {
+					total += duckCount(t, fmt.Sprintf("SELECT count(*) AS n FROM read_parquet('%s')", path))
+				} else if _, err := os.Stat(path); err != nil {
+					t.Errorf("status.objectKeys names %s, which is not in the lake: %v", k, err)
+				}
+				if strings.Contains(k, "comparison/state=") {
+					key = bucketKey(prefix, k)
+				}
+			}
+			if key == "" {
+				t.Fatalf("status.objectKeys %v has no comparison file%s", got.Status.ObjectKeys, explain())
+			}
+			rows := testenv.DuckDB(t, fmt.Sprintf("SELECT nces_lea_id, count(*) AS n FROM read_parquet('%s') GROUP BY 1 ORDER BY 1",
+				filepath.Join(dir, filepath.FromSlash(key))))
+			var ids []string
+			for _, r := range rows {
+				ids = append(ids, fmt.Sprint(r["nces_lea_id"]))
+				if r["n"] != int64(1) {
+					t.Errorf("district %v has %v rows in %s; want one", r["nces_lea_id"], r["n"], key)
+				}
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("%s holds districts %v; want one row for each of %v%s", key, ids, want, explain())
+			}
+			// status.rows counts every object the run wrote (the comparison, the groups and the
+			// report's districts), so it holds at least the comparison's rows and at most a few more
+			// than the Parquet objects.
+			if got.Status.Rows < int64(len(rows)) || got.Status.Rows < total {
+				t.Errorf("status.rows = %d; the comparison has %d rows and the Parquet objects it names (%v) %d", got.Status.Rows,
+					len(rows), got.Status.ObjectKeys, total)
+			}
+		})
+	}
+}
+
+// objectState is what a published object looks like in MinIO.
+type objectState struct {
+	ETag string
+	Size int64
+	Mod  time.Time
+}
+
+func (s *suite) objects(t *testing.T, prefix string) map[string]objectState {
+	t.Helper()
+	out := map[string]objectState{}
+	for o := range s.minio.client().ListObjects(ctxFor(t, time.Minute), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			t.Fatalf("listing %s in MinIO: %v", prefix, o.Err)
+		}
+		out[o.Key] = objectState{o.ETag, o.Size, o.LastModified}
+	}
+	return out
+}
+
+// TestSourceNotFoundStallsAndKeepsFiles: when a source's URL answers 404, the run fails, the
+// DistrictSource is Stalled with that reason, and the district's published files stay as they
+// were.
+func TestSourceNotFoundStallsAndKeepsFiles(t *testing.T) {
+	before := s.waitDistrictSource(t, httpDSName, "Ready=True after run-now "+s.setupRunNow, succeededFor(s.setupRunNow))
+	prefix := s.lakePrefix(t)
+	district := bucketKey(prefix, "contracts/state=MN/district=2799999/")
+	objsBefore := s.objects(t, district)
+	if len(objsBefore) == 0 {
+		t.Fatalf("no objects under %s after the first run%s", district, s.explain("districtsource", samplesNS, httpDSName))
+	}
+
+	s.files.remove(httpContractsPath)
+	t.Cleanup(func() { s.files.put(httpContractsPath, []byte(httpContractsCSV)) })
+	value := fmt.Sprintf("e2e-404-%d", time.Now().Unix())
+	if err := s.runNow(ctxFor(t, 30*time.Second), before, value); err != nil {
+		t.Fatal(err)
+	}
+	got := s.waitDistrictSource(t, httpDSName, "Stalled=True after a run against a 404", func(ds *v1alpha1.DistrictSource) bool {
+		return ds.Status.LastRunNow == value && ds.Status.LastRun != nil && ds.Status.LastRun.Outcome == v1alpha1.RunFailed &&
+			isTrue(ds.Status.Conditions, v1alpha1.StalledCondition)
+	})
+	explain := s.explain("districtsource", samplesNS, httpDSName)
+	stalled := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)
+	if stalled.Reason != v1alpha1.ReasonRunFailed || !strings.Contains(stalled.Message, "404") {
+		t.Errorf("Stalled = %s: %s; want reason %s and a message naming the 404%s", stalled.Reason, stalled.Message, v1alpha1.ReasonRunFailed, explain)
+	}
+	if meta.IsStatusConditionTrue(got.Status.Conditions, v1alpha1.ReadyCondition) {
+		t.Errorf("Ready is True after a failed run%s", explain)
+	}
+	if !strings.Contains(got.Status.LastRun.Message, "404") {
+		t.Errorf("status.lastRun.message = %q; want the 404 named", got.Status.LastRun.Message)
+	}
+	if !slices.Contains(s.files.log(), "GET "+httpContractsPath+" 404") {
+		t.Errorf("the file server never answered 404 to the run; requests: %v", s.files.log())
+	}
+	if objsAfter := s.objects(t, district); !equalObjects(objsBefore, objsAfter) {
+		t.Errorf("the district's files changed after a failed run:\nbefore %v\nafter  %v", objsBefore, objsAfter)
+	}
+	if toJSON(got.Status.Sources) != toJSON(before.Status.Sources) {
+		t.Errorf("status.sources changed after a failed run:\nbefore %s\nafter  %s", toJSON(before.Status.Sources), toJSON(got.Status.Sources))
+	}
+}
+
+func equalObjects(a, b map[string]objectState) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || v.ETag != w.ETag || v.Size != w.Size || !v.Mod.Equal(w.Mod) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDeletingDistrictSourceRemovesChildren: the cluster's garbage collector removes a deleted
+// DistrictSource's ConfigMap, CronJob, Jobs and their pods, and leaves the user's Secret.
+func TestDeletingDistrictSourceRemovesChildren(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	var ds v1alpha1.DistrictSource
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: httpDSName}, &ds); err != nil {
+		t.Fatalf("DistrictSource %s: %v", httpDSName, err)
+	}
+	ds.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("DistrictSource"))
+	children := s.children(t, &ds)
+	kinds := map[string]int{}
+	for _, c := range children {
+		kinds[c.GetObjectKind().GroupVersionKind().Kind]++
+	}
+	if kinds["ConfigMap"] < 1 || kinds["CronJob"] != 1 || kinds["Job"] < 2 || kinds["Pod"] < 2 {
+		t.Fatalf("before the deletion %s has children %v; want its plan ConfigMap, one CronJob, the two run-now Jobs and their pods%s",
+			httpDSName, kinds, s.explain("districtsource", samplesNS, httpDSName))
+	}
+	if err := s.c.Delete(ctx, &ds, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	err := poll(ctx, time.Second, func() (bool, error) {
+		left = left[:0]
+		for _, c := range append(children, &ds) {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(c.GetObjectKind().GroupVersionKind())
+			err := s.c.Get(ctx, client.ObjectKeyFromObject(c), u)
+			if err == nil && u.GetUID() == c.GetUID() {
+				left = append(left, fmt.Sprintf("%s/%s (owners %v, deleting since %v)", u.GetKind(), u.GetName(), owners(u), u.GetDeletionTimestamp()))
+			} else if err != nil && !apierrors.IsNotFound(err) {
+				return false, err
+			}
+		}
+		return len(left) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("%d children of the deleted DistrictSource %s remain after %v: %v\n%s", len(left), httpDSName, err, left, s.events(samplesNS, httpDSName, 20))
+	}
+	var sec corev1.Secret
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: httpSecretName}, &sec); err != nil {
+		t.Errorf("the user's Secret %s went with the DistrictSource: %v", httpSecretName, err)
+	}
+}
+
+func owners(u *unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range u.GetOwnerReferences() {
+		out = append(out, o.Kind+"/"+o.Name)
+	}
+	return out
+}
+
+// children lists the objects that exist because of ds: owned ConfigMaps and CronJobs, its
+// Jobs (run-now and scheduled) and their pods.
+func (s *suite) children(t *testing.T, ds *v1alpha1.DistrictSource) []client.Object {
+	t.Helper()
+	ctx := ctxFor(t, time.Minute)
+	var out []client.Object
+	ownedBy := func(o metav1.Object) bool {
+		for _, r := range o.GetOwnerReferences() {
+			if r.UID == ds.UID {
+				return true
+			}
+		}
+		return false
+	}
+	var cms corev1.ConfigMapList
+	var cjs batchv1.CronJobList
+	var pods corev1.PodList
+	for _, l := range []client.ObjectList{&cms, &cjs, &pods} {
+		if err := s.c.List(ctx, l, client.InNamespace(samplesNS)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range cms.Items {
+		if ownedBy(&cms.Items[i]) {
+			cms.Items[i].SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+			out = append(out, &cms.Items[i])
+		}
+	}
+	for i := range cjs.Items {
+		if ownedBy(&cjs.Items[i]) {
+			cjs.Items[i].SetGroupVersionKind(batchv1.SchemeGroupVersion.WithKind("CronJob"))
+			out = append(out, &cjs.Items[i])
+		}
+	}
+	jobs, err := s.jobsOf(ctx, ds.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobNames := map[string]bool{}
+	for i := range jobs {
+		jobs[i].SetGroupVersionKind(batchv1.SchemeGroupVersion.WithKind("Job"))
+		out = append(out, &jobs[i])
+		jobNames[jobs[i].Name] = true
+	}
+	for i := range pods.Items {
+		if jobNames[pods.Items[i].Labels["batch.kubernetes.io/job-name"]] {
+			pods.Items[i].SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+			out = append(out, &pods.Items[i])
+		}
+	}
+	return out
+}
+
+// managerPod returns the one running manager pod.
+func (s *suite) managerPod(ctx context.Context) (*corev1.Pod, error) {
+	var pods corev1.PodList
+	if err := s.c.List(ctx, &pods, client.InNamespace(systemNS), client.MatchingLabels{
+		"app.kubernetes.io/instance": release, "app.kubernetes.io/component": "manager"}); err != nil {
+		return nil, err
+	}
+	var ready []*corev1.Pod
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.DeletionTimestamp == nil && podReady(p) {
+			ready = append(ready, p)
+		}
+	}
+	if len(ready) != 1 {
+		return nil, fmt.Errorf("%d ready manager pods of %d", len(ready), len(pods.Items))
+	}
+	return ready[0], nil
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// TestManagerRestartStartsNoSecondJob: the manager's pod is deleted right after a run-now
+// value was set; the new pod takes over and no second Job starts for that value (or any other).
+func TestManagerRestartStartsNoSecondJob(t *testing.T) {
+	ctx := ctxFor(t, runNowTimeout)
+	name := s.sampleDistrictSources(t)[0].Name
+	ds := s.waitDistrictSource(t, name, "Ready=True after run-now "+s.setupRunNow, succeededFor(s.setupRunNow))
+	old, err := s.managerPod(ctx)
+	if err != nil {
+		t.Fatalf("finding the manager pod: %v\n%s", err, s.describeManager())
+	}
+	value := fmt.Sprintf("e2e-restart-%d", time.Now().Unix())
+	if err := s.runNow(ctx, ds, value); err != nil {
+		t.Fatal(err)
+	}
+	err = poll(ctx, 200*time.Millisecond, func() (bool, error) {
+		jobs, err := s.jobsOf(ctx, name)
+		for _, j := range jobs {
+			if j.Annotations[v1alpha1.RunNowAnnotation] == value {
+				return true, err
+			}
+		}
+		return false, err
+	})
+	if err != nil {
+		t.Fatalf("no Job for run-now %s: %v%s", value, err, s.explain("districtsource", samplesNS, name))
+	}
+	if err := s.c.Delete(ctx, old); err != nil {
+		t.Fatalf("deleting the manager pod %s: %v", old.Name, err)
+	}
+	var fresh *corev1.Pod
+	err = poll(ctx, time.Second, func() (bool, error) {
+		p, err := s.managerPod(ctx)
+		if err != nil || p.UID == old.UID {
+			return false, nil
+		}
+		var lease coordinationv1.Lease
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: systemNS, Name: "districtlake.io"}, &lease); err != nil {
+			return false, nil
+		}
+		fresh = p
+		return lease.Spec.HolderIdentity != nil && strings.HasPrefix(*lease.Spec.HolderIdentity, p.Name), nil
+	})
+	if err != nil {
+		t.Fatalf("no new manager pod took the lead after %s was deleted: %v\n%s", old.Name, err, s.describeManager())
+	}
+	t.Logf("manager pod %s replaced by %s, which leads", old.Name, fresh.Name)
+	s.waitDistrictSource(t, name, "Ready=True after run-now "+value, succeededFor(value))
+	// The new manager has reconciled everything since it started; give it a moment more in
+	// case it would start a Job late.
+	time.Sleep(5 * time.Second)
+	jobs, err := s.jobsOf(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perValue := map[string][]string{}
+	for _, j := range jobs {
+		v := j.Annotations[v1alpha1.RunNowAnnotation]
+		perValue[v] = append(perValue[v], j.Name)
+	}
+	if len(perValue[value]) != 1 || len(perValue[s.setupRunNow]) != 1 {
+		t.Errorf("Jobs of %s by run-now value: %v; want exactly one for %s and one for %s%s", name, perValue, value, s.setupRunNow,
+			s.explain("districtsource", samplesNS, name))
+	}
+	for v, names := range perValue {
+		if len(names) > 1 {
+			t.Errorf("run-now value %q started %d Jobs: %v", v, len(names), names)
+		}
+	}
+}
+
+// TestNoSecretValueAnywhere scans every ConfigMap, event, custom resource (spec and status),
+// Job, CronJob and pod (with termination messages), every container's log and every object
+// in the lake for the lake's credentials and the HTTP source's token.
+func TestNoSecretValueAnywhere(t *testing.T) {
+	ctx := ctxFor(t, 5*time.Minute)
+	secrets := s.secretValues()
+	// The values are real: they are in the Secrets (and the MinIO and file servers use them).
+	var sec corev1.Secret
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: lakeSecretName}, &sec); err != nil ||
+		string(sec.Data["secretAccessKey"]) != s.minio.secretKey {
+		t.Fatalf("the lake's Secret does not hold the secret the scan looks for (%v)", err)
+	}
+	scanned := 0
+	scan := func(where string, data []byte) {
+		scanned++
+		for what, v := range secrets {
+			if bytes.Contains(data, []byte(v)) {
+				t.Errorf("%s appears in %s", what, where)
+			}
+		}
+	}
+	lists := []client.ObjectList{&corev1.ConfigMapList{}, &corev1.EventList{}, &eventsv1.EventList{}, &batchv1.JobList{},
+		&batchv1.CronJobList{}, &corev1.PodList{}, &v1alpha1.DistrictSourceList{}, &v1alpha1.StateComparisonList{}, &v1alpha1.LakeList{},
+		&appsv1.DeploymentList{}}
+	var pods []corev1.Pod
+	for _, l := range lists {
+		if err := s.c.List(ctx, l); err != nil {
+			t.Fatalf("listing %T: %v", l, err)
+		}
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			o := it.(client.Object)
+			data, _ := json.Marshal(o)
+			scan(fmt.Sprintf("%T %s/%s", o, o.GetNamespace(), o.GetName()), data)
+		}
+		if pl, ok := l.(*corev1.PodList); ok {
+			pods = pl.Items
+		}
+	}
+	logs, jobLogs, managerLogs := 0, 0, 0
+	for _, p := range pods {
+		for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+			out, err := s.kubectl("logs", "-n", p.Namespace, p.Name, "-c", c.Name)
+			if err != nil {
+				t.Errorf("reading the log of %s/%s %s: %v", p.Namespace, p.Name, c.Name, err)
+				continue
+			}
+			scan(fmt.Sprintf("the log of pod %s/%s container %s", p.Namespace, p.Name, c.Name), []byte(out))
+			logs++
+			switch {
+			case p.Labels["batch.kubernetes.io/job-name"] != "" && p.Namespace == samplesNS:
+				jobLogs++
+			case p.Namespace == systemNS:
+				managerLogs++
+			}
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.RestartCount > 0 {
+				if out, err := s.kubectl("logs", "-n", p.Namespace, p.Name, "-c", cs.Name, "--previous"); err == nil {
+					scan(fmt.Sprintf("the previous log of pod %s/%s container %s", p.Namespace, p.Name, cs.Name), []byte(out))
+				}
+			}
+		}
+	}
+	if jobLogs == 0 || managerLogs == 0 {
+		t.Errorf("scanned %d Job pod logs and %d manager logs; want both (the runs and the manager leave pods)", jobLogs, managerLogs)
+	}
+	dir := s.mirror(t)
+	objects := 0
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		scan("lake object "+strings.TrimPrefix(path, dir+"/"), data)
+		objects++
+		return nil
+	})
+	if objects == 0 {
+		t.Errorf("the lake is empty")
+	}
+	t.Logf("scanned %d objects, %d container logs and %d lake objects", scanned, logs, objects)
+}
+
+// TestEgressGuardHolds: after all the runs, the guard is still the first FORWARD rule, and a
+// real pod's (and a pod-like namespace's) packets to an address off the bridge are rejected and
+// never arrive (hack/cluster/egress-check.sh with the probe image).
+func TestEgressGuardHolds(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatalf("the egress check needs root (it reads iptables and makes network namespaces)")
+	}
+	out, err := run(s.root, []string{"EGRESS_PROBE_IMAGE=" + probeImage, "DISTRICTLAKE_CLUSTER_STATE=" + s.state},
+		filepath.Join(s.root, "hack", "cluster", "egress-check.sh"))
+	if err != nil {
+		t.Fatalf("the egress check failed: %v", err)
+	}
+	for _, want := range []string{
+		"ok   the egress guard is the first FORWARD rule",
+		"ok   the peer receives UDP from this machine",
+		"ok   the pod namespace reaches this machine",
+		"ok   the probe pod ran",
+		"ok   the probe pod's TCP connect was refused",
+		"ok   the guard counted every packet sent towards the peer",
+		"ok   the peer received no UDP from pods",
+		"ok   the peer received no TCP from pods",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the egress check did not report %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "FAIL") {
+		t.Errorf("the egress check reported a failure:\n%s", out)
+	}
+	t.Log(out)
+}
+
+// TestHelmUpgradeRollsManager: helm upgrade with a new image tag replaces the manager's pod,
+// and the new manager starts Jobs with the new image.
+func TestHelmUpgradeRollsManager(t *testing.T) {
+	ctx := ctxFor(t, runNowTimeout)
+	old, err := s.managerPod(ctx)
+	if err != nil {
+		t.Fatalf("finding the manager pod: %v\n%s", err, s.describeManager())
+	}
+	newImage := imageRepo + ":" + upgradeTag
+	if _, err := s.helm("upgrade", release, filepath.Join(s.root, "charts", "districtlake"), "--namespace", systemNS,
+		"--reuse-values", "--set", "image.tag="+upgradeTag, "--wait", "--timeout", "3m"); err != nil {
+		t.Fatalf("helm upgrade: %v\n%s", err, s.describeManager())
+	}
+	var dep appsv1.Deployment
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: systemNS, Name: release + "-manager"}, &dep); err != nil {
+		t.Fatal(err)
+	}
+	c := dep.Spec.Template.Spec.Containers[0]
+	if c.Image != newImage || !slices.Contains(c.Args, "--job-image="+newImage) {
+		t.Errorf("after the upgrade the manager runs %s with args %v; want %s for itself and its Jobs", c.Image, c.Args, newImage)
+	}
+	var fresh *corev1.Pod
+	err = poll(ctx, time.Second, func() (bool, error) {
+		p, err := s.managerPod(ctx)
+		if err != nil || p.UID == old.UID {
+			return false, nil
+		}
+		var all corev1.PodList
+		if err := s.c.List(ctx, &all, client.InNamespace(systemNS)); err != nil {
+			return false, err
+		}
+		for _, q := range all.Items {
+			if q.UID == old.UID {
+				return false, nil // the old pod is still terminating
+			}
+		}
+		fresh = p
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("the manager did not roll to a new pod: %v\n%s", err, s.describeManager())
+	}
+	if fresh.Spec.Containers[0].Image != newImage {
+		t.Errorf("the new manager pod %s runs %s; want %s", fresh.Name, fresh.Spec.Containers[0].Image, newImage)
+	}
+	if out, err := s.helm("history", release, "-n", systemNS); err != nil || !strings.Contains(strings.ToLower(out), "upgrade complete") {
+		t.Errorf("helm history does not show the upgrade: %v\n%s", err, out)
+	}
+
+	name := s.sampleDistrictSources(t)[0].Name
+	var ds v1alpha1.DistrictSource
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, &ds); err != nil {
+		t.Fatal(err)
+	}
+	value := fmt.Sprintf("e2e-upgrade-%d", time.Now().Unix())
+	if err := s.runNow(ctx, &ds, value); err != nil {
+		t.Fatal(err)
+	}
+	got := s.waitDistrictSource(t, name, "Ready=True after run-now "+value+" on the upgraded manager", succeededFor(value))
+	var job batchv1.Job
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: got.Status.LastRun.Job}, &job); err != nil {
+		t.Fatal(err)
+	}
+	if img := job.Spec.Template.Spec.Containers[0].Image; img != newImage {
+		t.Errorf("the upgraded manager's Job %s runs %s; want %s", job.Name, img, newImage)
+	}
+}
+
+// TestHelmUninstallKeepsCRDsAndUserResources: helm uninstall removes the manager and its RBAC,
+// and leaves the CRDs (helm.sh/resource-policy: keep) and every Lake, DistrictSource,
+// StateComparison and Secret.
+func TestHelmUninstallKeepsCRDsAndUserResources(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	count := func(l client.ObjectList) int {
+		if err := s.c.List(ctx, l, client.InNamespace(samplesNS)); err != nil {
+			t.Fatalf("listing %T after the uninstall: %v", l, err)
+		}
+		return meta.LenList(l)
+	}
+	before := map[string]int{
+		"DistrictSources":  count(&v1alpha1.DistrictSourceList{}),
+		"StateComparisons": count(&v1alpha1.StateComparisonList{}),
+		"Lakes":            count(&v1alpha1.LakeList{}),
+		"Secrets":          count(&corev1.SecretList{}),
+	}
+	if out, err := s.helm("uninstall", release, "--namespace", systemNS, "--wait", "--timeout", "2m"); err != nil {
+		t.Fatalf("helm uninstall: %v\n%s", err, out)
+	}
+	gone := []client.Object{
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: release + "-manager"}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: release}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: release + "-metrics"}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: release + "-manager"}},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: release + "-manager"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: release + "-leader-election"}},
+	}
+	for _, o := range gone {
+		err := poll(ctx, time.Second, func() (bool, error) {
+			err := s.c.Get(ctx, client.ObjectKeyFromObject(o), o)
+			return apierrors.IsNotFound(err), nil
+		})
+		if err != nil {
+			t.Errorf("%T %s is still there after helm uninstall", o, o.GetName())
+		}
+	}
+	for _, name := range []string{"districtsources.districtlake.io", "statecomparisons.districtlake.io", "lakes.districtlake.io"} {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := s.c.Get(ctx, types.NamespacedName{Name: name}, &crd); err != nil {
+			t.Errorf("CRD %s is gone after helm uninstall: %v", name, err)
+		} else if crd.DeletionTimestamp != nil {
+			t.Errorf("CRD %s is being deleted after helm uninstall", name)
+		}
+	}
+	after := map[string]int{
+		"DistrictSources":  count(&v1alpha1.DistrictSourceList{}),
+		"StateComparisons": count(&v1alpha1.StateComparisonList{}),
+		"Lakes":            count(&v1alpha1.LakeList{}),
+		"Secrets":          count(&corev1.SecretList{}),
+	}
+	if toJSON(before) != toJSON(after) {
+		t.Errorf("the users' resources changed with helm uninstall: before %v, after %v", before, after)
+	}
+}
