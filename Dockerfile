@@ -16,6 +16,9 @@ COPY api/ api/
 COPY cmd/ cmd/
 COPY internal/ internal/
 COPY controllers/ controllers/
+# The CRDs and the samples are embedded in the binary (validate, run).
+COPY config/crd/ config/crd/
+COPY config/samples/ config/samples/
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags "-s -w -X github.com/districtlake/districtlake/internal/cli.version=${VERSION}" \

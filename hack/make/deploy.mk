@@ -72,3 +72,7 @@ e2e: test-binaries image $(HELM) ## End-to-end on a real local cluster: cluster-
 	DISTRICTLAKE_CLUSTER_KEEP_LOGS=$$keep hack/cluster/down.sh || status=1; \
 	echo "e2e: finished in $$(( $$(date +%s) - start ))s (exit $$status)" >&2; \
 	exit $$status
+
+.PHONY: kind-up
+kind-up: $(HELM) ## With Docker and kind: a kind cluster running districtlake on the samples (hack/kind-up.sh).
+	hack/kind-up.sh
