@@ -65,7 +65,10 @@ test-binaries: ## Build or install kube-apiserver, etcd, kubectl, MinIO and Duck
 	hack/test-binaries.sh
 
 .PHONY: test
-test: test-binaries ## Run every test against real servers (kube-apiserver + etcd, MinIO, DuckDB).
+test: test-binaries $(HELM) verify test-go e2e ## Everything CI runs: verify, the Go tests on real servers, the chart tests and the end-to-end suite.
+
+.PHONY: test-go
+test-go: test-binaries $(HELM) ## The Go tests against real servers (kube-apiserver + etcd, MinIO, DuckDB, Chromium, helm).
 	$(GO) test ./... -count=1 -timeout 30m
 
 .PHONY: bench

@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-make -s bin/controller-gen >/dev/null
+make -s "$root/bin/controller-gen" >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The files git knows of, as they are in the working tree (so uncommitted work is checked too).
