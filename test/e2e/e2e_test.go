@@ -777,3 +777,62 @@ func TestHelmUninstallKeepsCRDsAndUserResources(t *testing.T) {
 		t.Errorf("the users' resources changed with helm uninstall: before %v, after %v", before, after)
 	}
 }
+
+// TestKustomizeDefaultInstalls: after the chart is gone, `kubectl apply -k config/default`
+// (with the local image, as a user's overlay sets it) installs a manager that runs the
+// DistrictSources with the same RBAC rules.
+func TestKustomizeDefaultInstalls(t *testing.T) {
+	ctx := ctxFor(t, runNowTimeout)
+	overlay := t.TempDir()
+	base, err := filepath.Rel(overlay, filepath.Join(s.root, "config", "default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kustomization := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- %s
+images:
+- name: ghcr.io/districtlake/districtlake
+  newName: %s
+  newTag: %s
+patches:
+- target: {kind: Deployment, name: districtlake-manager}
+  patch: |
+    - {op: replace, path: /spec/template/spec/containers/0/imagePullPolicy, value: Never}
+    - {op: add, path: /spec/template/spec/containers/0/args/-, value: "--job-image=%[2]s:%[3]s"}
+    - {op: add, path: /spec/template/spec/containers/0/args/-, value: "--job-image-pull-policy=Never"}
+`, base, imageRepo, imageTag)
+	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization))
+	if out, err := s.kubectl("apply", "-k", overlay); err != nil {
+		t.Fatalf("kubectl apply -k config/default (with the local image): %v\n%s", err, out)
+	}
+	if out, err := s.kubectl("-n", systemNS, "rollout", "status", "deployment/districtlake-manager", "--timeout", "2m"); err != nil {
+		t.Fatalf("the manager from config/default did not roll out: %v\n%s\n%s", err, out, s.describeManager())
+	}
+	var role rbacv1.ClusterRole
+	if err := s.c.Get(ctx, client.ObjectKey{Name: "districtlake-manager"}, &role); err != nil {
+		t.Fatalf("config/default made no ClusterRole districtlake-manager: %v", err)
+	}
+	if role.Labels["app.kubernetes.io/managed-by"] == "Helm" {
+		t.Errorf("ClusterRole districtlake-manager is still Helm's; the uninstall should have removed it")
+	}
+
+	name := s.sampleDistrictSources(t)[0].Name
+	var ds v1alpha1.DistrictSource
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, &ds); err != nil {
+		t.Fatal(err)
+	}
+	value := fmt.Sprintf("e2e-kustomize-%d", time.Now().Unix())
+	if err := s.runNow(ctx, &ds, value); err != nil {
+		t.Fatal(err)
+	}
+	got := s.waitDistrictSource(t, name, "Ready=True after run-now "+value+" on the config/default manager", succeededFor(value))
+	var job batchv1.Job
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: got.Status.LastRun.Job}, &job); err != nil {
+		t.Fatal(err)
+	}
+	if img := job.Spec.Template.Spec.Containers[0].Image; img != imageRepo+":"+imageTag {
+		t.Errorf("the config/default manager's Job %s runs %s; want %s:%s", job.Name, img, imageRepo, imageTag)
+	}
+}
