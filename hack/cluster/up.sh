@@ -125,6 +125,7 @@ guard_first() {
 	fi
 	first=$(iptables -S FORWARD | sed -n 2p)
 	[[ $first == *"$GUARD_COMMENT"* ]] || die "the egress guard is not the first FORWARD rule: $first"
+	[[ $(iptables -S FORWARD | grep -c -- "$GUARD_COMMENT") -eq 1 ]] || die "the egress guard is in FORWARD more than once"
 }
 
 # ---- network -----------------------------------------------------------------------------
@@ -359,8 +360,11 @@ conntrack:
   udpStreamTimeout: 0s
 EOF
 	start kube-proxy "$K8S_BIN/kube-proxy" --config "$STATE/kube-proxy.yaml"
-	# kube-proxy inserts its jumps into FORWARD once it has synced.
-	wait_for "kube-proxy's iptables rules" 60 sh -c "iptables -S FORWARD | grep -q KUBE-"
+	# kube-proxy inserts its four jumps into FORWARD one by one once it has synced.
+	local chain
+	for chain in KUBE-PROXY-FIREWALL KUBE-FORWARD KUBE-SERVICES KUBE-EXTERNAL-SERVICES; do
+		wait_for "kube-proxy's jump to $chain" 60 sh -c "iptables -S FORWARD | grep -q -- '-j $chain\$'"
+	done
 }
 
 start_kubelet() {

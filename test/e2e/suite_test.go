@@ -37,6 +37,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -149,6 +150,9 @@ func setup() (*suite, error) {
 	if err := st.connect(); err != nil {
 		return st, err
 	}
+	if err := st.reset(); err != nil {
+		return st, err
+	}
 	if err := st.importImages(); err != nil {
 		return st, err
 	}
@@ -241,6 +245,43 @@ func (s *suite) helm(args ...string) (string, error) {
 func (s *suite) ctr(args ...string) (string, error) {
 	sock := filepath.Join(s.state, "containerd", "containerd.sock")
 	return run(s.root, nil, "ctr", append([]string{"--address", sock, "--namespace", "k8s.io"}, args...)...)
+}
+
+// reset removes what an earlier run of this suite left on the same cluster (the release, the
+// namespaces, the kustomize install's cluster objects and the kept CRDs), so that the suite can
+// run again without a new cluster.
+func (s *suite) reset() error {
+	var ns corev1.Namespace
+	err := s.c.Get(context.Background(), client.ObjectKey{Name: samplesNS}, &ns)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading namespace %s: %w", samplesNS, err)
+	}
+	var crds apiextensionsv1.CustomResourceDefinitionList
+	if err := s.c.List(context.Background(), &crds); err != nil {
+		return err
+	}
+	ours := 0
+	for _, crd := range crds.Items {
+		if crd.Spec.Group == v1alpha1.GroupVersion.Group {
+			ours++
+		}
+	}
+	if apierrors.IsNotFound(err) && ours == 0 {
+		return nil
+	}
+	logf("removing what an earlier run left on the cluster")
+	_, _ = s.helm("uninstall", release, "--namespace", systemNS, "--wait", "--ignore-not-found")
+	steps := [][]string{
+		{"delete", "namespace", samplesNS, systemNS, "districtlake-egress-check", "--ignore-not-found", "--wait", "--timeout", "3m"},
+		{"delete", "clusterrole,clusterrolebinding", "districtlake-manager", "--ignore-not-found"},
+		{"delete", "crd", "districtsources.districtlake.io", "statecomparisons.districtlake.io", "lakes.districtlake.io", "--ignore-not-found"},
+	}
+	for _, args := range steps {
+		if _, err := s.kubectl(args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // importImages imports the districtlake image (make image), tags it for the upgrade test, and
