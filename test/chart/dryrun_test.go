@@ -86,6 +86,31 @@ func TestServerSideDryRun(t *testing.T) {
 		})
 	}
 
+	// kubectl apply -k config/default installs the same things: its manifests pass the same
+	// strict server-side dry run and Pod Security check.
+	t.Run("config-default", func(t *testing.T) {
+		kubectl := filepath.Join(assets, "kubectl")
+		manifests, err := exec.Command(kubectl, "kustomize", filepath.Join(repoRoot(t), "config", "default")).Output()
+		if err != nil {
+			t.Fatalf("kubectl kustomize config/default: %v", err)
+		}
+		file := filepath.Join(t.TempDir(), "default.yaml")
+		if err := os.WriteFile(file, manifests, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(kubectl, "--kubeconfig", kcPath, "apply", "--server-side", "--dry-run=server",
+			"--field-manager=kubectl", "--validate=strict", "-f", file).CombinedOutput()
+		if err != nil {
+			t.Fatalf("the apiserver rejected config/default: %v\n%s", err, out)
+		}
+		if strings.Contains(string(out), "Warning") {
+			t.Errorf("the apiserver warned about config/default:\n%s", out)
+		}
+		if !strings.Contains(string(out), "deployment.apps/districtlake-manager serverside-applied") {
+			t.Errorf("config/default has no districtlake-manager Deployment:\n%s", out)
+		}
+	})
+
 	// Nothing was created by the dry runs.
 	if _, err := cs.AppsV1().Deployments(releaseNamespace).Get(ctx, "districtlake-manager", metav1.GetOptions{}); err == nil {
 		t.Errorf("the dry run created the manager Deployment")
