@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/summary"
 )
@@ -99,7 +100,9 @@ func setComparisonStatus(sc *v1alpha1.StateComparison, s summary.Summary) {
 	var rows int64
 	keys := make([]string, 0, len(s.Objects))
 	for _, o := range s.Objects {
-		rows += o.Rows
+		if o.Dataset == dataset.Comparison {
+			rows += o.Rows // one row per district and year; groups and reports are not counted
+		}
 		keys = append(keys, o.Key)
 	}
 	sc.Status.Rows = rows

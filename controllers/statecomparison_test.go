@@ -72,17 +72,21 @@ func TestStateComparison(t *testing.T) {
 	job := runNow(t, sc, kindStateComparison, "now")
 	g.Expect(job.Labels).To(HaveKeyWithValue(LabelKind, kindStateComparison))
 	key := "v1/comparison/state=WI/school_year=2020-21/data.parquet"
+	groupsKey := "v1/comparison_groups/state=WI/school_year=2020-21/data.parquet"
 	finishJob(t, job, true, encodeSummary(t, summary.Summary{
 		RunID: "cmp-1", Outcome: summary.Succeeded, Message: "Compared 12 districts", Districts: 12,
-		Objects: []summary.Object{{Dataset: "comparison", Key: key, Rows: 12, SHA256: "ee55"}},
+		Objects: []summary.Object{
+			{Dataset: "comparison", Key: key, Rows: 12, SHA256: "ee55"},
+			{Dataset: "comparison_groups", Key: groupsKey, Rows: 108, SHA256: "ff66"},
+		},
 	}))
 	g.Eventually(func(g Gomega) {
 		sc := &v1alpha1.StateComparison{}
 		g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "wi"}, sc)).To(Succeed())
 		expectCondition(g, sc.Status.Conditions, sc.Generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 		g.Expect(sc.Status.Districts).To(Equal(int32(12)))
-		g.Expect(sc.Status.Rows).To(Equal(int64(12)))
-		g.Expect(sc.Status.ObjectKeys).To(Equal([]string{key}))
+		g.Expect(sc.Status.Rows).To(Equal(int64(12)), "status.rows counts comparison rows only, not the groups")
+		g.Expect(sc.Status.ObjectKeys).To(Equal([]string{key, groupsKey}))
 		g.Expect(sc.Status.LastRun.RunID).To(Equal("cmp-1"))
 		g.Expect(sc.Status.LastRunNow).To(Equal("now"))
 		g.Expect(sc.Status.LastSuccessfulTime).NotTo(BeNil())

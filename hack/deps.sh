@@ -4,7 +4,7 @@
 # conntrack, socat and openssl (the end-to-end suite's single-node cluster). Go modules and
 # the test servers come from the Go module proxy through the other hack/ scripts.
 set -euo pipefail
-packages=(chromium fonts-liberation containerd runc containernetworking-plugins iptables conntrack socat openssl iproute2 time)
+packages=(chromium fonts-liberation containerd runc containernetworking-plugins iptables nftables conntrack socat openssl iproute2 time curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
