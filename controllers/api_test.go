@@ -108,7 +108,7 @@ func TestAPIRejects(t *testing.T) {
 // CronJob.
 func TestSamples(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
+	ns := emptyNamespace(t)
 	dir := filepath.Join(repoRoot(), "config", "samples")
 	var kust struct {
 		Resources []string `json:"resources"`

@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,10 +13,12 @@ import (
 
 // stalledError is an error that retrying cannot fix: the user must change something. The
 // reconcile that meets it marks the object Stalled (and not Ready) with its reason and
-// message, and does not requeue.
+// message, and does not requeue, unless recheck is set: then the controller looks again
+// after that long (for objects it does not watch, such as the user's Secrets).
 type stalledError struct {
 	reason  string
 	message string
+	recheck time.Duration
 }
 
 func (e *stalledError) Error() string { return e.message }
@@ -23,6 +26,11 @@ func (e *stalledError) Error() string { return e.message }
 // stalled returns a stalledError with a formatted message.
 func stalled(reason, format string, args ...any) error {
 	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// stalledRecheck returns a stalledError that is looked at again after recheck.
+func stalledRecheck(recheck time.Duration, reason, format string, args ...any) error {
+	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...), recheck: recheck}
 }
 
 // asStalled reports whether err is (or wraps) a stalledError.

@@ -59,11 +59,14 @@ func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	var running string
 	defer func() {
 		r.summarize(ds, st, running, retErr)
-		retErr = r.patchStatus(ctx, ds, base, retErr)
+		res, retErr = r.patchStatus(ctx, ds, base, res, retErr)
 	}()
 
 	w, err := r.workload(ctx, ds)
 	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.checkReferences(ctx, w); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.reconcileChildren(ctx, w, st); err != nil {
@@ -75,16 +78,19 @@ func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 // patchStatus writes the status changes of one reconcile as a merge patch. A stalled
 // reconcile ends with a terminal error: it is logged and not retried until something
-// changes.
-func (r *Runner) patchStatus(ctx context.Context, obj client.Object, base client.Patch, err error) error {
+// changes, or, when the stall asks for it, looked at again after a while.
+func (r *Runner) patchStatus(ctx context.Context, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
 	if perr := r.Client.Status().Patch(ctx, obj, base); perr != nil && !apierrors.IsNotFound(perr) {
 		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
 	}
 	if s, ok := asStalled(err); ok {
 		logf.FromContext(ctx).Info("Stalled", "reason", s.reason, "message", s.message)
-		return reconcile.TerminalError(err)
+		if s.recheck > 0 && err == error(s) {
+			return ctrl.Result{RequeueAfter: s.recheck}, nil
+		}
+		return ctrl.Result{}, reconcile.TerminalError(err)
 	}
-	return err
+	return res, err
 }
 
 func dsRunState(ds *v1alpha1.DistrictSource) runState {

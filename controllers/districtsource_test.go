@@ -262,3 +262,61 @@ func TestObservedGenerationAndStalls(t *testing.T) {
 	_, p := getPlan(g, ns, ds.Name)
 	g.Expect(p.Lake.Endpoint).To(Equal("127.0.0.1:1"))
 }
+
+// TestMissingReferencesStall: a source whose ConfigMap or Secret is missing stalls the
+// DistrictSource with a reason naming it (instead of Jobs whose Pods never start), and the
+// controller looks again until it appears.
+func TestMissingReferencesStall(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), newLake(ns, "statewide", "lake-creds"))
+	ds := newDS(ns, "wi-5508520", "statewide")
+	ds.Spec.Sources[1].ConfigMapRef.Name = "contracts-later"
+	create(t, ds)
+
+	expectStalled := func(reason, message string) {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			ds := getDS(g, ns, ds.Name)
+			expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, reason)
+			c := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, reason)
+			g.Expect(c.Message).To(Equal(message))
+		}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	}
+	expectReady := func() {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			ds := getDS(g, ns, ds.Name)
+			expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonNeverRun)
+			g.Expect(cond(ds.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+		}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	}
+
+	expectStalled(v1alpha1.ReasonConfigMapNotFound,
+		"ConfigMap "+ns+`/contracts-later, which source "contracts" reads, not found`)
+	g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: ds.Name}, &batchv1.CronJob{})).
+		NotTo(Succeed(), "no CronJob may start Pods that cannot mount their source")
+
+	// A ConfigMap without the key is no better.
+	create(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "contracts-later", Namespace: ns},
+		Data: map[string]string{"other.csv": "x"}})
+	expectStalled(v1alpha1.ReasonConfigMapNotFound,
+		"ConfigMap "+ns+`/contracts-later has no key "contracts.csv", which source "contracts" reads`)
+
+	// The controller does not watch users' ConfigMaps; it looks again on its own.
+	update(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "contracts-later", Namespace: ns}},
+		func(cm *corev1.ConfigMap) { cm.Data["contracts.csv"] = "Agency\nMPD\n" })
+	expectReady()
+
+	// A header whose Secret is missing stalls it too, naming the Secret and never a value.
+	update(t, ds, func(ds *v1alpha1.DistrictSource) {
+		ds.Spec.Sources[0].HTTP.Headers = []v1alpha1.HTTPHeader{{
+			Name: "Authorization", ValueFrom: v1alpha1.SecretKeyReference{Name: "api-token", Key: "token"},
+		}}
+	})
+	expectStalled(v1alpha1.ReasonSecretNotFound,
+		"Secret "+ns+"/api-token not found (it fills DISTRICTLAKE_SRC_CRDC_SUPPORT_HEADER_0)")
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "api-token", Namespace: ns},
+		StringData: map[string]string{"token": tokenValue}})
+	expectReady()
+}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,6 +52,9 @@ type Runner struct {
 	JobImage string
 	// JobImagePullPolicy is the Jobs' image pull policy.
 	JobImagePullPolicy corev1.PullPolicy
+	// ReferenceRecheck is how soon a workload whose source ConfigMap or Secret is missing is
+	// looked at again (the controllers do not watch the users' ConfigMaps and Secrets).
+	ReferenceRecheck time.Duration
 }
 
 // workload is what a DistrictSource or StateComparison asks for: a plan and a CronJob that

@@ -35,6 +35,9 @@ type Options struct {
 	LakeInterval time.Duration
 	// LakeTimeout bounds one bucket check; 15 seconds when zero.
 	LakeTimeout time.Duration
+	// ReferenceRecheck is how soon a DistrictSource whose ConfigMap or Secret is missing is
+	// looked at again; 1 minute when zero.
+	ReferenceRecheck time.Duration
 }
 
 // Setup registers the Job index and the three reconcilers with mgr.
@@ -53,6 +56,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	if o.LakeInterval == 0 {
 		o.LakeInterval = 5 * time.Minute
+	}
+	if o.ReferenceRecheck == 0 {
+		o.ReferenceRecheck = time.Minute
 	}
 	if o.LakeTimeout == 0 {
 		o.LakeTimeout = 15 * time.Second
@@ -73,6 +79,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Metrics:            metrics,
 		JobImage:           o.JobImage,
 		JobImagePullPolicy: o.JobImagePullPolicy,
+		ReferenceRecheck:   o.ReferenceRecheck,
 	}
 	if err := (&DistrictSourceReconciler{Runner: runner}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DistrictSource controller: %w", err)

@@ -51,7 +51,7 @@ func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	var running string
 	defer func() {
 		r.summarize(sc, st, running, retErr)
-		retErr = r.patchStatus(ctx, sc, base, retErr)
+		res, retErr = r.patchStatus(ctx, sc, base, res, retErr)
 	}()
 
 	w, err := r.workload(ctx, sc)

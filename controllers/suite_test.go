@@ -146,6 +146,7 @@ func (e *testEnv) startManager() error {
 		Checker:            BucketCheckFunc(lake.CheckBucket),
 		Clock:              e.clock,
 		LakeTimeout:        5 * time.Second,
+		ReferenceRecheck:   300 * time.Millisecond,
 	}); err != nil {
 		return err
 	}
@@ -173,14 +174,30 @@ func (e *testEnv) stopManager() {
 	e.cancel = nil
 }
 
-// newNamespace creates a namespace of its own for a test (envtest deletes none).
+// newNamespace creates a namespace of its own for a test (envtest deletes none), with the
+// contracts ConfigMap that newDS's configMapRef source reads.
 func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := emptyNamespace(t)
+	create(t, contractsConfigMap(ns, "wi-5508520-contracts"))
+	return ns
+}
+
+// emptyNamespace creates a namespace with nothing in it.
+func emptyNamespace(t *testing.T) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
 	if err := env.c.Create(context.Background(), ns); err != nil {
 		t.Fatalf("creating namespace: %v", err)
 	}
 	return ns.Name
+}
+
+func contractsConfigMap(ns, name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Data:       map[string]string{"contracts.csv": "Agency,Annual Cost (USD)\nMadison Police Department,\n"},
+	}
 }
 
 func create(t *testing.T, objs ...client.Object) {

@@ -29,6 +29,7 @@ const (
 	ReasonLakeNotFound      = "LakeNotFound"
 	ReasonLakeNotReady      = "LakeNotReady"
 	ReasonSecretNotFound    = "SecretNotFound"
+	ReasonConfigMapNotFound = "ConfigMapNotFound"
 	ReasonBucketUnreachable = "BucketUnreachable"
 	ReasonBucketNotFound    = "BucketNotFound"
 	ReasonNeverRun          = "NeverRun"

@@ -20,6 +20,8 @@ type SecretEnv struct {
 
 // ConfigMapFile is a ConfigMap key that a Job mounts as a file for a source.
 type ConfigMapFile struct {
+	// Source is the name of the source that reads the file.
+	Source string
 	// Volume is the volume's name in the pod.
 	Volume    string
 	ConfigMap string
@@ -107,6 +109,7 @@ func (b *IngestPlan) source(s v1alpha1.Source, lakes Lakes) (Source, error) {
 		src.S3 = &S3{Lake: lk, Bucket: s.S3.Bucket, Key: s.S3.Key}
 	case s.ConfigMapRef != nil:
 		f := ConfigMapFile{
+			Source:    s.Name,
 			Volume:    "src-" + s.Name,
 			ConfigMap: s.ConfigMapRef.Name,
 			Key:       s.ConfigMapRef.Key,
