@@ -2,12 +2,10 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -46,7 +44,7 @@ type DistrictSourceReconciler struct {
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // Reconcile brings one DistrictSource's children in line with its spec and records its runs.
-func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ds := &v1alpha1.DistrictSource{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ds); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -54,43 +52,9 @@ func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if !ds.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	st := dsRunState(ds)
-	base := client.MergeFrom(ds.DeepCopy())
-	var running string
-	defer func() {
-		r.summarize(ds, st, running, retErr)
-		res, retErr = r.patchStatus(ctx, ds, base, res, retErr)
-	}()
-
-	w, err := r.workload(ctx, ds)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.checkReferences(ctx, w); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.reconcileChildren(ctx, w, st); err != nil {
-		return ctrl.Result{}, err
-	}
-	running, err = r.observeRuns(ctx, w, st, func(s summary.Summary) { setSourceStatus(ds, s) })
-	return ctrl.Result{}, err
-}
-
-// patchStatus writes the status changes of one reconcile as a merge patch. A stalled
-// reconcile ends with a terminal error: it is logged and not retried until something
-// changes, or, when the stall asks for it, looked at again after a while.
-func (r *Runner) patchStatus(ctx context.Context, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
-	if perr := r.Client.Status().Patch(ctx, obj, base); perr != nil && !apierrors.IsNotFound(perr) {
-		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
-	}
-	if s, ok := asStalled(err); ok {
-		logf.FromContext(ctx).Info("Stalled", "reason", s.reason, "message", s.message)
-		if s.recheck > 0 && err == error(s) {
-			return ctrl.Result{RequeueAfter: s.recheck}, nil
-		}
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	}
-	return res, err
+	return r.reconcileWorkload(ctx, ds, dsRunState(ds),
+		func() (*workload, error) { return r.workload(ctx, ds) },
+		func(s summary.Summary) { setSourceStatus(ds, s) })
 }
 
 func dsRunState(ds *v1alpha1.DistrictSource) runState {

@@ -2,18 +2,24 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/summary"
 )
 
 // Labels and annotations on the children.
@@ -148,4 +154,48 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st runState
 		return err
 	}
 	return r.reconcileRunNow(ctx, w, cj, st)
+}
+
+// reconcileWorkload runs the steps a DistrictSource and a StateComparison share, in order:
+// render the workload (plan and schedule), check the ConfigMaps and Secrets its Job reads,
+// write the children (plan ConfigMap, CronJob, run-now Job) and record the newest run. A
+// deferred block sets the conditions and patches status once, whatever the outcome.
+func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st runState,
+	render func() (*workload, error), onSuccess func(summary.Summary)) (res ctrl.Result, retErr error) {
+	base := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	var running string
+	defer func() {
+		r.summarize(obj, st, running, retErr)
+		res, retErr = r.patchStatus(ctx, obj, base, res, retErr)
+	}()
+
+	w, err := render()
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.checkReferences(ctx, w); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileChildren(ctx, w, st); err != nil {
+		return ctrl.Result{}, err
+	}
+	running, err = r.observeRuns(ctx, w, st, onSuccess)
+	return ctrl.Result{}, err
+}
+
+// patchStatus writes the status changes of one reconcile as a merge patch. A stalled
+// reconcile ends with a terminal error: it is logged and not retried until something
+// changes, or, when the stall asks for it, looked at again after a while.
+func (r *Runner) patchStatus(ctx context.Context, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
+	if perr := r.Client.Status().Patch(ctx, obj, base); perr != nil && !apierrors.IsNotFound(perr) {
+		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
+	}
+	if s, ok := asStalled(err); ok {
+		logf.FromContext(ctx).Info("Stalled", "reason", s.reason, "message", s.message)
+		if s.recheck > 0 && err == error(s) {
+			return ctrl.Result{RequeueAfter: s.recheck}, nil
+		}
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	}
+	return res, err
 }

@@ -38,7 +38,7 @@ type StateComparisonReconciler struct {
 // +kubebuilder:rbac:groups=districtlake.io,resources=statecomparisons/finalizers,verbs=update
 
 // Reconcile brings one StateComparison's children in line with its spec and records its runs.
-func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	sc := &v1alpha1.StateComparison{}
 	if err := r.Client.Get(ctx, req.NamespacedName, sc); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -46,23 +46,9 @@ func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !sc.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	st := scRunState(sc)
-	base := client.MergeFrom(sc.DeepCopy())
-	var running string
-	defer func() {
-		r.summarize(sc, st, running, retErr)
-		res, retErr = r.patchStatus(ctx, sc, base, res, retErr)
-	}()
-
-	w, err := r.workload(ctx, sc)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.reconcileChildren(ctx, w, st); err != nil {
-		return ctrl.Result{}, err
-	}
-	running, err = r.observeRuns(ctx, w, st, func(s summary.Summary) { setComparisonStatus(sc, s) })
-	return ctrl.Result{}, err
+	return r.reconcileWorkload(ctx, sc, scRunState(sc),
+		func() (*workload, error) { return r.workload(ctx, sc) },
+		func(s summary.Summary) { setComparisonStatus(sc, s) })
 }
 
 // workload checks a StateComparison's schedule and renders its plan.
