@@ -54,6 +54,10 @@ type testEnv struct {
 	registry *prometheus.Registry
 	cancel   context.CancelFunc
 	done     chan error
+
+	// te is the running control plane; assets holds its binaries (and kubectl).
+	te     *envtest.Environment
+	assets string
 }
 
 func TestMain(m *testing.M) {
@@ -111,7 +115,7 @@ func runSuite(m *testing.M) int {
 		return fail(err)
 	}
 	now, _ := time.Parse(time.RFC3339, testTimeRF)
-	env = &testEnv{cfg: cfg, scheme: scheme, c: c, clock: clocktesting.NewFakePassiveClock(now)}
+	env = &testEnv{cfg: cfg, scheme: scheme, c: c, clock: clocktesting.NewFakePassiveClock(now), te: te, assets: assets}
 	if err := env.startManager(); err != nil {
 		return fail(err)
 	}
