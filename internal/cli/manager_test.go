@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -13,11 +14,16 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -28,6 +34,7 @@ func TestManagerFlags(t *testing.T) {
 	cmd := newManagerCommand()
 	for flag, want := range map[string]string{
 		"metrics-bind-address":      ":8080",
+		"metrics-secure":            "true",
 		"health-probe-bind-address": ":8081",
 		"leader-elect":              "false",
 		"job-image":                 "ghcr.io/districtlake/districtlake:latest",
@@ -151,8 +158,11 @@ func TestManagerRuns(t *testing.T) {
 		}
 		return nil
 	})
-	waitFor(t, "reconcile metrics", func() error {
-		body, err := get("http://" + metricsAddr + "/metrics")
+	// Metrics are served over HTTPS to clients whose token may get /metrics.
+	reader, stranger := serviceAccountToken(ctx, t, cfg, "prometheus", true), serviceAccountToken(ctx, t, cfg, "stranger", false)
+	metricsURL := "https://" + metricsAddr + "/metrics"
+	waitFor(t, "reconcile metrics for a client allowed to read them", func() error {
+		body, err := getWithToken(metricsURL, reader, http.StatusOK)
 		if err != nil {
 			return err
 		}
@@ -161,6 +171,69 @@ func TestManagerRuns(t *testing.T) {
 		}
 		return nil
 	})
+	if _, err := getWithToken(metricsURL, "", http.StatusUnauthorized); err != nil {
+		t.Errorf("metrics without a token: %v", err)
+	}
+	if _, err := getWithToken(metricsURL, stranger, http.StatusForbidden); err != nil {
+		t.Errorf("metrics for a ServiceAccount not allowed to read them: %v", err)
+	}
+}
+
+// serviceAccountToken creates a ServiceAccount in default (bound to a ClusterRole that may
+// get /metrics when allowed) and returns a token for it.
+func serviceAccountToken(ctx context.Context, t *testing.T, cfg *rest.Config, name string, allowed bool) string {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if allowed {
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name + "-metrics-reader"},
+			Rules: []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name + "-metrics-reader"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: "default"}}}
+		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := cs.CoreV1().ServiceAccounts("default").CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("requesting a token for %s: %v", name, err)
+	}
+	return tr.Status.Token
+}
+
+// getWithToken GETs url over TLS (the manager's certificate is self-signed) with a bearer
+// token, and fails unless the status is want.
+func getWithToken(url, token string, want int) (string, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test server
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != want {
+		return "", fmt.Errorf("GET %s: %s, want %d", url, resp.Status, want)
+	}
+	return string(b), nil
 }
 
 func freeAddr(t *testing.T) string {

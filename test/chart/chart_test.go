@@ -182,6 +182,18 @@ func TestTemplateServiceMonitor(t *testing.T) {
 	if len(eps) != 1 || eps[0].(map[string]any)["port"] != "metrics" || eps[0].(map[string]any)["interval"] != "1m" {
 		t.Errorf("ServiceMonitor endpoints = %v, want the metrics port every 1m", eps)
 	}
+	if ep := eps[0].(map[string]any); ep["scheme"] != "https" || ep["bearerTokenFile"] == nil {
+		t.Errorf("ServiceMonitor endpoint = %v, want https with the scraper's token (metrics.secure is on by default)", ep)
+	}
+	if objs["ClusterRole/districtlake-metrics-reader"] == nil {
+		t.Errorf("no ClusterRole/districtlake-metrics-reader for the scraper; rendered %v", kinds(objs))
+	}
+	_, plain := render(t, combination{name: "service-monitor-plain", set: []string{"serviceMonitor.enabled=true", "metrics.secure=false"}})
+	_, pc := manager(t, plain)
+	if pe, _, _ := unstructured.NestedSlice(plain["ServiceMonitor/districtlake"].Object, "spec", "endpoints"); len(pe) != 1 ||
+		pe[0].(map[string]any)["scheme"] != "http" || !slices.Contains(args(pc), "--metrics-secure=false") {
+		t.Errorf("metrics.secure=false: endpoints %v, manager args %v; want plain http and --metrics-secure=false", pe, args(pc))
+	}
 	sel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
 	svcLabels := objs["Service/districtlake-metrics"].GetLabels()
 	for k, v := range sel {
