@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/districtlake/districtlake/internal/report"
 )
 
 // Progress reports districts as they finish: a bar redrawn in place on a terminal, one
@@ -41,7 +43,7 @@ func (p *Progress) Finished(name string, rows int64, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	status := fmt.Sprintf("%s ok %s rows", name, thousands(rows))
+	status := fmt.Sprintf("%s ok %s rows", name, report.Thousands(rows))
 	if err != nil {
 		status = name + " FAILED"
 	}
@@ -49,7 +51,7 @@ func (p *Progress) Finished(name string, rows int64, err error) {
 		if err != nil {
 			fmt.Fprintf(p.w, "Failed district %s (%d/%d): %v\n", name, p.done, p.total, err)
 		} else {
-			fmt.Fprintf(p.w, "Ingested district %s (%d/%d): %s rows\n", name, p.done, p.total, thousands(rows))
+			fmt.Fprintf(p.w, "Ingested district %s (%d/%d): %s rows\n", name, p.done, p.total, report.Thousands(rows))
 		}
 		return
 	}
@@ -91,22 +93,4 @@ func (p *Progress) clear() {
 		fmt.Fprint(p.w, "\r\x1b[K")
 		p.drawn = false
 	}
-}
-
-// thousands writes n with comma separators, such as 1,234.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/report"
 )
 
 // Row is one Parquet row: column name -> int64, float64 (decimals too), string, bool or
@@ -163,7 +164,7 @@ func perCounselor(r Row) string {
 	if meets, _ := r["meets_counselor_standard"].(bool); meets {
 		cmp = "<="
 	}
-	return fmt.Sprintf("%s %s %s", thousands(int64(math.Round(ratio))), cmp, rec)
+	return fmt.Sprintf("%s %s %s", report.Thousands(int64(math.Round(ratio))), cmp, rec)
 }
 
 // contractCost is the contract's cost per student, or why it is unknown: no contract is
@@ -191,9 +192,9 @@ func str(v any) string {
 func integer(v any) string {
 	switch v := v.(type) {
 	case int64:
-		return thousands(v)
+		return report.Thousands(v)
 	case float64:
-		return thousands(int64(math.Round(v)))
+		return report.Thousands(int64(math.Round(v)))
 	}
 	return "unknown"
 }
@@ -218,5 +219,5 @@ func money(v any) string {
 	if cents == 100 {
 		whole, cents = whole+1, 0
 	}
-	return fmt.Sprintf("$%s.%02d", thousands(whole), cents)
+	return fmt.Sprintf("$%s.%02d", report.Thousands(whole), cents)
 }

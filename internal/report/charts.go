@@ -201,7 +201,7 @@ func numberText(v float64) string {
 	whole, frac, hasFrac := strings.Cut(s, ".")
 	neg := strings.HasPrefix(whole, "-")
 	n, _ := strconv.ParseInt(strings.TrimPrefix(whole, "-"), 10, 64)
-	out := intText(n)
+	out := Thousands(n)
 	if neg {
 		out = "-" + out
 	}

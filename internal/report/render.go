@@ -109,7 +109,7 @@ func shownOf(n, total int) string {
 func counselorFigure(d *Data, _ []groupRow) (figure, error) {
 	std := float64(d.Standards.Counselor)
 	rows := topRows(d.Districts, func(x *District) *float64 { return x.StudentsPerCounselor }, false)
-	c := &barChart{xLabel: "Students per counselor FTE", refs: []reference{{at: std, label: fmt.Sprintf("Standard: %s", intText(int64(std)))}}}
+	c := &barChart{xLabel: "Students per counselor FTE", refs: []reference{{at: std, label: fmt.Sprintf("Standard: %s", Thousands(int64(std)))}}}
 	s := series{name: "Students per counselor", color: colorPrimary}
 	for _, r := range rows {
 		label := r.Name
@@ -120,7 +120,7 @@ func counselorFigure(d *Data, _ []groupRow) (figure, error) {
 		s.values = append(s.values, r.StudentsPerCounselor)
 	}
 	c.series = []series{s}
-	caption := fmt.Sprintf("Students per school counselor FTE by district, against the recommended %s (dashed line); longer bars are worse. ", intText(int64(std)))
+	caption := fmt.Sprintf("Students per school counselor FTE by district, against the recommended %s (dashed line); longer bars are worse. ", Thousands(int64(std)))
 	none, unknown := 0, 0
 	for _, x := range d.Districts {
 		switch {
@@ -298,7 +298,7 @@ func costsNote(c *Costs) string {
 		v    *int64
 	}{{"counselor", c.Counselor}, {"nurse", c.Nurse}, {"psychologist", c.Psychologist}, {"social worker", c.SocialWorker}} {
 		if x.v != nil {
-			parts = append(parts, fmt.Sprintf("%s $%s", x.role, intText(*x.v)))
+			parts = append(parts, fmt.Sprintf("%s $%s", x.role, Thousands(*x.v)))
 		}
 	}
 	if len(parts) == 0 {
@@ -307,8 +307,9 @@ func costsNote(c *Costs) string {
 	return "Annual cost of one FTE used to express contract costs as staff: " + strings.Join(parts, ", ") + "."
 }
 
-// intText formats an integer with thousands separators.
-func intText(v int64) string {
+// Thousands formats an integer with comma thousands separators, such as 1,234 (for the
+// report and the local run's tables).
+func Thousands(v int64) string {
 	s := strconv.FormatInt(v, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -331,7 +332,7 @@ var funcs = template.FuncMap{
 		if v == nil {
 			return "n/a"
 		}
-		return intText(*v)
+		return Thousands(*v)
 	},
 	"num": func(places int, v *float64) string {
 		if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
@@ -340,7 +341,7 @@ var funcs = template.FuncMap{
 		s := strconv.FormatFloat(*v, 'f', places, 64)
 		whole, frac, _ := strings.Cut(s, ".")
 		n, _ := strconv.ParseInt(whole, 10, 64)
-		out := intText(n)
+		out := Thousands(n)
 		if strings.HasPrefix(whole, "-0") {
 			out = "-0"
 		}
@@ -360,7 +361,7 @@ var funcs = template.FuncMap{
 			return "n/a"
 		}
 		cents := int64(math.Round(*v * 100))
-		return fmt.Sprintf("$%s.%02d", intText(cents/100), cents%100)
+		return fmt.Sprintf("$%s.%02d", Thousands(cents/100), cents%100)
 	},
 	"str": func(v *string) string {
 		if v == nil || *v == "" {
