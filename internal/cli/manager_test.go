@@ -118,7 +118,7 @@ func TestManagerRuns(t *testing.T) {
 
 	waitFor(t, "the manager's readyz and healthz", func() error {
 		for _, path := range []string{"/readyz", "/healthz"} {
-			if _, err := get("http://" + probeAddr + path); err != nil {
+			if _, err := getWithToken("http://"+probeAddr+path, "", http.StatusOK); err != nil {
 				return err
 			}
 		}
@@ -210,8 +210,8 @@ func serviceAccountToken(ctx context.Context, t *testing.T, cfg *rest.Config, na
 	return tr.Status.Token
 }
 
-// getWithToken GETs url over TLS (the manager's certificate is self-signed) with a bearer
-// token, and fails unless the status is want.
+// getWithToken GETs url (over TLS, the manager's certificate being self-signed, when it is
+// https) with a bearer token when one is given, and fails unless the status is want.
 func getWithToken(url, token string, want int) (string, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -244,22 +244,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-func get(url string) (string, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return string(b), nil
 }
 
 func waitFor(t *testing.T, what string, check func() error) {
