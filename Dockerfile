@@ -15,7 +15,6 @@ RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY api/ api/
 COPY cmd/ cmd/
 COPY internal/ internal/
-COPY controllers/ controllers/
 # The CRDs and the samples are embedded in the binary (validate, run).
 COPY config/crd/ config/crd/
 COPY config/samples/ config/samples/

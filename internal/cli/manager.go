@@ -16,7 +16,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
-	"github.com/districtlake/districtlake/controllers"
+	"github.com/districtlake/districtlake/internal/controller"
 	"github.com/districtlake/districtlake/internal/lake"
 )
 
@@ -48,7 +48,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address the health and ready probes bind to")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one manager replica is active")
 	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
-	fs.StringVar(&f.jobImage, "job-image", controllers.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
+	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	f.zap.BindFlags(gofs)
@@ -95,7 +95,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   controllers.CacheOptions(),
+		Cache:                   controller.CacheOptions(),
 		Metrics:                 metricsOptions(f),
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.leaderElect,
@@ -108,11 +108,11 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
-	if err := controllers.Setup(mgr, controllers.Options{
+	if err := controller.Setup(mgr, controller.Options{
 		JobImage:           f.jobImage,
 		JobImagePullPolicy: pull,
 		Registerer:         metrics.Registry,
-		Checker:            controllers.BucketCheckFunc(lake.CheckBucket),
+		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
 	}); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package controllers
+package controller
 
 import (
 	"github.com/districtlake/districtlake/api/v1alpha1"

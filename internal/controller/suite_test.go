@@ -1,4 +1,4 @@
-package controllers
+package controller
 
 import (
 	"context"
@@ -67,7 +67,7 @@ func TestMain(m *testing.M) {
 
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 func runSuite(m *testing.M) int {
