@@ -6,10 +6,12 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -20,7 +22,7 @@ func (r *Runner) reconcilePlan(ctx context.Context, w *workload) error {
 		Name:      planConfigMapName(w.owner.GetName()),
 		Namespace: w.owner.GetNamespace(),
 	}}
-	res, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+	res, err := r.createOrPatch(ctx, cm, func() error {
 		cm.Labels = mergeLabels(cm.Labels, w.labels())
 		cm.Data = map[string]string{planKey: string(w.plan)}
 		cm.BinaryData = nil
@@ -37,7 +39,7 @@ func (r *Runner) reconcilePlan(ctx context.Context, w *workload) error {
 func (r *Runner) reconcileCronJob(ctx context.Context, w *workload) (*batchv1.CronJob, error) {
 	desired := r.desiredCronJob(w)
 	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: desired.Name, Namespace: desired.Namespace}}
-	res, err := controllerutil.CreateOrPatch(ctx, r.Client, cj, func() error {
+	res, err := r.createOrPatch(ctx, cj, func() error {
 		cj.Labels = mergeLabels(cj.Labels, desired.Labels)
 		cj.Spec = desired.Spec
 		return controllerutil.SetControllerReference(w.owner, cj, r.Scheme)
@@ -47,6 +49,28 @@ func (r *Runner) reconcileCronJob(ctx context.Context, w *workload) (*batchv1.Cr
 	}
 	logResult(ctx, res, "CronJob", cj.Name)
 	return cj, nil
+}
+
+// createOrPatch is controllerutil.CreateOrPatch through the cache. When the create finds the
+// object already there, the cache has not yet seen a child written by an earlier reconcile:
+// it is read again from the API server and patched, instead of failing the reconcile and
+// waiting out the retry backoff.
+func (r *Runner) createOrPatch(ctx context.Context, obj client.Object, mutate controllerutil.MutateFn) (controllerutil.OperationResult, error) {
+	res, err := controllerutil.CreateOrPatch(ctx, r.Client, obj, mutate)
+	if !apierrors.IsAlreadyExists(err) || r.APIReader == nil {
+		return res, err
+	}
+	return controllerutil.CreateOrPatch(ctx, liveReads{Client: r.Client, reader: r.APIReader}, obj, mutate)
+}
+
+// liveReads is a client whose Get goes to the API server rather than the cache.
+type liveReads struct {
+	client.Client
+	reader client.Reader
+}
+
+func (l liveReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return l.reader.Get(ctx, key, obj, opts...)
 }
 
 func logResult(ctx context.Context, res controllerutil.OperationResult, kind, name string) {

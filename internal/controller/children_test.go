@@ -1,0 +1,50 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+)
+
+// staleCache is a cache that has not yet seen any object.
+type staleCache struct{ client.Client }
+
+func (staleCache) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	return apierrors.NewNotFound(corev1.Resource("configmaps"), key.Name)
+}
+
+// A child created by the previous reconcile but not yet in the cache is patched, not
+// reported as a failed reconcile ("already exists") that then waits out the retry backoff.
+func TestCreateOrPatchWhenTheCacheIsBehind(t *testing.T) {
+	g := NewWithT(t)
+	scheme := runtime.NewScheme()
+	g.Expect(corev1.AddToScheme(scheme)).To(Succeed())
+	g.Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	owner := &v1alpha1.StateComparison{ObjectMeta: metav1.ObjectMeta{Name: "wi", Namespace: "ns", UID: "u1"}}
+	existing := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "wi-plan", Namespace: "ns"}, Data: map[string]string{planKey: "old"}}
+	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing).Build()
+	r := &Runner{Client: staleCache{api}, APIReader: api, Scheme: scheme}
+
+	w := &workload{owner: owner, kind: kindStateComparison, command: "compare", plan: []byte(`{"new":true}`)}
+	g.Expect(r.reconcilePlan(context.Background(), w)).To(Succeed())
+
+	got := &corev1.ConfigMap{}
+	g.Expect(api.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: "wi-plan"}, got)).To(Succeed())
+	g.Expect(got.Data).To(Equal(map[string]string{planKey: `{"new":true}`}))
+	g.Expect(metav1.GetControllerOf(got).Name).To(Equal("wi"))
+
+	// Without the API reader the error is the create's, as before.
+	r.APIReader = nil
+	_, err := r.createOrPatch(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "wi-plan", Namespace: "ns"}},
+		func() error { return nil })
+	g.Expect(apierrors.IsAlreadyExists(err)).To(BeTrue())
+}
