@@ -8,13 +8,15 @@ import (
 // Condition types shared by every kind. Each is a positive-polarity condition except
 // Stalled and Reconciling, which are abnormal-true.
 const (
-	// ReadyCondition is True when the object's last reconcile and last run succeeded.
+	// ReadyCondition is True when the object's last reconcile succeeded and its last
+	// finished run, if any, succeeded. A failed run makes it False with reason RunFailed
+	// until a newer run succeeds.
 	ReadyCondition = "Ready"
 	// ReconcilingCondition is True while the controller works toward the desired state
-	// (a run is in progress or the spec changed and was not yet observed).
+	// (a run is in progress, or a reconcile failed and will be retried).
 	ReconcilingCondition = "Reconciling"
 	// StalledCondition is True when progress needs a change from the user: an invalid
-	// schedule, a missing Secret or Lake, or a run that failed.
+	// spec or schedule, or a missing Secret, ConfigMap or Lake. A failed run is not a stall.
 	StalledCondition = "Stalled"
 )
 
@@ -95,6 +97,40 @@ type RunStatus struct {
 	// completionTime is when the Job ended.
 	// +optional
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+}
+
+// ConditionedStatus is what the status of every kind starts with: the generation last
+// reconciled and the Ready, Reconciling and Stalled conditions. Its methods edit the
+// conditions.
+type ConditionedStatus struct {
+	// observedGeneration is the generation the controller last reconciled without an
+	// error. A failed run does not hold it back: the Ready condition tells how runs went.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready, Reconciling and Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// WorkloadStatus is the status every kind that runs Jobs (DistrictSource,
+// StateComparison) shares; each kind embeds it and adds the figures of its last success.
+type WorkloadStatus struct {
+	ConditionedStatus `json:",inline"`
+
+	// lastScheduleTime is when a run was last started.
+	// +optional
+	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
+	// lastSuccessfulTime is when a run last succeeded.
+	// +optional
+	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
+	// lastRun is the most recent run.
+	// +optional
+	LastRun *RunStatus `json:"lastRun,omitempty"`
+	// lastRunNow is the value of the run-now annotation that was last handled.
+	// +optional
+	LastRunNow string `json:"lastRunNow,omitempty"`
 }
 
 // ScheduleSpec holds the fields that turn a resource into a CronJob.

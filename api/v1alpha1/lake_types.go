@@ -46,14 +46,8 @@ type LakeSpec struct {
 
 // LakeStatus is what the controller found when it last checked the bucket.
 type LakeStatus struct {
-	// observedGeneration is the generation last reconciled to Ready.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// conditions: Ready, Reconciling and Stalled.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	ConditionedStatus `json:",inline"`
+
 	// lastCheckedTime is when the bucket was last reached.
 	// +optional
 	LastCheckedTime *metav1.Time `json:"lastCheckedTime,omitempty"`

@@ -84,26 +84,8 @@ type StateComparisonSpec struct {
 
 // StateComparisonStatus is the observed state of a StateComparison.
 type StateComparisonStatus struct {
-	// observedGeneration is the generation last reconciled to Ready.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// conditions: Ready, Reconciling and Stalled.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-	// lastScheduleTime is when a run was last started.
-	// +optional
-	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
-	// lastSuccessfulTime is when a run last succeeded.
-	// +optional
-	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
-	// lastRun is the most recent run.
-	// +optional
-	LastRun *RunStatus `json:"lastRun,omitempty"`
-	// lastRunNow is the value of the run-now annotation that was last handled.
-	// +optional
-	LastRunNow string `json:"lastRunNow,omitempty"`
+	WorkloadStatus `json:",inline"`
+
 	// districts is how many districts the last successful run compared.
 	// +optional
 	Districts int32 `json:"districts,omitempty"`

@@ -52,21 +52,9 @@ func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if !ds.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	return r.reconcileWorkload(ctx, ds, dsRunState(ds),
+	return r.reconcileWorkload(ctx, ds, &ds.Status.WorkloadStatus,
 		func() (*workload, error) { return r.workload(ctx, ds) },
 		func(s summary.Summary) { setSourceStatus(ds, s) })
-}
-
-func dsRunState(ds *v1alpha1.DistrictSource) runState {
-	s := &ds.Status
-	return runState{
-		observedGeneration: &s.ObservedGeneration,
-		conditions:         &s.Conditions,
-		lastScheduleTime:   &s.LastScheduleTime,
-		lastSuccessfulTime: &s.LastSuccessfulTime,
-		lastRun:            &s.LastRun,
-		lastRunNow:         &s.LastRunNow,
-	}
 }
 
 // SetupWithManager registers the reconciler and its watches: owned ConfigMaps and CronJobs,

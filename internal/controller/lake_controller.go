@@ -15,11 +15,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/status"
 )
 
 // Keys of a Lake's credentials Secret.
@@ -63,7 +63,8 @@ type LakeReconciler struct {
 // +kubebuilder:rbac:groups=districtlake.io,resources=lakes/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
-// Reconcile checks one Lake's bucket and records the result in status.
+// Reconcile checks one Lake's bucket and records the result in status. A deferred block
+// summarises the conditions and patches status once, whatever the outcome.
 func (r *LakeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	lake := &v1alpha1.Lake{}
 	if err := r.Client.Get(ctx, req.NamespacedName, lake); err != nil {
@@ -73,48 +74,42 @@ func (r *LakeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res c
 		return ctrl.Result{}, nil
 	}
 	base := client.MergeFrom(lake.DeepCopy())
-	c := conditions{list: &lake.Status.Conditions, generation: lake.Generation, now: metav1.NewTime(r.Clock.Now().Truncate(time.Second))}
+	now := metav1.NewTime(r.Clock.Now().Truncate(time.Second))
 	lake.Status.URL = lakeURL(lake)
+	var ready status.Verdict
 	defer func() {
-		if err := r.Client.Status().Patch(ctx, lake, base); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, fmt.Errorf("patching status: %w", err))
-		}
+		status.Summarize(&lake.Status.ConditionedStatus, lake.Generation, now, status.Outcome{Err: retErr, Ready: ready})
+		res, retErr = patchStatus(ctx, r.Client, lake, base, res, retErr)
 	}()
 
 	id, secret, err := r.credentials(ctx, lake)
 	if err != nil {
-		if s, ok := asStalled(err); ok {
-			c.set(v1alpha1.StalledCondition, metav1.ConditionTrue, s.reason, s.message)
-			c.set(v1alpha1.ReadyCondition, metav1.ConditionFalse, s.reason, s.message)
-			c.remove(v1alpha1.ReconcilingCondition)
-			logf.FromContext(ctx).Info("Stalled", "reason", s.reason, "message", s.message)
-			// The Secret is not watched: look again later.
-			return ctrl.Result{RequeueAfter: min(r.Interval, time.Minute)}, nil
-		}
 		return ctrl.Result{}, err
 	}
-	c.remove(v1alpha1.StalledCondition)
+	if err := r.checkBucket(ctx, lake, id, secret); err != nil {
+		// Not a stall: the controller retries with exponential backoff.
+		return ctrl.Result{}, err
+	}
+	lake.Status.LastCheckedTime = &now
+	ready = status.Verdict{Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded,
+		Message: fmt.Sprintf("Bucket %s at %s is reachable", lake.Spec.Bucket, lake.Spec.Endpoint)}
+	return ctrl.Result{RequeueAfter: r.Interval}, nil
+}
 
+// checkBucket checks the Lake's bucket with its credentials, within the check timeout. Its
+// error says why the bucket is out of reach, with no secret in it.
+func (r *LakeReconciler) checkBucket(ctx context.Context, lake *v1alpha1.Lake, id, secret string) error {
 	checkCtx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
-	if err := r.Checker.CheckBucket(checkCtx, plan.LakeFromSpec(lake, "", ""), id, secret); err != nil {
-		reason := v1alpha1.ReasonBucketUnreachable
-		if errors.Is(err, ErrBucketNotFound) || strings.Contains(err.Error(), "NoSuchBucket") {
-			reason = v1alpha1.ReasonBucketNotFound
-		}
-		msg := redact(err.Error(), id, secret)
-		c.set(v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, msg)
-		c.set(v1alpha1.ReconcilingCondition, metav1.ConditionTrue, reason, "Checking the bucket again after a backoff")
-		// A plain error: the controller retries with exponential backoff.
-		return ctrl.Result{}, errors.New(msg)
+	err := r.Checker.CheckBucket(checkCtx, plan.LakeFromSpec(lake, "", ""), id, secret)
+	if err == nil {
+		return nil
 	}
-	now := c.now
-	lake.Status.LastCheckedTime = &now
-	c.remove(v1alpha1.ReconcilingCondition)
-	c.set(v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded,
-		fmt.Sprintf("Bucket %s at %s is reachable", lake.Spec.Bucket, lake.Spec.Endpoint))
-	lake.Status.ObservedGeneration = lake.Generation
-	return ctrl.Result{RequeueAfter: r.Interval}, nil
+	reason := v1alpha1.ReasonBucketUnreachable
+	if errors.Is(err, ErrBucketNotFound) || strings.Contains(err.Error(), "NoSuchBucket") {
+		reason = v1alpha1.ReasonBucketNotFound
+	}
+	return status.Retry(reason, redact(err.Error(), id, secret))
 }
 
 // credentials reads the access key pair from the Lake's Secret.
@@ -123,7 +118,8 @@ func (r *LakeReconciler) credentials(ctx context.Context, lake *v1alpha1.Lake) (
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: lake.Namespace, Name: name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", "", stalled(v1alpha1.ReasonSecretNotFound, "Secret %q (credentialsSecretRef) not found in namespace %s", name, lake.Namespace)
+			return "", "", stalledRecheck(r.secretRecheck(), v1alpha1.ReasonSecretNotFound,
+				"Secret %q (credentialsSecretRef) not found in namespace %s", name, lake.Namespace)
 		}
 		return "", "", fmt.Errorf("reading Secret %s: %w", name, err)
 	}
@@ -134,10 +130,15 @@ func (r *LakeReconciler) credentials(ctx context.Context, lake *v1alpha1.Lake) (
 		}
 	}
 	if len(missing) > 0 {
-		return "", "", stalled(v1alpha1.ReasonSecretNotFound, "Secret %q has no %s", name, strings.Join(missing, " or "))
+		return "", "", stalledRecheck(r.secretRecheck(), v1alpha1.ReasonSecretNotFound,
+			"Secret %q has no %s", name, strings.Join(missing, " or "))
 	}
 	return string(secret.Data[SecretKeyAccessKeyID]), string(secret.Data[SecretKeySecretAccessKey]), nil
 }
+
+// secretRecheck is how soon a Lake whose Secret is missing or incomplete is looked at again:
+// the controller does not watch Secrets.
+func (r *LakeReconciler) secretRecheck() time.Duration { return min(r.Interval, time.Minute) }
 
 // lakeURL is the lake's address as DuckDB reads it.
 func lakeURL(l *v1alpha1.Lake) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/status"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -48,9 +48,9 @@ func indexJobOwner(obj client.Object) []string {
 // reconcileRunNow starts one Job for a run-now annotation value not handled before. The
 // Job's name is derived from the value, so a Job that already exists (after a restart or a
 // lost status patch) is adopted rather than doubled.
-func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.CronJob, st runState) error {
+func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.CronJob, st *v1alpha1.WorkloadStatus) error {
 	value := w.owner.GetAnnotations()[v1alpha1.RunNowAnnotation]
-	if value == "" || value == *st.lastRunNow {
+	if value == "" || value == st.LastRunNow {
 		return nil
 	}
 	log := logf.FromContext(ctx)
@@ -73,7 +73,7 @@ func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.C
 	default:
 		return fmt.Errorf("creating Job %s: %w", job.Name, err)
 	}
-	*st.lastRunNow = value
+	st.LastRunNow = value
 	return nil
 }
 
@@ -95,10 +95,10 @@ func (r *Runner) runNowJob(w *workload, cj *batchv1.CronJob, value string) *batc
 	return job
 }
 
-// observeRuns records the newest Job of a workload in status. It returns the name of the
-// Job when it is still running. A finished Job is read once: its summary (the termination
+// observeRuns records the newest Job of a workload in st. It returns the name of the Job
+// when it is still running. A finished Job is read once: its summary (the termination
 // message of its Pod) fills lastRun and, on success, the figures that onSuccess copies.
-func (r *Runner) observeRuns(ctx context.Context, w *workload, st runState, onSuccess func(summary.Summary)) (string, error) {
+func (r *Runner) observeRuns(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus, onSuccess func(summary.Summary)) (string, error) {
 	var jobs batchv1.JobList
 	if err := r.Client.List(ctx, &jobs, client.InNamespace(w.owner.GetNamespace()),
 		client.MatchingFields{jobOwnerIndex: w.kind + "/" + w.owner.GetName()}); err != nil {
@@ -119,104 +119,49 @@ func (r *Runner) observeRuns(ctx context.Context, w *workload, st runState, onSu
 	if job.Status.StartTime != nil {
 		started = *job.Status.StartTime
 	}
-	if t := *st.lastScheduleTime; t == nil || t.Before(&started) {
-		*st.lastScheduleTime = &started
+	if t := st.LastScheduleTime; t == nil || t.Before(&started) {
+		st.LastScheduleTime = &started
 	}
-	finished, failed := jobFinished(job)
-	lr := *st.lastRun
-	if !finished {
+	lr := st.LastRun
+	if finished, _ := status.JobFinished(job); !finished {
 		if lr == nil || lr.Job != job.Name {
-			*st.lastRun = &v1alpha1.RunStatus{Job: job.Name, Trigger: job.Labels[LabelTrigger],
+			st.LastRun = &v1alpha1.RunStatus{Job: job.Name, Trigger: job.Labels[LabelTrigger],
 				Outcome: v1alpha1.RunRunning, StartTime: &started}
 		}
 		return job.Name, nil
 	}
-	if lr != nil && lr.Job == job.Name && lr.Outcome != v1alpha1.RunRunning {
+	if lr != nil && lr.Job == job.Name && lr.Finished() {
 		return "", nil // recorded before
 	}
-	return "", r.recordFinished(ctx, w, st, job, started, failed, onSuccess)
+	return "", r.recordFinished(ctx, w, st, job, started, onSuccess)
 }
 
-// recordFinished reads a finished Job's summary and records it.
-func (r *Runner) recordFinished(ctx context.Context, w *workload, st runState, job *batchv1.Job,
-	started metav1.Time, failed *batchv1.JobCondition, onSuccess func(summary.Summary)) error {
+// recordFinished reads a finished Job's summary and records its run in st; the conditions
+// follow from lastRun when the reconcile is summarised.
+func (r *Runner) recordFinished(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus, job *batchv1.Job,
+	started metav1.Time, onSuccess func(summary.Summary)) error {
 	sum, found, raw, err := r.readSummary(ctx, job)
 	if err != nil {
 		return err
 	}
-	run := &v1alpha1.RunStatus{Job: job.Name, Trigger: job.Labels[LabelTrigger], StartTime: &started,
-		RunID: sum.RunID, Message: sum.Message}
-	c := r.conditions(w.owner, st)
+	run := status.FinishedJob{Job: job, Trigger: job.Labels[LabelTrigger], Started: started,
+		Summary: sum, Found: found, Raw: raw}.Run()
+	st.LastRun = &run
 	log := logf.FromContext(ctx)
-	if failed != nil || (found && sum.Outcome == summary.Failed) {
-		run.Outcome = v1alpha1.RunFailed
-		run.CompletionTime = job.Status.CompletionTime
-		if failed != nil {
-			run.CompletionTime = ptrTime(failed.LastTransitionTime)
-		}
-		run.Message = failureMessage(job, failed, sum, found, raw)
-		*st.lastRun = run
-		c.set(v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonRunFailed, run.Message)
+	if run.Outcome == v1alpha1.RunFailed {
 		log.Info("Run failed", "job", job.Name, "message", run.Message)
 		r.Recorder.Eventf(w.owner, job, corev1.EventTypeWarning, v1alpha1.ReasonRunFailed, "Run", "%s", run.Message)
 		r.Metrics.runFinished(w.kind, string(v1alpha1.RunFailed))
 		return nil
 	}
-	run.Outcome = v1alpha1.RunSucceeded
-	done := job.Status.CompletionTime
-	if done == nil {
-		done = ptrTime(conditionTime(job, batchv1.JobComplete))
-	}
-	run.CompletionTime = done
-	if run.Message == "" {
-		run.Message = fmt.Sprintf("Job %s succeeded", job.Name)
-	}
-	*st.lastRun = run
-	*st.lastSuccessfulTime = done
+	st.LastSuccessfulTime = run.CompletionTime
 	if found {
 		onSuccess(sum)
-	}
-	if c.runFailed() != nil {
-		c.remove(v1alpha1.StalledCondition)
 	}
 	log.Info("Run succeeded", "job", job.Name, "runID", sum.RunID)
 	r.Recorder.Eventf(w.owner, job, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Run", "Job %s succeeded: %s", job.Name, run.Message)
 	r.Metrics.runFinished(w.kind, string(v1alpha1.RunSucceeded))
 	return nil
-}
-
-// jobFinished reports whether a Job has ended; a failed Job also returns its Failed
-// condition. It reads the conditions, not status.failed, which counts retried Pods too.
-func jobFinished(job *batchv1.Job) (finished bool, failed *batchv1.JobCondition) {
-	for i := range job.Status.Conditions {
-		c := &job.Status.Conditions[i]
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
-		switch c.Type {
-		case batchv1.JobComplete:
-			return true, nil
-		case batchv1.JobFailed:
-			return true, c
-		}
-	}
-	return false, nil
-}
-
-func conditionTime(job *batchv1.Job, typ batchv1.JobConditionType) metav1.Time {
-	for _, c := range job.Status.Conditions {
-		if c.Type == typ {
-			return c.LastTransitionTime
-		}
-	}
-	return metav1.Time{}
-}
-
-func ptrTime(t metav1.Time) *metav1.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // readSummary finds the termination message of the Job's newest finished run container and
@@ -262,28 +207,6 @@ func (r *Runner) jobPods(ctx context.Context, job *batchv1.Job) ([]corev1.Pod, e
 		}
 	}
 	return nil, nil
-}
-
-// failureMessage says why a run failed: the run's own message when it wrote a summary, else
-// the Job's Failed condition and the end of the container's output.
-func failureMessage(job *batchv1.Job, failed *batchv1.JobCondition, sum summary.Summary, found bool, raw string) string {
-	if found && sum.Message != "" {
-		return fmt.Sprintf("Job %s failed: %s", job.Name, sum.Message)
-	}
-	msg := fmt.Sprintf("Job %s failed", job.Name)
-	if failed != nil && failed.Reason != "" {
-		msg += " (" + failed.Reason + ")"
-	}
-	if failed != nil && failed.Message != "" {
-		msg += ": " + failed.Message
-	}
-	if raw = strings.TrimSpace(raw); raw != "" {
-		if len(raw) > 512 {
-			raw = "..." + raw[len(raw)-512:]
-		}
-		msg += "; output: " + raw
-	}
-	return msg
 }
 
 // jobRequests maps a Job event to the resource of the given kind it runs for.

@@ -46,7 +46,7 @@ func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !sc.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	return r.reconcileWorkload(ctx, sc, scRunState(sc),
+	return r.reconcileWorkload(ctx, sc, &sc.Status.WorkloadStatus,
 		func() (*workload, error) { return r.workload(ctx, sc) },
 		func(s summary.Summary) { setComparisonStatus(sc, s) })
 }
@@ -93,18 +93,6 @@ func setComparisonStatus(sc *v1alpha1.StateComparison, s summary.Summary) {
 	}
 	sc.Status.Rows = rows
 	sc.Status.ObjectKeys = keys
-}
-
-func scRunState(sc *v1alpha1.StateComparison) runState {
-	s := &sc.Status
-	return runState{
-		observedGeneration: &s.ObservedGeneration,
-		conditions:         &s.Conditions,
-		lastScheduleTime:   &s.LastScheduleTime,
-		lastSuccessfulTime: &s.LastSuccessfulTime,
-		lastRun:            &s.LastRun,
-		lastRunNow:         &s.LastRunNow,
-	}
 }
 
 // SetupWithManager registers the reconciler and its watches.
