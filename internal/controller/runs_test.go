@@ -144,16 +144,18 @@ func TestRunResults(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Expect(runs("Succeeded")).To(Equal(succeeded + 1))
 
-	// A failed Job: not Ready, Stalled with the run's own message; the last good figures stay.
+	// A failed Job: not Ready, with reason RunFailed and the run's own message, but not
+	// Stalled (nothing in the spec needs to change); the last good figures stay.
 	bad := runNow(t, ds, kindDistrictSource, "bad")
 	msg := `source "crdc-support" row 12 column SCH_FTECOUNSELORS: "n/a" is not a number`
 	finishJob(t, bad, false, encodeSummary(t, summary.Summary{RunID: "r2", Outcome: summary.Failed, Message: msg}))
 	g.Eventually(func(g Gomega) {
 		ds := getDS(g, ns, ds.Name)
 		r := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonRunFailed)
-		s := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonRunFailed)
 		g.Expect(r.Message).To(ContainSubstring(msg))
-		g.Expect(s.Message).To(ContainSubstring(msg))
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.ReconcilingCondition)).To(BeNil())
+		g.Expect(ds.Status.ObservedGeneration).To(Equal(ds.Generation))
 		g.Expect(ds.Status.LastRun.Job).To(Equal(bad.Name))
 		g.Expect(ds.Status.LastRun.Outcome).To(Equal(v1alpha1.RunFailed))
 		g.Expect(ds.Status.LastRun.Message).To(ContainSubstring(msg))
@@ -165,20 +167,32 @@ func TestRunResults(t *testing.T) {
 	// A Job that failed without a summary: the Job's own reason.
 	silent := runNow(t, ds, kindDistrictSource, "silent")
 	finishJob(t, silent, false, "")
+	silentMsg := "Job " + silent.Name + " failed (BackoffLimitExceeded): Job has reached the specified backoff limit"
 	g.Eventually(func(g Gomega) {
 		ds := getDS(g, ns, ds.Name)
-		s := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonRunFailed)
-		g.Expect(s.Message).To(Equal("Job " + silent.Name + " failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
+		r := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonRunFailed)
+		g.Expect(r.Message).To(Equal(silentMsg))
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 
-	// The next success clears Stalled and makes the DistrictSource Ready again.
+	// While the next run is in progress, the failure still stands.
 	again := runNow(t, ds, kindDistrictSource, "again")
+	g.Eventually(func(g Gomega) {
+		ds := getDS(g, ns, ds.Name)
+		expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonRunning)
+		r := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonRunFailed)
+		g.Expect(r.Message).To(Equal(silentMsg))
+		g.Expect(ds.Status.LastRun.Outcome).To(Equal(v1alpha1.RunRunning))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	// The next success clears the failure and makes the DistrictSource Ready again.
 	ok.RunID = "r4"
 	finishJob(t, again, true, encodeSummary(t, ok))
 	g.Eventually(func(g Gomega) {
 		ds := getDS(g, ns, ds.Name)
 		expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 		g.Expect(cond(ds.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+		g.Expect(cond(ds.Status.Conditions, v1alpha1.ReconcilingCondition)).To(BeNil())
 		g.Expect(ds.Status.LastRun.RunID).To(Equal("r4"))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 
