@@ -270,10 +270,11 @@ func (s *suite) objects(t *testing.T, prefix string) map[string]objectState {
 	return out
 }
 
-// TestSourceNotFoundStallsAndKeepsFiles: when a source's URL answers 404, the run fails, the
-// DistrictSource is Stalled with that reason, and the district's published files stay as they
-// were.
-func TestSourceNotFoundStallsAndKeepsFiles(t *testing.T) {
+// TestSourceNotFoundFailsRunAndKeepsFiles: when a source's URL answers 404, the run fails,
+// the DistrictSource is not Ready with reason RunFailed and a message naming the 404, but not
+// Stalled (its spec is fine; the next run may succeed), and the district's published files
+// stay as they were.
+func TestSourceNotFoundFailsRunAndKeepsFiles(t *testing.T) {
 	before := s.waitDistrictSource(t, httpDSName, "Ready=True after run-now "+s.setupRunNow, succeededFor(s.setupRunNow))
 	prefix := s.lakePrefix(t)
 	district := bucketKey(prefix, "contracts/state=MN/district=2799999/")
@@ -288,17 +289,20 @@ func TestSourceNotFoundStallsAndKeepsFiles(t *testing.T) {
 	if err := s.runNow(ctxFor(t, 30*time.Second), before, value); err != nil {
 		t.Fatal(err)
 	}
-	got := s.waitDistrictSource(t, httpDSName, "Stalled=True after a run against a 404", func(ds *v1alpha1.DistrictSource) bool {
+	got := s.waitDistrictSource(t, httpDSName, "Ready=False RunFailed after a run against a 404", func(ds *v1alpha1.DistrictSource) bool {
+		ready := meta.FindStatusCondition(ds.Status.Conditions, v1alpha1.ReadyCondition)
 		return ds.Status.LastRunNow == value && ds.Status.LastRun != nil && ds.Status.LastRun.Outcome == v1alpha1.RunFailed &&
-			isTrue(ds.Status.Conditions, v1alpha1.StalledCondition)
+			ready != nil && ready.Status == metav1.ConditionFalse && ready.Reason == v1alpha1.ReasonRunFailed
 	})
 	explain := s.explain("districtsource", samplesNS, httpDSName)
-	stalled := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)
-	if stalled.Reason != v1alpha1.ReasonRunFailed || !strings.Contains(stalled.Message, "404") {
-		t.Errorf("Stalled = %s: %s; want reason %s and a message naming the 404%s", stalled.Reason, stalled.Message, v1alpha1.ReasonRunFailed, explain)
+	if ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition); !strings.Contains(ready.Message, "404") {
+		t.Errorf("Ready = %s: %s; want a message naming the 404%s", ready.Reason, ready.Message, explain)
 	}
-	if meta.IsStatusConditionTrue(got.Status.Conditions, v1alpha1.ReadyCondition) {
-		t.Errorf("Ready is True after a failed run%s", explain)
+	if stalled := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition); stalled != nil {
+		t.Errorf("Stalled = %s %s: %s after a failed run; want no Stalled condition%s", stalled.Status, stalled.Reason, stalled.Message, explain)
+	}
+	if got.Status.ObservedGeneration != got.Generation {
+		t.Errorf("status.observedGeneration = %d, generation = %d after a failed run%s", got.Status.ObservedGeneration, got.Generation, explain)
 	}
 	if !strings.Contains(got.Status.LastRun.Message, "404") {
 		t.Errorf("status.lastRun.message = %q; want the 404 named", got.Status.LastRun.Message)
