@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 func TestManagerFlags(t *testing.T) {
@@ -78,9 +79,10 @@ func TestManagerRuns(t *testing.T) {
 		t.Fatalf("this test needs kube-apiserver and etcd in %s (set KUBEBUILDER_ASSETS or run hack/k8s-binaries.sh): %v", assets, err)
 	}
 	te := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
+		ControlPlaneStartTimeout: testenv.ControlPlaneStartTimeout,
+		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing:    true,
+		BinaryAssetsDirectory:    assets,
 	}
 	cfg, err := te.Start()
 	if err != nil {

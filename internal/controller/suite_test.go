@@ -30,6 +30,7 @@ import (
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 // The test control plane, shared by every test of the package: a real kube-apiserver and
@@ -96,10 +97,11 @@ func runSuite(m *testing.M) int {
 		return fail(err)
 	}
 	te := &envtest.Environment{
-		Scheme:                scheme,
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
+		ControlPlaneStartTimeout: testenv.ControlPlaneStartTimeout,
+		Scheme:                   scheme,
+		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing:    true,
+		BinaryAssetsDirectory:    assets,
 	}
 	cfg, err := te.Start()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Module is the repository's Go module path.
@@ -73,3 +74,8 @@ func prettyName(name string) string {
 	}
 	return name
 }
+
+// ControlPlaneStartTimeout bounds the start of envtest's kube-apiserver and etcd. envtest's
+// default of 20 seconds is too short on a loaded two-core machine (seen at load 30: five
+// retries, all timed out), which failed whole packages before a test ran.
+const ControlPlaneStartTimeout = 2 * time.Minute

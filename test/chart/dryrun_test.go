@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 // TestServerSideDryRun applies the rendered chart, for every documented values combination,
@@ -22,8 +24,9 @@ import (
 func TestServerSideDryRun(t *testing.T) {
 	assets := assetsDir(t)
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: []string{filepath.Join("testdata", "servicemonitor-crd.yaml")}},
+		ControlPlaneStartTimeout: testenv.ControlPlaneStartTimeout,
+		BinaryAssetsDirectory:    assets,
+		CRDInstallOptions:        envtest.CRDInstallOptions{Paths: []string{filepath.Join("testdata", "servicemonitor-crd.yaml")}},
 	}
 	cfg, err := env.Start()
 	if err != nil {
