@@ -154,7 +154,10 @@ func compareYear(ctx context.Context, p *plan.Compare, store lake.Store, year st
 			p.State, year, yearPrefix(dataset.Staffing, p.State, year), yearPrefix(dataset.Incidents, p.State, year), store.URL())
 	}
 	yr := &YearResult{State: p.State, SchoolYear: year}
-	std, costs := standardsOf(p.Standards), costsOf(p.Costs)
+	var costs dataset.Costs
+	if p.Costs != nil {
+		costs = *p.Costs
+	}
 	for _, in := range inputs {
 		if dc := contracts[in.ncesID]; dc != nil {
 			in.contracts = dc.rows
@@ -165,7 +168,7 @@ func compareYear(ctx context.Context, p *plan.Compare, store lake.Store, year st
 		if in.name == "" {
 			in.name = in.ncesID
 		}
-		d, gs := buildDistrict(p.State, year, in, std, costs)
+		d, gs := buildDistrict(p.State, year, in, p.Standards, costs)
 		yr.Districts = append(yr.Districts, d)
 		yr.Groups = append(yr.Groups, gs...)
 	}

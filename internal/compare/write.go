@@ -260,7 +260,7 @@ func comparisonRecord(ds []District, runID string, now time.Time) (arrow.RecordB
 		r.count(d.Enrollment)
 		r.i32(d.SchoolsReporting)
 		r.i32(d.SchoolsReportingEnrollment)
-		for _, role := range d.Roles {
+		for _, role := range d.Roles.All() {
 			r.f64(role.FTE)
 			r.i32(role.SchoolsReporting)
 			r.f64(role.StudentsPer)
@@ -288,7 +288,7 @@ func comparisonRecord(ds []District, runID string, now time.Time) (arrow.RecordB
 		r.money(d.ContractAnnualCost)
 		r.money(d.DistrictCost)
 		r.f64(d.ContractCostPerStudent)
-		for _, v := range d.FTEEquivalentOfContract {
+		for _, v := range d.FTEEquivalentOfContract.All() {
 			r.f64(v)
 		}
 		r.str(runID)
