@@ -44,6 +44,12 @@ type LakeSpec struct {
 	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
 }
 
+// Keys of a Lake's credentials Secret (spec.credentialsSecretRef).
+const (
+	LakeSecretKeyAccessKeyID     = "accessKeyID"
+	LakeSecretKeySecretAccessKey = "secretAccessKey"
+)
+
 // LakeStatus is what the controller found when it last checked the bucket.
 type LakeStatus struct {
 	ConditionedStatus `json:",inline"`

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/districtlake/districtlake/internal/compare/statelake"
+	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
 )
@@ -61,8 +62,8 @@ func run() error {
 	six := func(v int64) *int64 { return &v }
 	p := plan.Compare{
 		Version: plan.Version, Kind: plan.KindCompare, Name: "bench", State: *state,
-		SchoolYears: []string{*year}, Standards: plan.DefaultStandards(), Lake: l,
-		Costs: &plan.Costs{Counselor: six(62000), Nurse: six(58000), Psychologist: six(81000), SocialWorker: six(60000)},
+		SchoolYears: []string{*year}, Standards: dataset.DefaultStandards(), Lake: l,
+		Costs: &dataset.Costs{Counselor: six(62000), Nurse: six(58000), Psychologist: six(81000), SocialWorker: six(60000)},
 	}
 	b, err := plan.Marshal(p)
 	if err != nil {

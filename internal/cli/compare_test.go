@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	sl "github.com/districtlake/districtlake/internal/compare/statelake"
+	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/summary"
@@ -25,7 +26,7 @@ func writeComparePlan(t *testing.T, dir, state, lakePath string) string {
 		t.Fatal(err)
 	}
 	b, err := plan.Marshal(plan.Compare{Version: plan.Version, Kind: plan.KindCompare, Name: "wi", State: state,
-		SchoolYears: []string{"2023-24"}, Standards: plan.DefaultStandards(),
+		SchoolYears: []string{"2023-24"}, Standards: dataset.DefaultStandards(),
 		Lake: plan.Lake{Type: plan.LakeFile, Path: lakePath}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,15 +4,14 @@ import (
 	"strings"
 
 	"github.com/districtlake/districtlake/internal/dataset"
-	"github.com/districtlake/districtlake/internal/plan"
 )
 
-// Indexes of the staffing FTE columns an accumulator sums: the four roles in
-// dataset.Roles order, then sworn officers and security guards.
+// Indexes of the staffing FTE columns an accumulator sums: the four roles (indexed by
+// dataset.Role), then sworn officers and security guards.
 const (
-	fteSworn  = 4
-	fteGuards = 5
-	nFTE      = 6
+	fteSworn  = dataset.NumRoles
+	fteGuards = dataset.NumRoles + 1
+	nFTE      = dataset.NumRoles + 2
 )
 
 // Student groups in output order: the race/ethnicity values of dataset.RaceEthnicities,
@@ -143,7 +142,7 @@ func (s *staffSums) add(r *staffRow) {
 	for i := range r.fte {
 		s.fte[i].add(r.fte[i])
 	}
-	if c, p := r.fte[0], r.fte[fteSworn]; c.ok && p.ok {
+	if c, p := r.fte[dataset.Counselor], r.fte[fteSworn]; c.ok && p.ok {
 		hit := int64(0)
 		if p.v > 0 && c.v == 0 {
 			hit = 1
@@ -293,10 +292,9 @@ type District struct {
 	Enrollment                 *int64
 	SchoolsReporting           int32
 	SchoolsReportingEnrollment int32
-	// Roles follow dataset.Roles: counselor, nurse, psychologist, social worker.
-	Roles              [4]RoleFigures
-	SupportGapFTETotal *float64
-	DistrictsInState   int32
+	Roles                      dataset.PerRole[RoleFigures]
+	SupportGapFTETotal         *float64
+	DistrictsInState           int32
 
 	SwornOfficersFTE               *float64
 	SchoolsReportingSwornOfficers  int32
@@ -311,14 +309,13 @@ type District struct {
 	ArrestsPer1000            *float64
 	ReferralsPer1000          *float64
 
-	ContractStatus         *string
-	ContractAgencyName     *string
-	ContractOfficers       *int32
-	ContractAnnualCost     *int64
-	DistrictCost           *int64
-	ContractCostPerStudent *float64
-	// FTEEquivalentOfContract follows dataset.Roles.
-	FTEEquivalentOfContract [4]*float64
+	ContractStatus          *string
+	ContractAgencyName      *string
+	ContractOfficers        *int32
+	ContractAnnualCost      *int64
+	DistrictCost            *int64
+	ContractCostPerStudent  *float64
+	FTEEquivalentOfContract dataset.PerRole[*float64]
 }
 
 // Group is one row of the comparison_groups dataset.
@@ -345,22 +342,9 @@ type districtInput struct {
 	contracts    []Contract
 }
 
-// standardsOf lists the standards in dataset.Roles order.
-func standardsOf(s plan.Standards) [4]int32 {
-	return [4]int32{s.Counselor, s.Nurse, s.Psychologist, s.SocialWorker}
-}
-
-// costsOf lists the costs in dataset.Roles order.
-func costsOf(c *plan.Costs) [4]*int64 {
-	if c == nil {
-		return [4]*int64{}
-	}
-	return [4]*int64{c.Counselor, c.Nurse, c.Psychologist, c.SocialWorker}
-}
-
 // buildDistrict computes a district's row and group rows (ranks and districts_in_state are
 // left for rankDistricts).
-func buildDistrict(state, year string, in *districtInput, std [4]int32, costs [4]*int64) (District, []Group) {
+func buildDistrict(state, year string, in *districtInput, std dataset.Standards, costs dataset.Costs) (District, []Group) {
 	d := District{State: state, SchoolYear: year, NCESID: in.ncesID, Name: in.name}
 	st := &staffSums{}
 	if in.staffing != nil {
@@ -369,18 +353,17 @@ func buildDistrict(state, year string, in *districtInput, std [4]int32, costs [4
 	d.SchoolsReporting = st.rows
 	d.Enrollment = st.enrollment.value()
 	d.SchoolsReportingEnrollment = st.enrollment.n
-	var gaps [4]*float64
-	for i := range d.Roles {
-		r := &d.Roles[i]
-		r.FTE = st.fte[i].value()
-		r.SchoolsReporting = st.fte[i].n
-		r.Recommended = std[i]
+	for _, role := range dataset.Roles() {
+		r := d.Roles.Ref(role)
+		r.FTE = st.fte[role].value()
+		r.SchoolsReporting = st.fte[role].n
+		r.Recommended = std.Get(role)
 		r.StudentsPer = StudentsPer(d.Enrollment, r.FTE)
-		r.Meets = Meets(r.StudentsPer, r.FTE, std[i])
-		r.GapFTE = Gap(d.Enrollment, r.FTE, std[i])
-		gaps[i] = r.GapFTE
+		r.Meets = Meets(r.StudentsPer, r.FTE, r.Recommended)
+		r.GapFTE = Gap(d.Enrollment, r.FTE, r.Recommended)
 	}
-	d.SupportGapFTETotal = SumAll(gaps[:]...)
+	gaps := dataset.MapRoles(d.Roles, func(_ dataset.Role, r RoleFigures) *float64 { return r.GapFTE })
+	d.SupportGapFTETotal = SumAll(gaps.Values()...)
 	d.SwornOfficersFTE = st.fte[fteSworn].value()
 	d.SchoolsReportingSwornOfficers = st.fte[fteSworn].n
 	d.SecurityGuardsFTE = st.fte[fteGuards].value()
@@ -402,9 +385,9 @@ func buildDistrict(state, year string, in *districtInput, std [4]int32, costs [4
 		d.ContractAnnualCost = c.AnnualCost
 		d.DistrictCost = DistrictCost(c.AnnualCost, c.DistrictShare)
 		d.ContractCostPerStudent = PerStudent(d.DistrictCost, d.Enrollment)
-		for i := range costs {
-			d.FTEEquivalentOfContract[i] = FTEEquivalent(d.DistrictCost, costs[i])
-		}
+		d.FTEEquivalentOfContract = dataset.MapRoles(costs, func(_ dataset.Role, cost *int64) *float64 {
+			return FTEEquivalent(d.DistrictCost, cost)
+		})
 	}
 	return d, buildGroups(&d, st, &cats)
 }
@@ -454,12 +437,12 @@ func rankDistricts(ds []District) {
 		ds[i].DistrictsInState = int32(len(ds))
 	}
 	vals := make([]*float64, len(ds))
-	for r := range 4 {
+	for _, role := range dataset.Roles() {
 		for i := range ds {
-			vals[i] = ds[i].Roles[r].StudentsPer
+			vals[i] = ds[i].Roles.Get(role).StudentsPer
 		}
 		for i, rank := range Rank(vals) {
-			ds[i].Roles[r].Rank = rank
+			ds[i].Roles.Ref(role).Rank = rank
 		}
 	}
 }

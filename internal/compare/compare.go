@@ -8,8 +8,6 @@ package compare
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -61,6 +59,10 @@ type YearResult struct {
 func Run(ctx context.Context, p *plan.Compare, store lake.Store, opts Options) (summary.Summary, error) {
 	opts = opts.withDefaults()
 	sum := summary.Summary{RunID: opts.RunID, Outcome: summary.Failed}
+	if err := dataset.CheckRunID(opts.RunID); err != nil {
+		sum.Message = err.Error()
+		return sum, err
+	}
 	res, err := run(ctx, p, store, &opts)
 	if err != nil {
 		sum.Message = err.Error()
@@ -74,9 +76,6 @@ func Run(ctx context.Context, p *plan.Compare, store lake.Store, opts Options) (
 }
 
 func (o Options) withDefaults() Options {
-	if o.RunID == "" {
-		o.RunID = NewRunID(time.Now())
-	}
 	if o.Log.GetSink() == nil {
 		o.Log = logr.Discard()
 	}
@@ -86,14 +85,10 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RunID == "" {
+		o.RunID = dataset.NewRunID(o.Now())
+	}
 	return o
-}
-
-// NewRunID makes a run ID: the UTC time and 4 random bytes, as "compare-20240102t030405-1a2b3c4d".
-func NewRunID(t time.Time) string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return "compare-" + t.UTC().Format("20060102t150405") + "-" + hex.EncodeToString(b[:])
 }
 
 type runResult struct {
@@ -122,11 +117,18 @@ func run(ctx context.Context, p *plan.Compare, store lake.Store, o *Options) (*r
 		}
 		years = append(years, yr)
 	}
-	out := &publisher{store: store, runID: o.RunID, now: o.Now(), plan: p}
-	defer out.abortAll(errors.New("the comparison did not complete"))
+	out := &publisher{batch: lake.NewBatch(store), runID: o.RunID, now: o.Now(), plan: p}
+	defer out.batch.Abort(errors.New("the comparison did not complete"))
 	for _, yr := range years {
-		if err := out.writeYear(ctx, yr, !o.NoReport); err != nil {
+		if err := out.writeYear(ctx, yr); err != nil {
 			return nil, err
+		}
+	}
+	if !o.NoReport {
+		for _, yr := range years {
+			if err := out.addReport(yr); err != nil {
+				return nil, err
+			}
 		}
 	}
 	objects, err := out.commit(ctx)
@@ -154,7 +156,10 @@ func compareYear(ctx context.Context, p *plan.Compare, store lake.Store, year st
 			p.State, year, yearPrefix(dataset.Staffing, p.State, year), yearPrefix(dataset.Incidents, p.State, year), store.URL())
 	}
 	yr := &YearResult{State: p.State, SchoolYear: year}
-	std, costs := standardsOf(p.Standards), costsOf(p.Costs)
+	var costs dataset.Costs
+	if p.Costs != nil {
+		costs = *p.Costs
+	}
 	for _, in := range inputs {
 		if dc := contracts[in.ncesID]; dc != nil {
 			in.contracts = dc.rows
@@ -165,7 +170,7 @@ func compareYear(ctx context.Context, p *plan.Compare, store lake.Store, year st
 		if in.name == "" {
 			in.name = in.ncesID
 		}
-		d, gs := buildDistrict(p.State, year, in, std, costs)
+		d, gs := buildDistrict(p.State, year, in, p.Standards, costs)
 		yr.Districts = append(yr.Districts, d)
 		yr.Groups = append(yr.Groups, gs...)
 	}

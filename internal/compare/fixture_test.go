@@ -45,14 +45,14 @@ var (
 	delta = sl.District{State: state, SchoolYear: year, NCESID: "5500004", Name: "Delta & Sons Unified"}
 )
 
-var costs = &plan.Costs{Counselor: i64(62000), Nurse: i64(58000), Psychologist: i64(81000), SocialWorker: i64(60000)}
+var costs = &dataset.Costs{Counselor: i64(62000), Nurse: i64(58000), Psychologist: i64(81000), SocialWorker: i64(60000)}
 
 func i64(v int64) *int64 { return &v }
 
 func testPlan(l plan.Lake) *plan.Compare {
 	return &plan.Compare{
 		Version: plan.Version, Kind: plan.KindCompare, Name: "wi", State: state,
-		SchoolYears: []string{year}, Standards: plan.DefaultStandards(), Costs: costs, Lake: l,
+		SchoolYears: []string{year}, Standards: dataset.DefaultStandards(), Costs: costs, Lake: l,
 	}
 }
 

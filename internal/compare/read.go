@@ -245,8 +245,8 @@ var staffingColumns = func() []column {
 		{"nces_lea_id", arrow.STRING}, {"district_name", arrow.STRING},
 		{"nces_school_id", arrow.STRING}, {"enrollment", arrow.INT32},
 	}
-	for _, r := range dataset.Roles {
-		cols = append(cols, column{r.Plural + "_fte", arrow.FLOAT64})
+	for _, r := range dataset.Roles() {
+		cols = append(cols, column{r.Plural() + "_fte", arrow.FLOAT64})
 	}
 	cols = append(cols, column{"sworn_officers_fte", arrow.FLOAT64}, column{"security_guards_fte", arrow.FLOAT64})
 	for _, r := range dataset.RaceEthnicities {

@@ -12,28 +12,22 @@ import (
 func ReportData(yr *YearResult, p *plan.Compare, runID string, now time.Time) report.Data {
 	d := report.Data{
 		State: yr.State, SchoolYear: yr.SchoolYear, RunID: runID, GeneratedAt: now,
-		Standards: report.Standards{
-			Counselor: p.Standards.Counselor, Nurse: p.Standards.Nurse,
-			Psychologist: p.Standards.Psychologist, SocialWorker: p.Standards.SocialWorker,
-		},
+		Standards: p.Standards, Costs: p.Costs,
 		Sources: []string{
 			yearPrefix(dataset.Staffing, yr.State, yr.SchoolYear),
 			yearPrefix(dataset.Incidents, yr.State, yr.SchoolYear),
 			dataset.Contracts + "/state=" + yr.State + "/",
 		},
 	}
-	if c := p.Costs; c != nil {
-		d.Costs = &report.Costs{Counselor: c.Counselor, Nurse: c.Nurse, Psychologist: c.Psychologist, SocialWorker: c.SocialWorker}
-	}
 	for i := range yr.Districts {
 		x := &yr.Districts[i]
 		d.Districts = append(d.Districts, report.District{
 			NCESID: x.NCESID, Name: x.Name, Enrollment: x.Enrollment,
-			CounselorsFTE:           x.Roles[0].FTE,
-			StudentsPerCounselor:    x.Roles[0].StudentsPer,
-			StudentsPerNurse:        x.Roles[1].StudentsPer,
-			StudentsPerPsychologist: x.Roles[2].StudentsPer,
-			StudentsPerSocialWorker: x.Roles[3].StudentsPer,
+			CounselorsFTE:           x.Roles.Counselor.FTE,
+			StudentsPerCounselor:    x.Roles.Counselor.StudentsPer,
+			StudentsPerNurse:        x.Roles.Nurse.StudentsPer,
+			StudentsPerPsychologist: x.Roles.Psychologist.StudentsPer,
+			StudentsPerSocialWorker: x.Roles.SocialWorker.StudentsPer,
 			SupportGapFTE:           x.SupportGapFTETotal,
 			SwornOfficersFTE:        x.SwornOfficersFTE, SecurityGuardsFTE: x.SecurityGuardsFTE,
 			SchoolsWithPoliceNoCounselor: x.SchoolsWithPoliceNoCounselor,

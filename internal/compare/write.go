@@ -23,31 +23,20 @@ import (
 // Dataset name of the report in the summary's objects.
 const reportDataset = "report"
 
-// publisher writes every object of a run and commits them only once all are written.
+// publisher writes every object of a run to one lake batch and commits them only once all
+// are written.
 type publisher struct {
-	store lake.Store
+	batch *lake.Batch
 	runID string
 	now   time.Time
 	plan  *plan.Compare
 
-	pending []*pendingObject
-	reports []pendingReport
+	// objects describe the batch's objects, in its order.
+	objects []summary.Object
 }
 
-type pendingObject struct {
-	ds, key string
-	rows    int64
-	w       lake.Writer
-}
-
-type pendingReport struct {
-	key  string
-	rows int64
-	html []byte
-}
-
-// writeYear writes one year's two Parquet files (not yet committed) and renders its report.
-func (p *publisher) writeYear(ctx context.Context, yr *YearResult, withReport bool) error {
+// writeYear writes one year's two Parquet files (not yet committed).
+func (p *publisher) writeYear(ctx context.Context, yr *YearResult) error {
 	yr.ComparisonKey = dataset.StateKey(dataset.Comparison, yr.State, yr.SchoolYear)
 	rec, err := comparisonRecord(yr.Districts, p.runID, p.now)
 	if err != nil {
@@ -61,28 +50,30 @@ func (p *publisher) writeYear(ctx context.Context, yr *YearResult, withReport bo
 	if err != nil {
 		return fmt.Errorf("building %s: %w", yr.GroupsKey, err)
 	}
-	if err := p.writeParquet(ctx, dataset.ComparisonGroups, yr.GroupsKey, rec, yr); err != nil {
-		return err
-	}
-	if !withReport {
-		return nil
-	}
+	return p.writeParquet(ctx, dataset.ComparisonGroups, yr.GroupsKey, rec, yr)
+}
+
+// addReport renders one year's report and adds it to the batch.
+func (p *publisher) addReport(yr *YearResult) error {
 	var buf bytes.Buffer
 	if err := report.Render(&buf, ReportData(yr, p.plan, p.runID, p.now)); err != nil {
 		return fmt.Errorf("rendering the report of %s %s: %w", yr.State, yr.SchoolYear, err)
 	}
 	yr.ReportKey = dataset.ReportKey(yr.State, yr.SchoolYear)
-	p.reports = append(p.reports, pendingReport{key: yr.ReportKey, rows: int64(len(yr.Districts)), html: buf.Bytes()})
+	if err := p.batch.Put(yr.ReportKey, buf.Bytes()); err != nil {
+		return err
+	}
+	p.objects = append(p.objects, summary.Object{Dataset: reportDataset, Key: yr.ReportKey, Rows: int64(len(yr.Districts))})
 	return nil
 }
 
 func (p *publisher) writeParquet(ctx context.Context, ds, key string, rec arrow.RecordBatch, yr *YearResult) error {
 	defer rec.Release()
-	w, err := p.store.Create(ctx, key)
+	w, err := p.batch.Create(ctx, key)
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", key, err)
 	}
-	p.pending = append(p.pending, &pendingObject{ds: ds, key: key, rows: rec.NumRows(), w: w})
+	p.objects = append(p.objects, summary.Object{Dataset: ds, Key: key, Rows: rec.NumRows()})
 	fw, err := lake.NewParquetWriter(w, rec.Schema(), p.metadata(ds, yr))
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", key, err)
@@ -117,31 +108,17 @@ func (p *publisher) metadata(ds string, yr *YearResult) map[string]string {
 	}
 }
 
-// commit publishes the Parquet files, then the reports. An error aborts what is left.
+// commit publishes the batch: the Parquet files, then the reports. An error aborts what
+// is left.
 func (p *publisher) commit(ctx context.Context) ([]summary.Object, error) {
-	var out []summary.Object
-	for _, o := range p.pending {
-		info, err := o.w.Commit()
-		if err != nil {
-			return nil, fmt.Errorf("publishing %s: %w", o.key, err)
-		}
-		out = append(out, summary.Object{Dataset: o.ds, Key: o.key, Rows: o.rows, SHA256: info.SHA256})
+	infos, err := p.batch.Commit(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range p.reports {
-		info, err := p.store.Put(ctx, r.key, r.html)
-		if err != nil {
-			return nil, fmt.Errorf("publishing %s: %w", r.key, err)
-		}
-		out = append(out, summary.Object{Dataset: reportDataset, Key: r.key, Rows: r.rows, SHA256: info.SHA256})
+	for i := range p.objects {
+		p.objects[i].SHA256 = infos[i].SHA256
 	}
-	return out, nil
-}
-
-// abortAll discards every writer not committed (Abort after Commit does nothing).
-func (p *publisher) abortAll(reason error) {
-	for _, o := range p.pending {
-		o.w.Abort(reason)
-	}
+	return p.objects, nil
 }
 
 // rowBuilder appends one row's values field by field in schema order.
@@ -260,7 +237,7 @@ func comparisonRecord(ds []District, runID string, now time.Time) (arrow.RecordB
 		r.count(d.Enrollment)
 		r.i32(d.SchoolsReporting)
 		r.i32(d.SchoolsReportingEnrollment)
-		for _, role := range d.Roles {
+		for _, role := range d.Roles.All() {
 			r.f64(role.FTE)
 			r.i32(role.SchoolsReporting)
 			r.f64(role.StudentsPer)
@@ -288,7 +265,7 @@ func comparisonRecord(ds []District, runID string, now time.Time) (arrow.RecordB
 		r.money(d.ContractAnnualCost)
 		r.money(d.DistrictCost)
 		r.f64(d.ContractCostPerStudent)
-		for _, v := range d.FTEEquivalentOfContract {
+		for _, v := range d.FTEEquivalentOfContract.All() {
 			r.f64(v)
 		}
 		r.str(runID)

@@ -22,12 +22,6 @@ import (
 	"github.com/districtlake/districtlake/internal/status"
 )
 
-// Keys of a Lake's credentials Secret.
-const (
-	SecretKeyAccessKeyID     = "accessKeyID"
-	SecretKeySecretAccessKey = "secretAccessKey"
-)
-
 // BucketChecker checks that a lake's bucket exists and that the credentials reach it. Its
 // errors must never hold the secret; a missing bucket wraps ErrBucketNotFound (or says
 // NoSuchBucket).
@@ -124,7 +118,7 @@ func (r *LakeReconciler) credentials(ctx context.Context, lake *v1alpha1.Lake) (
 		return "", "", fmt.Errorf("reading Secret %s: %w", name, err)
 	}
 	var missing []string
-	for _, k := range []string{SecretKeyAccessKeyID, SecretKeySecretAccessKey} {
+	for _, k := range []string{v1alpha1.LakeSecretKeyAccessKeyID, v1alpha1.LakeSecretKeySecretAccessKey} {
 		if len(secret.Data[k]) == 0 {
 			missing = append(missing, k)
 		}
@@ -133,7 +127,7 @@ func (r *LakeReconciler) credentials(ctx context.Context, lake *v1alpha1.Lake) (
 		return "", "", stalledRecheck(r.secretRecheck(), v1alpha1.ReasonSecretNotFound,
 			"Secret %q has no %s", name, strings.Join(missing, " or "))
 	}
-	return string(secret.Data[SecretKeyAccessKeyID]), string(secret.Data[SecretKeySecretAccessKey]), nil
+	return string(secret.Data[v1alpha1.LakeSecretKeyAccessKeyID]), string(secret.Data[v1alpha1.LakeSecretKeySecretAccessKey]), nil
 }
 
 // secretRecheck is how soon a Lake whose Secret is missing or incomplete is looked at again:

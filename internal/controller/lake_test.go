@@ -37,7 +37,7 @@ func TestLakeSecretNotFound(t *testing.T) {
 	// A Secret without the secret key is as good as none.
 	create(t, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "half-creds", Namespace: ns},
-		StringData: map[string]string{SecretKeyAccessKeyID: accessKeyIDValue},
+		StringData: map[string]string{v1alpha1.LakeSecretKeyAccessKeyID: accessKeyIDValue},
 	})
 	update(t, &v1alpha1.Lake{ObjectMeta: metav1.ObjectMeta{Name: "statewide", Namespace: ns}}, func(l *v1alpha1.Lake) {
 		l.Spec.CredentialsSecretRef.Name = "half-creds"
@@ -85,12 +85,12 @@ func TestLakeBucketCheck(t *testing.T) {
 	ns := newNamespace(t)
 	good := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "minio-creds", Namespace: ns},
-		StringData: map[string]string{SecretKeyAccessKeyID: m.AccessKey, SecretKeySecretAccessKey: m.SecretKey},
+		StringData: map[string]string{v1alpha1.LakeSecretKeyAccessKeyID: m.AccessKey, v1alpha1.LakeSecretKeySecretAccessKey: m.SecretKey},
 	}
 	wrongSecret := "SECRET-wrong-8d1f-do-not-leak"
 	wrong := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "wrong-creds", Namespace: ns},
-		StringData: map[string]string{SecretKeyAccessKeyID: m.AccessKey, SecretKeySecretAccessKey: wrongSecret},
+		StringData: map[string]string{v1alpha1.LakeSecretKeyAccessKeyID: m.AccessKey, v1alpha1.LakeSecretKeySecretAccessKey: wrongSecret},
 	}
 	lake := func(name, bucket, secret string) *v1alpha1.Lake {
 		l := newLake(ns, name, secret)

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/summary"
 )
@@ -42,7 +43,7 @@ func TestStateComparison(t *testing.T) {
 		g.Expect(p.State).To(Equal("WI"))
 		g.Expect(p.SchoolYears).To(Equal([]string{"2020-21"}))
 		// Unset standards take the recommended defaults.
-		g.Expect(p.Standards).To(Equal(plan.Standards{Counselor: 300, Nurse: 750, Psychologist: 500, SocialWorker: 250}))
+		g.Expect(p.Standards).To(Equal(dataset.Standards{Counselor: 300, Nurse: 750, Psychologist: 500, SocialWorker: 250}))
 		g.Expect(*p.Costs.Counselor).To(Equal(int64(62000)))
 		g.Expect(p.Lake.Bucket).To(Equal("districtlake"))
 

@@ -226,7 +226,7 @@ const (
 func lakeSecret(ns, name, secret string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		StringData: map[string]string{SecretKeyAccessKeyID: accessKeyIDValue, SecretKeySecretAccessKey: secret},
+		StringData: map[string]string{v1alpha1.LakeSecretKeyAccessKeyID: accessKeyIDValue, v1alpha1.LakeSecretKeySecretAccessKey: secret},
 	}
 }
 

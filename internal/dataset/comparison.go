@@ -2,16 +2,6 @@ package dataset
 
 import "github.com/apache/arrow-go/v18/arrow"
 
-// Support roles compared against a recommended number of students per FTE. Name is the
-// singular used in column names (students_per_counselor), Plural the staffing column stem
-// (counselors_fte).
-var Roles = []struct{ Name, Plural string }{
-	{"counselor", "counselors"},
-	{"nurse", "nurses"},
-	{"psychologist", "psychologists"},
-	{"social_worker", "social_workers"},
-}
-
 // Student groups of comparison_groups besides the race/ethnicity values.
 const (
 	GroupIDEA           = "idea"
@@ -83,15 +73,15 @@ func comparisonTrailer() []arrow.Field {
 func ComparisonSchema() *arrow.Schema {
 	f := comparisonKeys()
 	f = append(f, i32("enrollment"), i32("schools_reporting"), i32("schools_reporting_enrollment"))
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		f = append(f,
-			f64(r.Plural+"_fte"),
-			i32("schools_reporting_"+r.Plural),
-			f64("students_per_"+r.Name),
-			i32("recommended_students_per_"+r.Name),
-			boolean("meets_"+r.Name+"_standard"),
-			f64(r.Name+"_gap_fte"),
-			i32("rank_students_per_"+r.Name),
+			f64(r.Plural()+"_fte"),
+			i32("schools_reporting_"+r.Plural()),
+			f64("students_per_"+r.Name()),
+			i32("recommended_students_per_"+r.Name()),
+			boolean("meets_"+r.Name()+"_standard"),
+			f64(r.Name()+"_gap_fte"),
+			i32("rank_students_per_"+r.Name()),
 		)
 	}
 	f = append(f,
@@ -106,8 +96,8 @@ func ComparisonSchema() *arrow.Schema {
 		str("contract_status", true), str("contract_agency_name", true), i32("contract_officers"),
 		money("contract_annual_cost"), money("district_cost"), f64("contract_cost_per_student"),
 	)
-	for _, r := range Roles {
-		f = append(f, f64(r.Name+"_fte_equivalent_of_contract"))
+	for _, r := range Roles() {
+		f = append(f, f64(r.Name()+"_fte_equivalent_of_contract"))
 	}
 	f = append(f, comparisonTrailer()...)
 	return arrow.NewSchema(f, nil)

@@ -12,13 +12,10 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -45,15 +42,6 @@ type Options struct {
 	ProgressEvery time.Duration
 }
 
-var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-
-// NewRunID returns a time-sortable run id such as 20261126T130501Z-3fa9c2.
-func NewRunID(now time.Time) string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
 // output is one object a run writes: a dataset of a school year, from one or more sources.
 type output struct {
 	dataset    string
@@ -68,7 +56,7 @@ func groupOutputs(p *plan.Ingest) []*output {
 	byKey := map[string]*output{}
 	for _, src := range p.Sources {
 		year := src.SchoolYear
-		if src.Dataset == dataset.Contracts {
+		if !dataset.HasSchoolYear(src.Dataset) {
 			year = ""
 		}
 		key := dataset.DistrictKey(src.Dataset, p.District.State, year, p.District.NCESID)
@@ -119,7 +107,7 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 	r := &runner{p: p, store: store, env: env, opts: opts, ingested: start.UTC().Truncate(time.Microsecond)}
 	r.runID = opts.RunID
 	if r.runID == "" {
-		r.runID = NewRunID(start)
+		r.runID = dataset.NewRunID(start)
 	}
 	r.log = opts.Log.WithValues("runID", r.runID)
 	r.sum = summary.Summary{RunID: r.runID, Outcome: summary.Failed}
@@ -128,10 +116,13 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 		District: p.District, Lake: store.URL(), StartedAt: start.UTC(), Checks: checks(),
 	}
 	if err := p.Validate(); err != nil {
-		return r.sum, fmt.Errorf("plan: %w", err)
+		err = fmt.Errorf("plan: %w", err)
+		r.sum.Message = err.Error()
+		return r.sum, err
 	}
-	if !runIDPattern.MatchString(r.runID) {
-		return r.sum, fmt.Errorf("run id %q may hold only letters, digits, '.', '_' and '-'", r.runID)
+	if err := dataset.CheckRunID(r.runID); err != nil {
+		r.sum.Message = err.Error()
+		return r.sum, err
 	}
 	r.log.Info("Started run", "district", p.District.NCESID, "state", p.District.State, "sources", len(p.Sources), "lake", store.URL())
 	if err := r.run(ctx); err != nil {
@@ -143,47 +134,32 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 	return r.sum, nil
 }
 
-// pendingObject is a written, not yet committed object.
-type pendingObject struct {
+// written is a dataset written to the batch, not yet published.
+type written struct {
 	out     *output
-	w       lake.Writer
 	rows    int64
 	seconds float64
 }
 
 func (r *runner) run(ctx context.Context) (err error) {
-	var pending []*pendingObject
-	committed := false
-	defer func() {
-		if !committed {
-			for _, po := range pending {
-				po.w.Abort(err)
-			}
-		}
-	}()
+	batch := lake.NewBatch(r.store)
+	defer func() { batch.Abort(err) }()
+	var pending []written
 	for _, out := range groupOutputs(r.p) {
-		po, err := r.writeOutput(ctx, out)
-		if po != nil {
-			pending = append(pending, po)
-		}
+		wr, err := r.writeOutput(ctx, batch, out)
 		if err != nil {
 			return err
 		}
+		pending = append(pending, wr)
 	}
 	// Every dataset is written: publish them all.
-	committed = true
+	infos, err := batch.Commit(ctx)
+	if err != nil {
+		return err
+	}
 	total := int64(0)
 	for i, po := range pending {
-		info, err := po.w.Commit()
-		if err != nil {
-			for _, rest := range pending[i+1:] {
-				rest.w.Abort(err)
-			}
-			if i > 0 {
-				return fmt.Errorf("publishing %s (after publishing %d of %d objects): %w", po.out.key, i, len(pending), err)
-			}
-			return fmt.Errorf("publishing %s: %w", po.out.key, err)
-		}
+		info := infos[i]
 		total += po.rows
 		names := sourceNames(po.out.sources)
 		r.manifest.Objects = append(r.manifest.Objects, ManifestObject{
@@ -221,18 +197,18 @@ func sourceNames(srcs []plan.Source) []string {
 
 // writeOutput writes one object (not yet committed): streamed from a single source, or
 // joined from several.
-func (r *runner) writeOutput(ctx context.Context, out *output) (*pendingObject, error) {
+func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output) (written, error) {
 	start := time.Now()
+	po := written{out: out}
 	sch := dataset.Schema(out.dataset)
 	s, err := specFor(out.dataset)
 	if err != nil {
-		return nil, err
+		return po, err
 	}
-	w, err := r.store.Create(ctx, out.key)
+	w, err := batch.Create(ctx, out.key)
 	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", out.key, err)
+		return po, fmt.Errorf("writing %s: %w", out.key, err)
 	}
-	po := &pendingObject{out: out, w: w}
 	meta := map[string]string{
 		dataset.MetaSchemaVersion: dataset.SchemaVersion,
 		dataset.MetaDataset:       out.dataset,
@@ -376,19 +352,19 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		comma = src.Delimiter[0]
 	}
 	switch src.Format {
-	case "csv", "crdc":
+	case dataset.FormatCSV, dataset.FormatCRDC:
 		t, err := newCSVTable(src.Name, prog, comma)
 		if err != nil {
 			return nil, noop, err
 		}
 		prog.rows = func() int64 { return int64(t.s.records - 1) }
-		if src.Format == "crdc" {
+		if src.Format == dataset.FormatCRDC {
 			m, err := newCRDCMapper(rc, s, t, src.Columns)
 			return m, noop, err
 		}
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
-	case "json":
+	case dataset.FormatJSON:
 		t, err := newJSONTable(src.Name, prog)
 		if err != nil {
 			return nil, noop, err
@@ -396,15 +372,15 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		prog.rows = func() int64 { return int64(t.row) }
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
-	case "ndjson":
+	case dataset.FormatNDJSON:
 		t := newNDJSONTable(src.Name, prog)
 		prog.rows = func() int64 { return int64(t.row) }
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
-	case "parquet":
+	case dataset.FormatParquet:
 		return r.parquetMapper(ctx, s, src, rc, prog)
 	}
-	return nil, noop, &SourceError{Source: src.Name, Err: fmt.Errorf("format %q is not csv, json, ndjson, parquet or crdc", src.Format)}
+	return nil, noop, &SourceError{Source: src.Name, Err: fmt.Errorf("format %q is not one of %s", src.Format, strings.Join(dataset.Formats(), ", "))}
 }
 
 // parquetMapper spools a Parquet source to a temporary file (Parquet is read from its

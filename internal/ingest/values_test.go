@@ -2,10 +2,8 @@ package ingest
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"testing"
-	"time"
 )
 
 func TestParseCount(t *testing.T) {
@@ -117,10 +115,3 @@ func TestCRDCReserveCodes(t *testing.T) {
 }
 
 func parseFloatStrconv(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
-
-func TestNewRunID(t *testing.T) {
-	a, b := NewRunID(fixedNow), NewRunID(fixedNow.Add(time.Second))
-	if !regexp.MustCompile(`^20261126T130501Z-[0-9a-f]{6}$`).MatchString(a) || a >= b || !runIDPattern.MatchString(a) {
-		t.Fatalf("run ids %q, %q: want time-sortable 20261126T130501Z-<6 hex>", a, b)
-	}
-}

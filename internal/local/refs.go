@@ -37,7 +37,7 @@ func checkReferences(f *Folder) {
 		report := reporter(f, it.Origin, "Lake", lk.Namespace, lk.Name)
 		path := field.NewPath("spec", "credentialsSecretRef", "name")
 		if s := f.Secret(lk.Namespace, lk.Spec.CredentialsSecretRef.Name); s != nil {
-			for _, key := range []string{"accessKeyID", "secretAccessKey"} {
+			for _, key := range []string{v1alpha1.LakeSecretKeyAccessKeyID, v1alpha1.LakeSecretKeySecretAccessKey} {
 				if _, ok := s.Data[key]; !ok {
 					report(field.ErrorList{field.Invalid(path, lk.Spec.CredentialsSecretRef.Name,
 						fmt.Sprintf("the Secret has no key %q", key))})

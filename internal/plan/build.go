@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/dataset"
 )
 
 // SourcesDir is where a Job mounts the ConfigMap files its sources read.
@@ -128,8 +129,8 @@ func (b *IngestPlan) source(s v1alpha1.Source, lakes Lakes) (Source, error) {
 // variables of the given names.
 func (b *IngestPlan) lakeFor(l *v1alpha1.Lake, idEnv, secretEnv string) Lake {
 	ref := l.Spec.CredentialsSecretRef.Name
-	b.Secrets = appendSecret(b.Secrets, SecretEnv{Env: idEnv, Secret: ref, Key: "accessKeyID"})
-	b.Secrets = appendSecret(b.Secrets, SecretEnv{Env: secretEnv, Secret: ref, Key: "secretAccessKey"})
+	b.Secrets = appendSecret(b.Secrets, SecretEnv{Env: idEnv, Secret: ref, Key: v1alpha1.LakeSecretKeyAccessKeyID})
+	b.Secrets = appendSecret(b.Secrets, SecretEnv{Env: secretEnv, Secret: ref, Key: v1alpha1.LakeSecretKeySecretAccessKey})
 	return LakeFromSpec(l, idEnv, secretEnv)
 }
 
@@ -174,30 +175,20 @@ func ForStateComparison(sc *v1alpha1.StateComparison, lake *v1alpha1.Lake) (*Com
 		p.SchoolYears = append(p.SchoolYears, string(y))
 	}
 	if c := sc.Spec.Costs; c != nil {
-		p.Costs = &Costs{Counselor: c.Counselor, Nurse: c.Nurse, Psychologist: c.Psychologist, SocialWorker: c.SocialWorker}
+		p.Costs = &dataset.Costs{Counselor: c.Counselor, Nurse: c.Nurse, Psychologist: c.Psychologist, SocialWorker: c.SocialWorker}
 	}
 	ref := lake.Spec.CredentialsSecretRef.Name
 	return p, []SecretEnv{
-		{Env: EnvLakeAccessKeyID, Secret: ref, Key: "accessKeyID"},
-		{Env: EnvLakeSecretAccessKey, Secret: ref, Key: "secretAccessKey"},
+		{Env: EnvLakeAccessKeyID, Secret: ref, Key: v1alpha1.LakeSecretKeyAccessKeyID},
+		{Env: EnvLakeSecretAccessKey, Secret: ref, Key: v1alpha1.LakeSecretKeySecretAccessKey},
 	}
 }
 
 // StandardsFromSpec fills unset standards with the defaults.
-func StandardsFromSpec(s v1alpha1.Standards) Standards {
-	d := DefaultStandards()
-	pick := func(v, def int32) int32 {
-		if v > 0 {
-			return v
-		}
-		return def
-	}
-	return Standards{
-		Counselor:    pick(s.Counselor, d.Counselor),
-		Nurse:        pick(s.Nurse, d.Nurse),
-		Psychologist: pick(s.Psychologist, d.Psychologist),
-		SocialWorker: pick(s.SocialWorker, d.SocialWorker),
-	}
+func StandardsFromSpec(s v1alpha1.Standards) dataset.Standards {
+	return dataset.WithDefaults(dataset.Standards{
+		Counselor: s.Counselor, Nurse: s.Nurse, Psychologist: s.Psychologist, SocialWorker: s.SocialWorker,
+	})
 }
 
 // envName turns a source name (lower-case letters, digits, dashes) into an environment

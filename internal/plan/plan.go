@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/districtlake/districtlake/internal/dataset"
 )
 
 // Version is the plan format's version; a binary refuses a plan of another version.
@@ -110,38 +112,19 @@ type Ingest struct {
 	Sources   []Source `json:"sources"`
 }
 
-// Standards are students per FTE of each role.
-type Standards struct {
-	Counselor    int32 `json:"counselor"`
-	Nurse        int32 `json:"nurse"`
-	Psychologist int32 `json:"psychologist"`
-	SocialWorker int32 `json:"socialWorker"`
-}
-
-// DefaultStandards are the ASCA, NASN, NASP and SSWAA recommended levels.
-func DefaultStandards() Standards {
-	return Standards{Counselor: 250, Nurse: 750, Psychologist: 500, SocialWorker: 250}
-}
-
-// Costs are annual US-dollar costs of one FTE of each role; nil means unknown.
-type Costs struct {
-	Counselor    *int64 `json:"counselor,omitempty"`
-	Nurse        *int64 `json:"nurse,omitempty"`
-	Psychologist *int64 `json:"psychologist,omitempty"`
-	SocialWorker *int64 `json:"socialWorker,omitempty"`
-}
-
 // Compare is the plan of one StateComparison run.
 type Compare struct {
-	Version     int       `json:"version"`
-	Kind        string    `json:"kind"`
-	Namespace   string    `json:"namespace,omitempty"`
-	Name        string    `json:"name"`
-	State       string    `json:"state"`
-	SchoolYears []string  `json:"schoolYears"`
-	Standards   Standards `json:"standards"`
-	Costs       *Costs    `json:"costs,omitempty"`
-	Lake        Lake      `json:"lake"`
+	Version     int      `json:"version"`
+	Kind        string   `json:"kind"`
+	Namespace   string   `json:"namespace,omitempty"`
+	Name        string   `json:"name"`
+	State       string   `json:"state"`
+	SchoolYears []string `json:"schoolYears"`
+	// Standards are students per FTE of each role.
+	Standards dataset.Standards `json:"standards"`
+	// Costs are annual US-dollar costs of one FTE of each role; nil means unknown.
+	Costs *dataset.Costs `json:"costs,omitempty"`
+	Lake  Lake           `json:"lake"`
 }
 
 // Marshal renders a plan as indented JSON.

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/dataset"
 )
 
 func testLakes(name string) (*v1alpha1.Lake, error) {
@@ -107,7 +108,7 @@ func TestReadComparePlanRoundTrip(t *testing.T) {
 	}
 	lk, _ := testLakes("statewide")
 	p, secrets := ForStateComparison(sc, lk)
-	if p.Standards != (Standards{Counselor: 200, Nurse: 750, Psychologist: 500, SocialWorker: 250}) {
+	if p.Standards != (dataset.Standards{Counselor: 200, Nurse: 750, Psychologist: 500, SocialWorker: 250}) {
 		t.Fatalf("standards = %+v: unset ones must take the defaults", p.Standards)
 	}
 	if len(secrets) != 2 {

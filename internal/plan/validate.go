@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/districtlake/districtlake/internal/dataset"
 )
 
 var (
@@ -44,19 +48,14 @@ func (p *Ingest) Validate() error {
 
 func (s *Source) validate(where string) error {
 	var errs []error
-	switch s.Dataset {
-	case "staffing", "incidents":
-		if !schoolYearPattern.MatchString(s.SchoolYear) {
-			errs = append(errs, fmt.Errorf("%s: schoolYear %q is not like 2023-24", where, s.SchoolYear))
-		}
-	case "contracts":
-	default:
-		errs = append(errs, fmt.Errorf("%s: dataset %q is not staffing, incidents or contracts", where, s.Dataset))
+	switch {
+	case !slices.Contains(dataset.DistrictDatasets(), s.Dataset):
+		errs = append(errs, fmt.Errorf("%s: dataset %q is not %s", where, s.Dataset, oneOf(dataset.DistrictDatasets())))
+	case dataset.HasSchoolYear(s.Dataset) && !schoolYearPattern.MatchString(s.SchoolYear):
+		errs = append(errs, fmt.Errorf("%s: schoolYear %q is not like 2023-24", where, s.SchoolYear))
 	}
-	switch s.Format {
-	case "csv", "json", "ndjson", "parquet", "crdc":
-	default:
-		errs = append(errs, fmt.Errorf("%s: format %q is not csv, json, ndjson, parquet or crdc", where, s.Format))
+	if !slices.Contains(dataset.Formats(), s.Format) {
+		errs = append(errs, fmt.Errorf("%s: format %q is not %s", where, s.Format, oneOf(dataset.Formats())))
 	}
 	kinds := 0
 	for _, set := range []bool{s.HTTP != nil, s.S3 != nil, s.File != nil, s.Inline != nil} {
@@ -109,10 +108,20 @@ func (p *Compare) Validate() error {
 			errs = append(errs, fmt.Errorf("schoolYear %q is not like 2023-24", y))
 		}
 	}
-	s := p.Standards
-	if s.Counselor <= 0 || s.Nurse <= 0 || s.Psychologist <= 0 || s.SocialWorker <= 0 {
-		errs = append(errs, errors.New("every standard must be a positive number of students per FTE"))
+	for _, v := range p.Standards.All() {
+		if v <= 0 {
+			errs = append(errs, errors.New("every standard must be a positive number of students per FTE"))
+			break
+		}
 	}
 	errs = append(errs, p.Lake.validate("lake"))
 	return errors.Join(errs...)
+}
+
+// oneOf lists names as "a, b or c".
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -5,32 +5,27 @@
 // elsewhere. Unknown figures show as "n/a".
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+)
 
 // Data is what a report shows: one state and school year.
 type Data struct {
 	State, SchoolYear string
 	RunID             string
 	GeneratedAt       time.Time
-	Standards         Standards
+	// Standards are recommended students per FTE.
+	Standards dataset.Standards
 	// Costs are the annual costs of one FTE per role, when the comparison has them.
-	Costs *Costs
+	Costs *dataset.Costs
 	// Districts in any order; the page sorts them for each chart.
 	Districts []District
 	// Groups are the district group rows; the page sums them statewide.
 	Groups []Group
 	// Sources says where the figures come from (dataset prefixes, lake URL).
 	Sources []string
-}
-
-// Standards are recommended students per FTE.
-type Standards struct {
-	Counselor, Nurse, Psychologist, SocialWorker int32
-}
-
-// Costs are annual US-dollar costs of one FTE; nil is unknown.
-type Costs struct {
-	Counselor, Nurse, Psychologist, SocialWorker *int64
 }
 
 // District is one district's figures; nil is unknown ("n/a").

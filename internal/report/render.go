@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/districtlake/districtlake/internal/dataset"
 )
 
 // MaxChartRows is the most districts a chart shows (the ones that stand out most); the
@@ -288,17 +290,14 @@ func divide(a, b *float64) *float64 {
 	return &v
 }
 
-func costsNote(c *Costs) string {
+func costsNote(c *dataset.Costs) string {
 	if c == nil {
 		return ""
 	}
 	var parts []string
-	for _, x := range []struct {
-		role string
-		v    *int64
-	}{{"counselor", c.Counselor}, {"nurse", c.Nurse}, {"psychologist", c.Psychologist}, {"social worker", c.SocialWorker}} {
-		if x.v != nil {
-			parts = append(parts, fmt.Sprintf("%s $%s", x.role, Thousands(*x.v)))
+	for role, v := range c.All() {
+		if v != nil {
+			parts = append(parts, fmt.Sprintf("%s $%s", role.Label(), Thousands(*v)))
 		}
 	}
 	if len(parts) == 0 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/report"
 )
 
@@ -25,8 +26,8 @@ func sample() report.Data {
 	d := report.Data{
 		State: "WI", SchoolYear: "2023-24", RunID: "run-7",
 		GeneratedAt: time.Date(2024, 9, 1, 12, 0, 0, 0, time.UTC),
-		Standards:   report.Standards{Counselor: 250, Nurse: 750, Psychologist: 500, SocialWorker: 250},
-		Costs:       &report.Costs{Counselor: n(62000)},
+		Standards:   dataset.Standards{Counselor: 250, Nurse: 750, Psychologist: 500, SocialWorker: 250},
+		Costs:       &dataset.Costs{Counselor: n(62000)},
 		Sources:     []string{"staffing/state=WI/school_year=2023-24/", "incidents/state=WI/school_year=2023-24/"},
 	}
 	names := []string{"Madison Metropolitan", "Milwaukee Public Schools", "Green Bay Area Public", "Kenosha Unified",

@@ -545,7 +545,7 @@ func TestNoSecretValueAnywhere(t *testing.T) {
 	// The values are real: they are in the Secrets (and the MinIO and file servers use them).
 	var sec corev1.Secret
 	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: lakeSecretName}, &sec); err != nil ||
-		string(sec.Data["secretAccessKey"]) != s.minio.secretKey {
+		string(sec.Data[v1alpha1.LakeSecretKeySecretAccessKey]) != s.minio.secretKey {
 		t.Fatalf("the lake's Secret does not hold the secret the scan looks for (%v)", err)
 	}
 	scanned := 0

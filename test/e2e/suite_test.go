@@ -588,7 +588,7 @@ func (s *suite) applySamples() error {
 	defer cancel()
 	secrets := []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Name: lakeSecretName, Namespace: samplesNS},
-			StringData: map[string]string{"accessKeyID": s.minio.accessKey, "secretAccessKey": s.minio.secretKey}},
+			StringData: map[string]string{v1alpha1.LakeSecretKeyAccessKeyID: s.minio.accessKey, v1alpha1.LakeSecretKeySecretAccessKey: s.minio.secretKey}},
 		{ObjectMeta: metav1.ObjectMeta{Name: httpSecretName, Namespace: samplesNS},
 			StringData: map[string]string{"authorization": "Bearer " + s.files.token}},
 	}
