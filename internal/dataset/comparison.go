@@ -87,6 +87,7 @@ func ComparisonSchema() *arrow.Schema {
 		f = append(f,
 			f64(r.Plural+"_fte"),
 			i32("schools_reporting_"+r.Plural),
+			i32("enrollment_reporting_"+r.Plural),
 			f64("students_per_"+r.Name),
 			i32("recommended_students_per_"+r.Name),
 			boolean("meets_"+r.Name+"_standard"),
@@ -100,10 +101,10 @@ func ComparisonSchema() *arrow.Schema {
 		f64("sworn_officers_fte"), i32("schools_reporting_sworn_officers"),
 		f64("security_guards_fte"), i32("schools_reporting_security_guards"),
 		i32("schools_with_police_no_counselor"),
-		i32("arrests"), i32("schools_reporting_arrests"),
-		i32("law_enforcement_referrals"), i32("schools_reporting_referrals"),
+		i32("arrests"), i32("schools_reporting_arrests"), i32("enrollment_reporting_arrests"),
+		i32("law_enforcement_referrals"), i32("schools_reporting_referrals"), i32("enrollment_reporting_referrals"),
 		f64("arrests_per_1000"), f64("referrals_per_1000"),
-		str("contract_status", true), str("contract_agency_name", true), i32("contract_officers"),
+		boolean("contract_in_force"), str("contract_status", true), str("contract_agency_name", true), i32("contract_officers"),
 		money("contract_annual_cost"), money("district_cost"), f64("contract_cost_per_student"),
 	)
 	for _, r := range Roles {
@@ -137,7 +138,9 @@ func ComparisonGroupsSchema() *arrow.Schema {
 		str("student_group", false), str("group_type", false),
 		i32("group_enrollment"), i32("covered_enrollment"), i32("schools_reporting_enrollment"),
 		i32("group_arrests"), i32("covered_arrests"), i32("schools_reporting_arrests"),
+		i32("group_enrollment_reporting_arrests"), i32("enrollment_reporting_arrests"),
 		i32("group_referrals"), i32("covered_referrals"), i32("schools_reporting_referrals"),
+		i32("group_enrollment_reporting_referrals"), i32("enrollment_reporting_referrals"),
 		f64("enrollment_share"), f64("arrest_share"), f64("referral_share"),
 		f64("arrest_relative_rate"), f64("referral_relative_rate"),
 	)
