@@ -113,6 +113,7 @@ func checkOutput(t *testing.T, out string, views string, reportPrefix, duckLine 
 		printf('%.1f', support_gap_fte_total) AS gap, printf('%.1f', sworn_officers_fte) AS officers,
 		CASE WHEN contract_cost_per_student IS NOT NULL THEN '$' || printf('%,.2f', contract_cost_per_student)
 		     WHEN contract_agency_name IS NULL THEN 'no contract known'
+		     WHEN NOT contract_in_force THEN 'none in force'
 		     WHEN contract_status IS NOT NULL THEN 'unknown (' || contract_status || ')'
 		     ELSE 'unknown' END AS cost,
 		printf('%.2f', arrests_per_1000) AS arrests
