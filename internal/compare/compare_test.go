@@ -191,7 +191,8 @@ func TestCompareFileLake(t *testing.T) {
 	checkDuckDB(t, l.Path)
 
 	html := readAll(t, store, reportKey)
-	for _, s := range []string{"<title>WI 2023-24", "Delta &amp; Sons Unified", "<svg", "n/a"} {
+	for _, s := range []string{"<title>WI 2023-24", "Delta &amp; Sons Unified", "<svg", "n/a",
+		"1 of 2 schools reported nurses", "1 of 2 schools reported referrals", "none in force this year"} {
 		if !bytes.Contains(html, []byte(s)) {
 			t.Errorf("report lacks %q", s)
 		}

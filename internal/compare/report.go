@@ -29,17 +29,25 @@ func ReportData(yr *YearResult, p *plan.Compare, runID string, now time.Time) re
 		x := &yr.Districts[i]
 		d.Districts = append(d.Districts, report.District{
 			NCESID: x.NCESID, Name: x.Name, Enrollment: x.Enrollment,
-			CounselorsFTE:           x.Roles[0].FTE,
-			StudentsPerCounselor:    x.Roles[0].StudentsPer,
-			StudentsPerNurse:        x.Roles[1].StudentsPer,
-			StudentsPerPsychologist: x.Roles[2].StudentsPer,
-			StudentsPerSocialWorker: x.Roles[3].StudentsPer,
-			SupportGapFTE:           x.SupportGapFTETotal,
-			SwornOfficersFTE:        x.SwornOfficersFTE, SecurityGuardsFTE: x.SecurityGuardsFTE,
+			CounselorsFTE:                 x.Roles[0].FTE,
+			Schools:                       x.SchoolsReporting,
+			SchoolsReportingCounselors:    x.Roles[0].SchoolsReporting,
+			SchoolsReportingNurses:        x.Roles[1].SchoolsReporting,
+			SchoolsReportingPsychologists: x.Roles[2].SchoolsReporting,
+			SchoolsReportingSocialWorkers: x.Roles[3].SchoolsReporting,
+			SchoolsReportingArrests:       x.SchoolsReportingArrests,
+			SchoolsReportingReferrals:     x.SchoolsReportingReferrals,
+			StudentsPerCounselor:          x.Roles[0].StudentsPer,
+			StudentsPerNurse:              x.Roles[1].StudentsPer,
+			StudentsPerPsychologist:       x.Roles[2].StudentsPer,
+			StudentsPerSocialWorker:       x.Roles[3].StudentsPer,
+			SupportGapFTE:                 x.SupportGapFTETotal,
+			SwornOfficersFTE:              x.SwornOfficersFTE, SecurityGuardsFTE: x.SecurityGuardsFTE,
 			SchoolsWithPoliceNoCounselor: x.SchoolsWithPoliceNoCounselor,
 			Arrests:                      x.Arrests, Referrals: x.Referrals,
 			ArrestsPer1000: x.ArrestsPer1000, ReferralsPer1000: x.ReferralsPer1000,
 			ContractStatus:         x.ContractStatus,
+			ContractInForce:        x.ContractInForce,
 			DistrictCost:           dollars(x.DistrictCost),
 			ContractCostPerStudent: x.ContractCostPerStudent,
 		})
@@ -50,6 +58,8 @@ func ReportData(yr *YearResult, p *plan.Compare, runID string, now time.Time) re
 			GroupEnrollment: g.GroupEnrollment, CoveredEnrollment: g.CoveredEnrollment,
 			GroupArrests: g.GroupArrests, CoveredArrests: g.CoveredArrests,
 			GroupReferrals: g.GroupReferrals, CoveredReferrals: g.CoveredReferrals,
+			GroupEnrollmentArrests: g.GroupEnrollmentArrests, EnrollmentArrests: g.EnrollmentArrests,
+			GroupEnrollmentReferrals: g.GroupEnrollmentReferrals, EnrollmentReferrals: g.EnrollmentReferrals,
 		})
 	}
 	return d
