@@ -369,6 +369,15 @@ func TestMatchesDuckDBSQL(t *testing.T) {
 		if nulls == 0 {
 			t.Errorf("%s: the generated state has no unknown figure", tc.ds)
 		}
+		if tc.ds == dataset.Comparison {
+			kinds := map[any]int{}
+			for _, r := range got {
+				kinds[r["contract_in_force"]]++
+			}
+			if kinds[true] == 0 || kinds[false] == 0 || kinds[nil] == 0 {
+				t.Errorf("the generated state should have districts with, without and with no contract in force: %v", kinds)
+			}
+		}
 	}
 }
 
