@@ -18,6 +18,7 @@ import (
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/sqlgen"
 	"github.com/districtlake/districtlake/internal/summary"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
@@ -416,4 +417,29 @@ func TestCompareSeveralYears(t *testing.T) {
 	checkRow(t, "2022-23 beta", rows[1], row{"nces_lea_id": "5500002", "students_per_counselor": 500.0,
 		"rank_students_per_counselor": 2.0, "districts_in_state": 2.0})
 	checkPublished(t, store) // 2023-24 is as before
+}
+
+// recompute.sql (the comparison recomputed from the views `districtlake sql` prints) gives
+// every figure of the hand-built state, whose schools report some roles and not others and
+// whose contracts are in force or not.
+func TestRecomputeSQLOverViews(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	if _, _, err := runCompare(t, store, testPlan(l)); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	views, err := sqlgen.Generate(sqlgen.Options{Lake: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recompute, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "sqlgen", "testdata", "recompute.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := `CREATE TABLE params AS SELECT * FROM (VALUES ('WI', 250, 750, 500, 250, 62000, 58000, 81000, 60000))
+		AS p(state, counselor, nurse, psychologist, social_worker, counselor_cost, nurse_cost, psychologist_cost, social_worker_cost);
+`
+	setup := views + params + string(recompute)
+	testenv.CompareViews(t, setup, "comparison", "recomputed_comparison", []string{"state", "school_year", "nces_lea_id"}, 4)
+	testenv.CompareViews(t, setup, "comparison_groups", "recomputed_comparison_groups", []string{"state", "school_year", "nces_lea_id", "student_group"}, 34)
 }
