@@ -443,3 +443,19 @@ func TestRecomputeSQLOverViews(t *testing.T) {
 	testenv.CompareViews(t, setup, "comparison", "recomputed_comparison", []string{"state", "school_year", "nces_lea_id"}, 4)
 	testenv.CompareViews(t, setup, "comparison_groups", "recomputed_comparison_groups", []string{"state", "school_year", "nces_lea_id", "student_group"}, 34)
 }
+
+// A contracts file of no rows means "no contract reported": contract_in_force is false,
+// where a district without a contracts file has it unknown.
+func TestCompareEmptyContractsFile(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	if _, err := sl.Write(context.Background(), store, dataset.Contracts, beta, nil); err != nil {
+		t.Fatalf("writing an empty contracts file: %v", err)
+	}
+	if _, _, err := runCompare(t, store, testPlan(l)); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	rows, _ := readParquet(t, store, comparisonKey)
+	checkRow(t, "beta", byKey(rows)[beta.NCESID], row{"contract_in_force": false, "contract_status": nil,
+		"contract_agency_name": nil, "district_cost": nil})
+}
