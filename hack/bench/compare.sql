@@ -30,6 +30,15 @@ SELECT
   round(sum(nurses_fte), 4) AS nurses_fte, count(nurses_fte)::INTEGER AS schools_reporting_nurses,
   round(sum(psychologists_fte), 4) AS psychologists_fte, count(psychologists_fte)::INTEGER AS schools_reporting_psychologists,
   round(sum(social_workers_fte), 4) AS social_workers_fte, count(social_workers_fte)::INTEGER AS schools_reporting_social_workers,
+  -- Ratios and gaps: each role over the rows that know both its FTE and the enrollment.
+  sum(enrollment) FILTER (WHERE counselors_fte IS NOT NULL)::BIGINT AS enrollment_reporting_counselors,
+  round(sum(counselors_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS counselors_fte_matched,
+  sum(enrollment) FILTER (WHERE nurses_fte IS NOT NULL)::BIGINT AS enrollment_reporting_nurses,
+  round(sum(nurses_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS nurses_fte_matched,
+  sum(enrollment) FILTER (WHERE psychologists_fte IS NOT NULL)::BIGINT AS enrollment_reporting_psychologists,
+  round(sum(psychologists_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS psychologists_fte_matched,
+  sum(enrollment) FILTER (WHERE social_workers_fte IS NOT NULL)::BIGINT AS enrollment_reporting_social_workers,
+  round(sum(social_workers_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS social_workers_fte_matched,
   round(sum(sworn_officers_fte), 4) AS sworn_officers_fte, count(sworn_officers_fte)::INTEGER AS schools_reporting_sworn_officers,
   round(sum(security_guards_fte), 4) AS security_guards_fte, count(security_guards_fte)::INTEGER AS schools_reporting_security_guards,
   sum(CASE WHEN sworn_officers_fte IS NULL OR counselors_fte IS NULL THEN NULL
@@ -56,6 +65,32 @@ FROM (
 )
 WHERE enrollment IS NOT NULL
 GROUP BY ALL;
+
+-- Each school's enrollment and enrollment by group (a figure is known when every row of the
+-- school knows it), in long form: one row per school and group whose both are known.
+CREATE TEMP TABLE se AS
+UNPIVOT (
+  SELECT nces_lea_id, coalesce(nces_school_id, '') AS school,
+    CASE WHEN count(enrollment) = count(*) THEN sum(enrollment) END AS enrollment,
+    CASE WHEN count(enrollment_hispanic) = count(*) THEN sum(enrollment_hispanic) END AS hispanic,
+    CASE WHEN count(enrollment_american_indian_alaska_native) = count(*) THEN sum(enrollment_american_indian_alaska_native) END AS american_indian_alaska_native,
+    CASE WHEN count(enrollment_asian) = count(*) THEN sum(enrollment_asian) END AS asian,
+    CASE WHEN count(enrollment_native_hawaiian_pacific_islander) = count(*) THEN sum(enrollment_native_hawaiian_pacific_islander) END AS native_hawaiian_pacific_islander,
+    CASE WHEN count(enrollment_black) = count(*) THEN sum(enrollment_black) END AS black,
+    CASE WHEN count(enrollment_white) = count(*) THEN sum(enrollment_white) END AS white,
+    CASE WHEN count(enrollment_two_or_more_races) = count(*) THEN sum(enrollment_two_or_more_races) END AS two_or_more_races,
+    CASE WHEN count(enrollment_idea) = count(*) THEN sum(enrollment_idea) END AS idea,
+    CASE WHEN count(enrollment_english_learner) = count(*) THEN sum(enrollment_english_learner) END AS english_learner
+  FROM staff GROUP BY ALL
+) ON hispanic, american_indian_alaska_native, asian, native_hawaiian_pacific_islander, black, white,
+   two_or_more_races, idea, english_learner
+INTO NAME student_group VALUE group_enrollment;
+
+-- Each school's enrollment alone.
+CREATE TEMP TABLE se_total AS
+SELECT nces_lea_id, coalesce(nces_school_id, '') AS school,
+  CASE WHEN count(enrollment) = count(*) THEN sum(enrollment) END AS enrollment
+FROM staff GROUP BY ALL;
 
 -- One row per school and category: the total of the cells that partition it, whether all
 -- of them are known, and the group counts.
@@ -87,33 +122,63 @@ SELECT nces_lea_id, any_value(district_name) AS district_name,
        bool_or(idea_rows) AS idea_present, bool_or(el_rows) AS el_present
 FROM sc GROUP BY nces_lea_id;
 
+-- Totals over the schools whose cells are all known; rates over those of them whose
+-- enrollment is known too (the count and the students of the same schools).
 CREATE TEMP TABLE itot AS
-SELECT nces_lea_id,
+SELECT sc.nces_lea_id,
   sum(total) FILTER (WHERE category = 'arrest' AND known)::BIGINT AS arrests,
   count(*) FILTER (WHERE category = 'arrest' AND known)::INTEGER AS schools_reporting_arrests,
+  sum(total) FILTER (WHERE category = 'arrest' AND known AND e.enrollment IS NOT NULL)::BIGINT AS arrests_matched,
+  sum(e.enrollment) FILTER (WHERE category = 'arrest' AND known)::BIGINT AS enrollment_reporting_arrests,
   sum(total) FILTER (WHERE category = 'law_enforcement_referral' AND known)::BIGINT AS law_enforcement_referrals,
-  count(*) FILTER (WHERE category = 'law_enforcement_referral' AND known)::INTEGER AS schools_reporting_referrals
-FROM sc GROUP BY nces_lea_id;
+  count(*) FILTER (WHERE category = 'law_enforcement_referral' AND known)::INTEGER AS schools_reporting_referrals,
+  sum(total) FILTER (WHERE category = 'law_enforcement_referral' AND known AND e.enrollment IS NOT NULL)::BIGINT AS referrals_matched,
+  sum(e.enrollment) FILTER (WHERE category = 'law_enforcement_referral' AND known)::BIGINT AS enrollment_reporting_referrals
+FROM sc LEFT JOIN se_total e ON e.nces_lea_id = sc.nces_lea_id AND e.school = sc.school
+GROUP BY sc.nces_lea_id;
 
 -- Group counts over the schools whose total is known (and, for English learners, whose
--- English-learner cells are all known too).
+-- English-learner cells are all known too) and whose enrollment and the group's
+-- enrollment are known, with the students of the same schools.
 CREATE TEMP TABLE gi AS
-SELECT nces_lea_id, category, student_group, sum(v)::BIGINT AS group_count, sum(total)::BIGINT AS covered,
-       count(*)::INTEGER AS schools
+SELECT i.nces_lea_id, category, student_group, sum(v)::BIGINT AS group_count, sum(total)::BIGINT AS covered,
+       count(*)::INTEGER AS schools, sum(e.group_enrollment)::BIGINT AS group_enrollment,
+       sum(e.enrollment)::BIGINT AS enrollment
 FROM (
   UNPIVOT (
-    SELECT nces_lea_id, category, total, el_known,
+    SELECT nces_lea_id, school, category, total, el_known,
       hispanic, american_indian_alaska_native, asian, native_hawaiian_pacific_islander, black, white,
       two_or_more_races, idea, english_learner
     FROM sc WHERE known
   ) ON hispanic, american_indian_alaska_native, asian, native_hawaiian_pacific_islander, black, white,
      two_or_more_races, idea, english_learner
   INTO NAME student_group VALUE v
-)
-WHERE student_group <> 'english_learner' OR el_known
+) i
+JOIN se e USING (nces_lea_id, school, student_group)
+WHERE (student_group <> 'english_learner' OR el_known) AND e.enrollment IS NOT NULL
 GROUP BY ALL;
 
--- The current contract: an active one (latest start), else the latest end date.
+-- The contract in force during the school year: its term (unknown dates leave it open)
+-- overlaps July 1 to June 30; the most days in force, then the latest start, then the name.
+CREATE TEMP TABLE cf AS
+SELECT * FROM (
+  SELECT *, row_number() OVER (
+    PARTITION BY nces_lea_id ORDER BY days DESC, start_date DESC NULLS LAST, agency_name
+  ) AS pick
+  FROM (
+    SELECT *, least(coalesce(end_date, y1), y1) - greatest(coalesce(start_date, y0), y0) + 1 AS days
+    FROM read_parquet('__LAKE__/contracts/state=__STATE__/*/data.parquet', hive_partitioning = false),
+      (SELECT make_date(left('__YEAR__', 4)::INTEGER, 7, 1) AS y0, make_date(left('__YEAR__', 4)::INTEGER + 1, 6, 30) AS y1)
+  ) WHERE days > 0
+) WHERE pick = 1;
+
+-- Districts with a contracts file (one of no rows too).
+CREATE TEMP TABLE cfiles AS
+SELECT DISTINCT regexp_extract(file, 'district=([0-9]{7})', 1) AS nces_lea_id
+FROM glob('__LAKE__/contracts/state=__STATE__/*/data.parquet');
+
+-- The current contract: an active one (latest start), else the latest end date. Its status
+-- and agency show when no contract was in force.
 CREATE TEMP TABLE ct AS
 SELECT * FROM (
   SELECT *, row_number() OVER (
@@ -139,20 +204,29 @@ SELECT
   sd.nurses_fte, coalesce(sd.schools_reporting_nurses, 0) AS schools_reporting_nurses,
   sd.psychologists_fte, coalesce(sd.schools_reporting_psychologists, 0) AS schools_reporting_psychologists,
   sd.social_workers_fte, coalesce(sd.schools_reporting_social_workers, 0) AS schools_reporting_social_workers,
+  sd.enrollment_reporting_counselors, sd.counselors_fte_matched, sd.enrollment_reporting_nurses, sd.nurses_fte_matched,
+  sd.enrollment_reporting_psychologists, sd.psychologists_fte_matched,
+  sd.enrollment_reporting_social_workers, sd.social_workers_fte_matched,
   sd.sworn_officers_fte, coalesce(sd.schools_reporting_sworn_officers, 0) AS schools_reporting_sworn_officers,
   sd.security_guards_fte, coalesce(sd.schools_reporting_security_guards, 0) AS schools_reporting_security_guards,
   sd.schools_with_police_no_counselor,
   itot.arrests, coalesce(itot.schools_reporting_arrests, 0) AS schools_reporting_arrests,
   itot.law_enforcement_referrals, coalesce(itot.schools_reporting_referrals, 0) AS schools_reporting_referrals,
-  ct.status AS contract_status, ct.agency_name AS contract_agency_name, ct.officers AS contract_officers,
-  ct.annual_cost AS contract_annual_cost, coalesce(ct.district_share, ct.annual_cost) AS district_cost,
+  itot.arrests_matched, itot.enrollment_reporting_arrests, itot.referrals_matched, itot.enrollment_reporting_referrals,
+  CASE WHEN cfiles.nces_lea_id IS NOT NULL THEN cf.nces_lea_id IS NOT NULL END AS contract_in_force,
+  CASE WHEN cf.nces_lea_id IS NOT NULL THEN cf.status ELSE ct.status END AS contract_status,
+  CASE WHEN cf.nces_lea_id IS NOT NULL THEN cf.agency_name ELSE ct.agency_name END AS contract_agency_name,
+  cf.officers AS contract_officers,
+  cf.annual_cost AS contract_annual_cost, coalesce(cf.district_share, cf.annual_cost) AS district_cost,
   coalesce(sd.idea_enrollment_present, false) OR coalesce(inc_names.idea_present, false) AS idea_present,
   coalesce(sd.el_enrollment_present, false) OR coalesce(inc_names.el_present, false) AS el_present
 FROM districts d
 LEFT JOIN sd USING (nces_lea_id)
 LEFT JOIN inc_names USING (nces_lea_id)
 LEFT JOIN itot USING (nces_lea_id)
-LEFT JOIN ct USING (nces_lea_id);
+LEFT JOIN ct USING (nces_lea_id)
+LEFT JOIN cf USING (nces_lea_id)
+LEFT JOIN cfiles USING (nces_lea_id);
 
 CREATE MACRO per_fte(enr, fte) AS CASE WHEN fte > 0 THEN enr / fte END;
 CREATE MACRO meets(enr, fte, rec) AS CASE WHEN fte = 0 THEN false WHEN fte > 0 AND enr IS NOT NULL THEN enr / fte <= rec END;
@@ -161,32 +235,38 @@ CREATE MACRO gap(enr, fte, rec) AS CASE WHEN enr IS NOT NULL AND fte IS NOT NULL
 CREATE TEMP TABLE comparison AS
 SELECT
   state, school_year, nces_lea_id, district_name, enrollment::INTEGER AS enrollment, schools_reporting, schools_reporting_enrollment,
-  counselors_fte, schools_reporting_counselors, per_fte(enrollment, counselors_fte) AS students_per_counselor,
-  250 AS recommended_students_per_counselor, meets(enrollment, counselors_fte, 250) AS meets_counselor_standard,
-  gap(enrollment, counselors_fte, 250) AS counselor_gap_fte,
-  rank() OVER (ORDER BY per_fte(enrollment, counselors_fte) ASC NULLS LAST) AS rank_students_per_counselor,
-  nurses_fte, schools_reporting_nurses, per_fte(enrollment, nurses_fte) AS students_per_nurse,
-  750 AS recommended_students_per_nurse, meets(enrollment, nurses_fte, 750) AS meets_nurse_standard,
-  gap(enrollment, nurses_fte, 750) AS nurse_gap_fte,
-  rank() OVER (ORDER BY per_fte(enrollment, nurses_fte) ASC NULLS LAST) AS rank_students_per_nurse,
-  psychologists_fte, schools_reporting_psychologists, per_fte(enrollment, psychologists_fte) AS students_per_psychologist,
-  500 AS recommended_students_per_psychologist, meets(enrollment, psychologists_fte, 500) AS meets_psychologist_standard,
-  gap(enrollment, psychologists_fte, 500) AS psychologist_gap_fte,
-  rank() OVER (ORDER BY per_fte(enrollment, psychologists_fte) ASC NULLS LAST) AS rank_students_per_psychologist,
-  social_workers_fte, schools_reporting_social_workers, per_fte(enrollment, social_workers_fte) AS students_per_social_worker,
-  250 AS recommended_students_per_social_worker, meets(enrollment, social_workers_fte, 250) AS meets_social_worker_standard,
-  gap(enrollment, social_workers_fte, 250) AS social_worker_gap_fte,
-  rank() OVER (ORDER BY per_fte(enrollment, social_workers_fte) ASC NULLS LAST) AS rank_students_per_social_worker,
-  gap(enrollment, counselors_fte, 250) + gap(enrollment, nurses_fte, 750)
-    + gap(enrollment, psychologists_fte, 500) + gap(enrollment, social_workers_fte, 250) AS support_gap_fte_total,
+  counselors_fte, schools_reporting_counselors, enrollment_reporting_counselors::INTEGER AS enrollment_reporting_counselors,
+  per_fte(enrollment_reporting_counselors, counselors_fte_matched) AS students_per_counselor,
+  250 AS recommended_students_per_counselor, meets(enrollment_reporting_counselors, counselors_fte_matched, 250) AS meets_counselor_standard,
+  gap(enrollment_reporting_counselors, counselors_fte_matched, 250) AS counselor_gap_fte,
+  rank() OVER (ORDER BY per_fte(enrollment_reporting_counselors, counselors_fte_matched) ASC NULLS LAST) AS rank_students_per_counselor,
+  nurses_fte, schools_reporting_nurses, enrollment_reporting_nurses::INTEGER AS enrollment_reporting_nurses,
+  per_fte(enrollment_reporting_nurses, nurses_fte_matched) AS students_per_nurse,
+  750 AS recommended_students_per_nurse, meets(enrollment_reporting_nurses, nurses_fte_matched, 750) AS meets_nurse_standard,
+  gap(enrollment_reporting_nurses, nurses_fte_matched, 750) AS nurse_gap_fte,
+  rank() OVER (ORDER BY per_fte(enrollment_reporting_nurses, nurses_fte_matched) ASC NULLS LAST) AS rank_students_per_nurse,
+  psychologists_fte, schools_reporting_psychologists, enrollment_reporting_psychologists::INTEGER AS enrollment_reporting_psychologists,
+  per_fte(enrollment_reporting_psychologists, psychologists_fte_matched) AS students_per_psychologist,
+  500 AS recommended_students_per_psychologist, meets(enrollment_reporting_psychologists, psychologists_fte_matched, 500) AS meets_psychologist_standard,
+  gap(enrollment_reporting_psychologists, psychologists_fte_matched, 500) AS psychologist_gap_fte,
+  rank() OVER (ORDER BY per_fte(enrollment_reporting_psychologists, psychologists_fte_matched) ASC NULLS LAST) AS rank_students_per_psychologist,
+  social_workers_fte, schools_reporting_social_workers, enrollment_reporting_social_workers::INTEGER AS enrollment_reporting_social_workers,
+  per_fte(enrollment_reporting_social_workers, social_workers_fte_matched) AS students_per_social_worker,
+  250 AS recommended_students_per_social_worker, meets(enrollment_reporting_social_workers, social_workers_fte_matched, 250) AS meets_social_worker_standard,
+  gap(enrollment_reporting_social_workers, social_workers_fte_matched, 250) AS social_worker_gap_fte,
+  rank() OVER (ORDER BY per_fte(enrollment_reporting_social_workers, social_workers_fte_matched) ASC NULLS LAST) AS rank_students_per_social_worker,
+  gap(enrollment_reporting_counselors, counselors_fte_matched, 250) + gap(enrollment_reporting_nurses, nurses_fte_matched, 750)
+    + gap(enrollment_reporting_psychologists, psychologists_fte_matched, 500)
+    + gap(enrollment_reporting_social_workers, social_workers_fte_matched, 250) AS support_gap_fte_total,
   count(*) OVER () AS districts_in_state,
   sworn_officers_fte, schools_reporting_sworn_officers, security_guards_fte, schools_reporting_security_guards,
   schools_with_police_no_counselor,
-  arrests::INTEGER AS arrests, schools_reporting_arrests,
+  arrests::INTEGER AS arrests, schools_reporting_arrests, enrollment_reporting_arrests::INTEGER AS enrollment_reporting_arrests,
   law_enforcement_referrals::INTEGER AS law_enforcement_referrals, schools_reporting_referrals,
-  CASE WHEN enrollment > 0 THEN arrests / enrollment * 1000 END AS arrests_per_1000,
-  CASE WHEN enrollment > 0 THEN law_enforcement_referrals / enrollment * 1000 END AS referrals_per_1000,
-  contract_status, contract_agency_name, contract_officers, contract_annual_cost, district_cost,
+  enrollment_reporting_referrals::INTEGER AS enrollment_reporting_referrals,
+  CASE WHEN enrollment_reporting_arrests > 0 THEN arrests_matched / enrollment_reporting_arrests * 1000 END AS arrests_per_1000,
+  CASE WHEN enrollment_reporting_referrals > 0 THEN referrals_matched / enrollment_reporting_referrals * 1000 END AS referrals_per_1000,
+  contract_in_force, contract_status, contract_agency_name, contract_officers, contract_annual_cost, district_cost,
   CASE WHEN enrollment > 0 THEN district_cost::DOUBLE / enrollment END AS contract_cost_per_student,
   district_cost::DOUBLE / 62000 AS counselor_fte_equivalent_of_contract,
   district_cost::DOUBLE / 58000 AS nurse_fte_equivalent_of_contract,
@@ -209,12 +289,14 @@ SELECT
   ge.group_enrollment::INTEGER AS group_enrollment, ge.covered_enrollment::INTEGER AS covered_enrollment,
   coalesce(ge.schools_reporting_enrollment, 0) AS schools_reporting_enrollment,
   a.group_count::INTEGER AS group_arrests, a.covered::INTEGER AS covered_arrests, coalesce(a.schools, 0) AS schools_reporting_arrests,
+  a.group_enrollment::INTEGER AS group_enrollment_reporting_arrests, a.enrollment::INTEGER AS enrollment_reporting_arrests,
   r.group_count::INTEGER AS group_referrals, r.covered::INTEGER AS covered_referrals, coalesce(r.schools, 0) AS schools_reporting_referrals,
+  r.group_enrollment::INTEGER AS group_enrollment_reporting_referrals, r.enrollment::INTEGER AS enrollment_reporting_referrals,
   share(ge.group_enrollment, ge.covered_enrollment) AS enrollment_share,
   share(a.group_count, a.covered) AS arrest_share,
   share(r.group_count, r.covered) AS referral_share,
-  share(share(a.group_count, a.covered), share(ge.group_enrollment, ge.covered_enrollment)) AS arrest_relative_rate,
-  share(share(r.group_count, r.covered), share(ge.group_enrollment, ge.covered_enrollment)) AS referral_relative_rate
+  share(share(a.group_count, a.covered), share(a.group_enrollment, a.enrollment)) AS arrest_relative_rate,
+  share(share(r.group_count, r.covered), share(r.group_enrollment, r.enrollment)) AS referral_relative_rate
 FROM base b
 CROSS JOIN groups g
 LEFT JOIN ge ON ge.nces_lea_id = b.nces_lea_id AND ge.student_group = g.student_group

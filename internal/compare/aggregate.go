@@ -108,6 +108,7 @@ func (p pairSum) values() (part, total *int64) {
 
 // staffRow is one staffing row's figures.
 type staffRow struct {
+	school     string // "" for a district total; may point into a record batch's buffer
 	enrollment optI
 	fte        [nFTE]optF
 	groups     [nGroups]optI
@@ -120,12 +121,84 @@ type staffing struct {
 }
 
 type staffSums struct {
-	rows              int32
-	enrollment        sumI
-	fte               [nFTE]sumF
+	rows       int32
+	enrollment sumI
+	fte        [nFTE]sumF
+	// matched sums each role over the rows that know both its FTE and the enrollment.
+	matched           [4]matchedSum
 	policeNoCounselor sumI
 	groups            [nGroups]pairSum
 	groupPresent      [nGroups]bool
+	// bySchool is each school's enrollment, for the rates whose counts come from the
+	// incidents file (keyed by nces_school_id, "" for a district total).
+	bySchool map[string]*schoolEnrollment
+}
+
+// matchedSum is a figure and the enrollment of the same schools: only the schools that
+// know both count.
+type matchedSum struct {
+	value      float64
+	enrollment int64
+	n          int32
+}
+
+func (m *matchedSum) add(value float64, enrollment int64) {
+	m.value += value
+	m.enrollment += enrollment
+	m.n++
+}
+
+// enrollmentValue is the students of the matched schools, nil when none matched.
+func (m matchedSum) enrollmentValue() *int64 {
+	if m.n == 0 {
+		return nil
+	}
+	return ptr(m.enrollment)
+}
+
+// fteValue is the matched schools' FTE, nil when none matched.
+func (m matchedSum) fteValue() *float64 {
+	if m.n == 0 {
+		return nil
+	}
+	return ptr(RoundFTE(m.value))
+}
+
+// schoolEnrollment is one school's enrollment and enrollment by group; a figure is known
+// when every row of the school knows it (a school has one row unless the file repeats it).
+type schoolEnrollment struct {
+	total        int64
+	totalUnknown bool
+	groups       [nGroups]int64
+	groupUnknown [nGroups]bool
+}
+
+func (e *schoolEnrollment) add(r *staffRow) {
+	if r.enrollment.ok {
+		e.total += r.enrollment.v
+	} else {
+		e.totalUnknown = true
+	}
+	for g, v := range r.groups {
+		if v.ok {
+			e.groups[g] += v.v
+		} else {
+			e.groupUnknown[g] = true
+		}
+	}
+}
+
+// enrollmentOf is a school's enrollment and its group g's enrollment (g < 0: the total
+// only); ok is false unless both are known.
+func (s *staffSums) enrollmentOf(school string, g int) (total, group int64, ok bool) {
+	e := s.bySchool[school]
+	if e == nil || e.totalUnknown || (g >= 0 && e.groupUnknown[g]) {
+		return 0, 0, false
+	}
+	if g >= 0 {
+		group = e.groups[g]
+	}
+	return e.total, group, true
 }
 
 func (s *staffing) add(r *staffRow, districtTotal bool) {
@@ -142,6 +215,20 @@ func (s *staffSums) add(r *staffRow) {
 	for i := range r.fte {
 		s.fte[i].add(r.fte[i])
 	}
+	for i := range s.matched {
+		if f := r.fte[i]; f.ok && r.enrollment.ok {
+			s.matched[i].add(f.v, r.enrollment.v)
+		}
+	}
+	if s.bySchool == nil {
+		s.bySchool = map[string]*schoolEnrollment{}
+	}
+	e := s.bySchool[r.school]
+	if e == nil {
+		e = &schoolEnrollment{}
+		s.bySchool[strings.Clone(r.school)] = e
+	}
+	e.add(r)
 	if c, p := r.fte[dataset.Counselor], r.fte[fteSworn]; c.ok && p.ok {
 		hit := int64(0)
 		if p.v > 0 && c.v == 0 {
@@ -237,12 +324,20 @@ func (in *incidents) add(r *incidentRow) {
 
 // categorySums is one category summed over a district's schools.
 type categorySums struct {
-	total   sumI
-	groups  [nGroups]pairSum
-	present [nGroups]bool
+	// total covers the schools whose cells of the category are all known; rate covers
+	// those of them whose enrollment is known too (the count and the students of a rate).
+	total sumI
+	rate  matchedSum
+	// groups[g] and groupEnrollment[g] cover the schools whose cells of the category and
+	// of group g are all known and whose enrollment and group g's enrollment are known:
+	// the group's count and the total, the group's students and all students.
+	groups          [nGroups]pairSum
+	groupEnrollment [nGroups]pairSum
+	present         [nGroups]bool
 }
 
-func (in *incidents) sums() [2]categorySums {
+// sums sums each category over the schools, matching each school to its enrollment in st.
+func (in *incidents) sums(st *staffSums) [2]categorySums {
 	var out [2]categorySums
 	if in == nil {
 		return out
@@ -261,11 +356,19 @@ func (in *incidents) sums() [2]categorySums {
 				continue
 			}
 			o.total.add(optI{c.total, true})
-			for g := 0; g <= groupIDEA; g++ {
-				o.groups[g].add(c.groups[g], c.total)
+			if enr, _, ok := st.enrollmentOf(id, -1); ok {
+				o.rate.add(float64(c.total), enr)
 			}
-			if c.elRows && !c.elNull {
-				o.groups[groupEL].add(c.groups[groupEL], c.total)
+			for g := range nGroups {
+				if g == groupEL && (!c.elRows || c.elNull) {
+					continue
+				}
+				enr, genr, ok := st.enrollmentOf(id, g)
+				if !ok {
+					continue
+				}
+				o.groups[g].add(c.groups[g], c.total)
+				o.groupEnrollment[g].add(genr, enr)
 			}
 		}
 	}
@@ -276,10 +379,13 @@ func (in *incidents) sums() [2]categorySums {
 type RoleFigures struct {
 	FTE              *float64
 	SchoolsReporting int32
-	StudentsPer      *float64
-	Recommended      int32
-	Meets            *bool
-	GapFTE           *float64
+	// EnrollmentReporting is the students of the schools that report both this role's FTE
+	// and their enrollment: StudentsPer and GapFTE cover those schools only.
+	EnrollmentReporting *int64
+	StudentsPer         *float64
+	Recommended         int32
+	Meets               *bool
+	GapFTE              *float64
 	// Rank is set across the state by rankDistricts.
 	Rank int32
 }
@@ -306,9 +412,18 @@ type District struct {
 	SchoolsReportingArrests   int32
 	Referrals                 *int64
 	SchoolsReportingReferrals int32
-	ArrestsPer1000            *float64
-	ReferralsPer1000          *float64
+	// EnrollmentReportingArrests (Referrals) is the students of the schools whose arrest
+	// (referral) cells and enrollment are known: the rates cover those schools only.
+	EnrollmentReportingArrests   *int64
+	EnrollmentReportingReferrals *int64
+	ArrestsPer1000               *float64
+	ReferralsPer1000             *float64
 
+	// ContractInForce says whether one of the district's contracts was in force during the
+	// school year (nil without a contracts file). The contract columns describe that
+	// contract; without one, only ContractStatus and ContractAgencyName are set, from the
+	// district's current contract.
+	ContractInForce         *bool
 	ContractStatus          *string
 	ContractAgencyName      *string
 	ContractOfficers        *int32
@@ -327,8 +442,12 @@ type Group struct {
 	SchoolsReportingEnrollment         int32
 	GroupArrests, CoveredArrests       *int64
 	SchoolsReportingArrests            int32
-	GroupReferrals, CoveredReferrals   *int64
-	SchoolsReportingReferrals          int32
+	// GroupEnrollmentArrests and EnrollmentArrests are the group's and all students of the
+	// schools the arrest counts cover (and the same for referrals).
+	GroupEnrollmentArrests, EnrollmentArrests     *int64
+	GroupReferrals, CoveredReferrals              *int64
+	SchoolsReportingReferrals                     int32
+	GroupEnrollmentReferrals, EnrollmentReferrals *int64
 
 	EnrollmentShare, ArrestShare, ReferralShare *float64
 	ArrestRelativeRate, ReferralRelativeRate    *float64
@@ -340,6 +459,8 @@ type districtInput struct {
 	staffing     *staffing // nil without a staffing file
 	incidents    *incidents
 	contracts    []Contract
+	// hasContracts is whether the district has a contracts file (maybe of no rows).
+	hasContracts bool
 }
 
 // buildDistrict computes a district's row and group rows (ranks and districts_in_state are
@@ -358,9 +479,11 @@ func buildDistrict(state, year string, in *districtInput, std dataset.Standards,
 		r.FTE = st.fte[role].value()
 		r.SchoolsReporting = st.fte[role].n
 		r.Recommended = std.Get(role)
-		r.StudentsPer = StudentsPer(d.Enrollment, r.FTE)
-		r.Meets = Meets(r.StudentsPer, r.FTE, r.Recommended)
-		r.GapFTE = Gap(d.Enrollment, r.FTE, r.Recommended)
+		r.EnrollmentReporting = st.matched[role].enrollmentValue()
+		matchedFTE := st.matched[role].fteValue()
+		r.StudentsPer = StudentsPer(r.EnrollmentReporting, matchedFTE)
+		r.Meets = Meets(r.StudentsPer, matchedFTE, r.Recommended)
+		r.GapFTE = Gap(r.EnrollmentReporting, matchedFTE, r.Recommended)
 	}
 	gaps := dataset.MapRoles(d.Roles, func(_ dataset.Role, r RoleFigures) *float64 { return r.GapFTE })
 	d.SupportGapFTETotal = SumAll(gaps.Values()...)
@@ -370,25 +493,16 @@ func buildDistrict(state, year string, in *districtInput, std dataset.Standards,
 	d.SchoolsReportingSecurityGuards = st.fte[fteGuards].n
 	d.SchoolsWithPoliceNoCounselor = st.policeNoCounselor.value()
 
-	cats := in.incidents.sums()
+	cats := in.incidents.sums(st)
 	d.Arrests = cats[catArrest].total.value()
 	d.SchoolsReportingArrests = cats[catArrest].total.n
 	d.Referrals = cats[catReferral].total.value()
 	d.SchoolsReportingReferrals = cats[catReferral].total.n
-	d.ArrestsPer1000 = Per1000(d.Arrests, d.Enrollment)
-	d.ReferralsPer1000 = Per1000(d.Referrals, d.Enrollment)
-
-	if c := CurrentContract(in.contracts); c != nil {
-		d.ContractStatus = c.Status
-		d.ContractAgencyName = ptr(c.AgencyName)
-		d.ContractOfficers = c.Officers
-		d.ContractAnnualCost = c.AnnualCost
-		d.DistrictCost = DistrictCost(c.AnnualCost, c.DistrictShare)
-		d.ContractCostPerStudent = PerStudent(d.DistrictCost, d.Enrollment)
-		d.FTEEquivalentOfContract = dataset.MapRoles(costs, func(_ dataset.Role, cost *int64) *float64 {
-			return FTEEquivalent(d.DistrictCost, cost)
-		})
-	}
+	d.EnrollmentReportingArrests = cats[catArrest].rate.enrollmentValue()
+	d.EnrollmentReportingReferrals = cats[catReferral].rate.enrollmentValue()
+	d.ArrestsPer1000 = rate(cats[catArrest].rate)
+	d.ReferralsPer1000 = rate(cats[catReferral].rate)
+	setContract(&d, in, year, costs)
 	return d, buildGroups(&d, st, &cats)
 }
 
@@ -407,18 +521,56 @@ func buildGroups(d *District, st *staffSums, cats *[2]categorySums) []Group {
 		}
 		row.GroupEnrollment, row.CoveredEnrollment = st.groups[g].values()
 		row.SchoolsReportingEnrollment = st.groups[g].n
-		row.GroupArrests, row.CoveredArrests = cats[catArrest].groups[g].values()
-		row.SchoolsReportingArrests = cats[catArrest].groups[g].n
-		row.GroupReferrals, row.CoveredReferrals = cats[catReferral].groups[g].values()
-		row.SchoolsReportingReferrals = cats[catReferral].groups[g].n
+		arr, ref := &cats[catArrest], &cats[catReferral]
+		row.GroupArrests, row.CoveredArrests = arr.groups[g].values()
+		row.SchoolsReportingArrests = arr.groups[g].n
+		row.GroupEnrollmentArrests, row.EnrollmentArrests = arr.groupEnrollment[g].values()
+		row.GroupReferrals, row.CoveredReferrals = ref.groups[g].values()
+		row.SchoolsReportingReferrals = ref.groups[g].n
+		row.GroupEnrollmentReferrals, row.EnrollmentReferrals = ref.groupEnrollment[g].values()
 		row.EnrollmentShare = Share(row.GroupEnrollment, row.CoveredEnrollment)
 		row.ArrestShare = Share(row.GroupArrests, row.CoveredArrests)
 		row.ReferralShare = Share(row.GroupReferrals, row.CoveredReferrals)
-		row.ArrestRelativeRate = RelativeRate(row.ArrestShare, row.EnrollmentShare)
-		row.ReferralRelativeRate = RelativeRate(row.ReferralShare, row.EnrollmentShare)
+		row.ArrestRelativeRate = RelativeRate(row.ArrestShare, Share(row.GroupEnrollmentArrests, row.EnrollmentArrests))
+		row.ReferralRelativeRate = RelativeRate(row.ReferralShare, Share(row.GroupEnrollmentReferrals, row.EnrollmentReferrals))
 		out = append(out, row)
 	}
 	return out
+}
+
+// rate is a matched count per 1,000 of the same schools' students.
+func rate(m matchedSum) *float64 {
+	if m.n == 0 {
+		return nil
+	}
+	return Per1000(ptr(int64(m.value)), ptr(m.enrollment))
+}
+
+// setContract sets the contract columns: those of the contract in force during the school
+// year; without one, the status and agency of the district's current contract, costs and
+// officers unknown.
+func setContract(d *District, in *districtInput, year string, costs dataset.Costs) {
+	if !in.hasContracts {
+		return
+	}
+	c := ContractInForce(in.contracts, year)
+	d.ContractInForce = ptr(c != nil)
+	if c == nil {
+		if cur := CurrentContract(in.contracts); cur != nil {
+			d.ContractStatus = cur.Status
+			d.ContractAgencyName = ptr(cur.AgencyName)
+		}
+		return
+	}
+	d.ContractStatus = c.Status
+	d.ContractAgencyName = ptr(c.AgencyName)
+	d.ContractOfficers = c.Officers
+	d.ContractAnnualCost = c.AnnualCost
+	d.DistrictCost = DistrictCost(c.AnnualCost, c.DistrictShare)
+	d.ContractCostPerStudent = PerStudent(d.DistrictCost, d.Enrollment)
+	d.FTEEquivalentOfContract = dataset.MapRoles(costs, func(_ dataset.Role, cost *int64) *float64 {
+		return FTEEquivalent(d.DistrictCost, cost)
+	})
 }
 
 func groupType(g int) string {

@@ -162,7 +162,7 @@ func compareYear(ctx context.Context, p *plan.Compare, store lake.Store, year st
 	}
 	for _, in := range inputs {
 		if dc := contracts[in.ncesID]; dc != nil {
-			in.contracts = dc.rows
+			in.contracts, in.hasContracts = dc.rows, true
 			if in.name == "" {
 				in.name = dc.name
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/sqlgen"
 	"github.com/districtlake/districtlake/internal/summary"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
@@ -191,7 +192,8 @@ func TestCompareFileLake(t *testing.T) {
 	checkDuckDB(t, l.Path)
 
 	html := readAll(t, store, reportKey)
-	for _, s := range []string{"<title>WI 2023-24", "Delta &amp; Sons Unified", "<svg", "n/a"} {
+	for _, s := range []string{"<title>WI 2023-24", "Delta &amp; Sons Unified", "<svg", "n/a",
+		"1 of 2 schools reported nurses", "1 of 2 schools reported referrals", "none in force this year"} {
 		if !bytes.Contains(html, []byte(s)) {
 			t.Errorf("report lacks %q", s)
 		}
@@ -368,6 +370,15 @@ func TestMatchesDuckDBSQL(t *testing.T) {
 		if nulls == 0 {
 			t.Errorf("%s: the generated state has no unknown figure", tc.ds)
 		}
+		if tc.ds == dataset.Comparison {
+			kinds := map[any]int{}
+			for _, r := range got {
+				kinds[r["contract_in_force"]]++
+			}
+			if kinds[true] == 0 || kinds[false] == 0 || kinds[nil] == 0 {
+				t.Errorf("the generated state should have districts with, without and with no contract in force: %v", kinds)
+			}
+		}
 	}
 }
 
@@ -406,4 +417,45 @@ func TestCompareSeveralYears(t *testing.T) {
 	checkRow(t, "2022-23 beta", rows[1], row{"nces_lea_id": "5500002", "students_per_counselor": 500.0,
 		"rank_students_per_counselor": 2.0, "districts_in_state": 2.0})
 	checkPublished(t, store) // 2023-24 is as before
+}
+
+// recompute.sql (the comparison recomputed from the views `districtlake sql` prints) gives
+// every figure of the hand-built state, whose schools report some roles and not others and
+// whose contracts are in force or not.
+func TestRecomputeSQLOverViews(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	if _, _, err := runCompare(t, store, testPlan(l)); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	views, err := sqlgen.Generate(sqlgen.Options{Lake: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recompute, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "sqlgen", "testdata", "recompute.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := `CREATE TABLE params AS SELECT * FROM (VALUES ('WI', 250, 750, 500, 250, 62000, 58000, 81000, 60000))
+		AS p(state, counselor, nurse, psychologist, social_worker, counselor_cost, nurse_cost, psychologist_cost, social_worker_cost);
+`
+	setup := views + params + string(recompute)
+	testenv.CompareViews(t, setup, "comparison", "recomputed_comparison", []string{"state", "school_year", "nces_lea_id"}, 4)
+	testenv.CompareViews(t, setup, "comparison_groups", "recomputed_comparison_groups", []string{"state", "school_year", "nces_lea_id", "student_group"}, 34)
+}
+
+// A contracts file of no rows means "no contract reported": contract_in_force is false,
+// where a district without a contracts file has it unknown.
+func TestCompareEmptyContractsFile(t *testing.T) {
+	l, store := fileLake(t)
+	writeState(t, store)
+	if _, err := sl.Write(context.Background(), store, dataset.Contracts, beta, nil); err != nil {
+		t.Fatalf("writing an empty contracts file: %v", err)
+	}
+	if _, _, err := runCompare(t, store, testPlan(l)); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	rows, _ := readParquet(t, store, comparisonKey)
+	checkRow(t, "beta", byKey(rows)[beta.NCESID], row{"contract_in_force": false, "contract_status": nil,
+		"contract_agency_name": nil, "district_cost": nil})
 }

@@ -31,8 +31,10 @@ import (
 //   - Beta (5500002): one school with no counselors and police; psychologist FTE unknown;
 //     no contracts file.
 //   - Gamma (5500003): a district-total staffing row only, no incidents file; a terminated
-//     contract without a share.
-//   - Delta (5500004): S5's enrollment is unknown; an active contract with a share.
+//     contract without a share, in force during 2023-24.
+//   - Delta (5500004): S5's enrollment is unknown, so its counselors and arrests count in
+//     the totals but in no ratio or rate; no contract in force in 2023-24 (an active one
+//     starting after it, an expired one ending before it).
 const (
 	state = "WI"
 	year  = "2023-24"
@@ -183,8 +185,10 @@ func writeState(t *testing.T, store lake.Store) {
 		incidents("550000400002", referral, nil),
 	))
 	write(dataset.Contracts, delta, []sl.Row{
-		{"agency_name": "Delta County Sheriff", "status": "active", "start_date": sl.Date("2022-08-01"),
+		{"agency_name": "Delta County Sheriff", "status": "active", "start_date": sl.Date("2024-08-01"),
 			"annual_cost": sl.Cents(9000000), "district_share": sl.Cents(3000000), "officers": int32(1)},
+		{"agency_name": "Delta Town Police", "status": "expired", "start_date": sl.Date("2018-07-01"),
+			"end_date": sl.Date("2023-06-30"), "annual_cost": sl.Cents(4000000), "officers": int32(1)},
 	})
 }
 
@@ -197,20 +201,23 @@ func expectedComparison() []row {
 	alphaRow := row{
 		"state": state, "school_year": year, "nces_lea_id": "5500001", "district_name": alpha.Name,
 		"enrollment": 1000.0, "schools_reporting": 2.0, "schools_reporting_enrollment": 2.0,
-		"counselors_fte": 3.5, "schools_reporting_counselors": 2.0, "students_per_counselor": 1000 / 3.5,
+		"counselors_fte": 3.5, "schools_reporting_counselors": 2.0, "enrollment_reporting_counselors": 1000.0, "students_per_counselor": 1000 / 3.5,
 		"recommended_students_per_counselor": 250.0, "meets_counselor_standard": false, "counselor_gap_fte": 0.5, "rank_students_per_counselor": 3.0,
-		"nurses_fte": 0.5, "schools_reporting_nurses": 1.0, "students_per_nurse": 2000.0,
-		"recommended_students_per_nurse": 750.0, "meets_nurse_standard": false, "nurse_gap_fte": 1000.0/750 - 0.5, "rank_students_per_nurse": 4.0,
-		"psychologists_fte": 1.5, "schools_reporting_psychologists": 2.0, "students_per_psychologist": 1000 / 1.5,
+		// School 2's nurse FTE is unknown: the ratio and gap cover school 1 (600 students).
+		"nurses_fte": 0.5, "schools_reporting_nurses": 1.0, "enrollment_reporting_nurses": 600.0, "students_per_nurse": 1200.0,
+		"recommended_students_per_nurse": 750.0, "meets_nurse_standard": false, "nurse_gap_fte": 600.0/750 - 0.5, "rank_students_per_nurse": 4.0,
+		"psychologists_fte": 1.5, "schools_reporting_psychologists": 2.0, "enrollment_reporting_psychologists": 1000.0, "students_per_psychologist": 1000 / 1.5,
 		"recommended_students_per_psychologist": 500.0, "meets_psychologist_standard": false, "psychologist_gap_fte": 0.5, "rank_students_per_psychologist": 3.0,
-		"social_workers_fte": 1.0, "schools_reporting_social_workers": 2.0, "students_per_social_worker": 1000.0,
+		"social_workers_fte": 1.0, "schools_reporting_social_workers": 2.0, "enrollment_reporting_social_workers": 1000.0, "students_per_social_worker": 1000.0,
 		"recommended_students_per_social_worker": 250.0, "meets_social_worker_standard": false, "social_worker_gap_fte": 3.0, "rank_students_per_social_worker": 3.0,
-		"support_gap_fte_total": 0.5 + (1000.0/750 - 0.5) + 0.5 + 3, "districts_in_state": n,
+		"support_gap_fte_total": 0.5 + (600.0/750 - 0.5) + 0.5 + 3, "districts_in_state": n,
 		"sworn_officers_fte": 1.0, "schools_reporting_sworn_officers": 2.0,
 		"security_guards_fte": 2.0, "schools_reporting_security_guards": 2.0, "schools_with_police_no_counselor": 0.0,
-		"arrests": 5.0, "schools_reporting_arrests": 2.0, "law_enforcement_referrals": 3.0, "schools_reporting_referrals": 1.0,
-		"arrests_per_1000": 5.0, "referrals_per_1000": 3.0,
-		"contract_status": "active", "contract_agency_name": "Alpha Police Department", "contract_officers": 2.0,
+		// Referrals are known in school 1 only: 3 per 600 students.
+		"arrests": 5.0, "schools_reporting_arrests": 2.0, "enrollment_reporting_arrests": 1000.0,
+		"law_enforcement_referrals": 3.0, "schools_reporting_referrals": 1.0, "enrollment_reporting_referrals": 600.0,
+		"arrests_per_1000": 5.0, "referrals_per_1000": 5.0,
+		"contract_in_force": true, "contract_status": "active", "contract_agency_name": "Alpha Police Department", "contract_officers": 2.0,
 		"contract_annual_cost": 200000.0, "district_cost": 100000.0, "contract_cost_per_student": 100.0,
 		"counselor_fte_equivalent_of_contract": 100000.0 / 62000, "nurse_fte_equivalent_of_contract": 100000.0 / 58000,
 		"psychologist_fte_equivalent_of_contract": 100000.0 / 81000, "social_worker_fte_equivalent_of_contract": 100000.0 / 60000,
@@ -218,20 +225,21 @@ func expectedComparison() []row {
 	betaRow := row{
 		"state": state, "school_year": year, "nces_lea_id": "5500002", "district_name": beta.Name,
 		"enrollment": 500.0, "schools_reporting": 1.0, "schools_reporting_enrollment": 1.0,
-		"counselors_fte": 0.0, "schools_reporting_counselors": 1.0, "students_per_counselor": nil,
+		"counselors_fte": 0.0, "schools_reporting_counselors": 1.0, "enrollment_reporting_counselors": 500.0, "students_per_counselor": nil,
 		"recommended_students_per_counselor": 250.0, "meets_counselor_standard": false, "counselor_gap_fte": 2.0, "rank_students_per_counselor": 4.0,
-		"nurses_fte": 1.0, "schools_reporting_nurses": 1.0, "students_per_nurse": 500.0,
+		"nurses_fte": 1.0, "schools_reporting_nurses": 1.0, "enrollment_reporting_nurses": 500.0, "students_per_nurse": 500.0,
 		"recommended_students_per_nurse": 750.0, "meets_nurse_standard": true, "nurse_gap_fte": 0.0, "rank_students_per_nurse": 1.0,
-		"psychologists_fte": nil, "schools_reporting_psychologists": 0.0, "students_per_psychologist": nil,
+		"psychologists_fte": nil, "schools_reporting_psychologists": 0.0, "enrollment_reporting_psychologists": nil, "students_per_psychologist": nil,
 		"recommended_students_per_psychologist": 500.0, "meets_psychologist_standard": nil, "psychologist_gap_fte": nil, "rank_students_per_psychologist": 4.0,
-		"social_workers_fte": 0.5, "schools_reporting_social_workers": 1.0, "students_per_social_worker": 1000.0,
+		"social_workers_fte": 0.5, "schools_reporting_social_workers": 1.0, "enrollment_reporting_social_workers": 500.0, "students_per_social_worker": 1000.0,
 		"recommended_students_per_social_worker": 250.0, "meets_social_worker_standard": false, "social_worker_gap_fte": 1.5, "rank_students_per_social_worker": 3.0,
 		"support_gap_fte_total": nil, "districts_in_state": n,
 		"sworn_officers_fte": 2.0, "schools_reporting_sworn_officers": 1.0,
 		"security_guards_fte": nil, "schools_reporting_security_guards": 0.0, "schools_with_police_no_counselor": 1.0,
-		"arrests": 3.0, "schools_reporting_arrests": 1.0, "law_enforcement_referrals": 0.0, "schools_reporting_referrals": 1.0,
+		"arrests": 3.0, "schools_reporting_arrests": 1.0, "enrollment_reporting_arrests": 500.0,
+		"law_enforcement_referrals": 0.0, "schools_reporting_referrals": 1.0, "enrollment_reporting_referrals": 500.0,
 		"arrests_per_1000": 6.0, "referrals_per_1000": 0.0,
-		"contract_status": nil, "contract_agency_name": nil, "contract_officers": nil,
+		"contract_in_force": nil, "contract_status": nil, "contract_agency_name": nil, "contract_officers": nil,
 		"contract_annual_cost": nil, "district_cost": nil, "contract_cost_per_student": nil,
 		"counselor_fte_equivalent_of_contract": nil, "nurse_fte_equivalent_of_contract": nil,
 		"psychologist_fte_equivalent_of_contract": nil, "social_worker_fte_equivalent_of_contract": nil,
@@ -239,20 +247,22 @@ func expectedComparison() []row {
 	gammaRow := row{
 		"state": state, "school_year": year, "nces_lea_id": "5500003", "district_name": gamma.Name,
 		"enrollment": 2000.0, "schools_reporting": 1.0, "schools_reporting_enrollment": 1.0,
-		"counselors_fte": 10.0, "schools_reporting_counselors": 1.0, "students_per_counselor": 200.0,
-		"recommended_students_per_counselor": 250.0, "meets_counselor_standard": true, "counselor_gap_fte": 0.0, "rank_students_per_counselor": 2.0,
-		"nurses_fte": 2.0, "schools_reporting_nurses": 1.0, "students_per_nurse": 1000.0,
+		"counselors_fte": 10.0, "schools_reporting_counselors": 1.0, "enrollment_reporting_counselors": 2000.0, "students_per_counselor": 200.0,
+		"recommended_students_per_counselor": 250.0, "meets_counselor_standard": true, "counselor_gap_fte": 0.0, "rank_students_per_counselor": 1.0,
+		"nurses_fte": 2.0, "schools_reporting_nurses": 1.0, "enrollment_reporting_nurses": 2000.0, "students_per_nurse": 1000.0,
 		"recommended_students_per_nurse": 750.0, "meets_nurse_standard": false, "nurse_gap_fte": 2000.0/750 - 2, "rank_students_per_nurse": 3.0,
-		"psychologists_fte": 4.0, "schools_reporting_psychologists": 1.0, "students_per_psychologist": 500.0,
+		"psychologists_fte": 4.0, "schools_reporting_psychologists": 1.0, "enrollment_reporting_psychologists": 2000.0, "students_per_psychologist": 500.0,
 		"recommended_students_per_psychologist": 500.0, "meets_psychologist_standard": true, "psychologist_gap_fte": 0.0, "rank_students_per_psychologist": 2.0,
-		"social_workers_fte": 8.0, "schools_reporting_social_workers": 1.0, "students_per_social_worker": 250.0,
+		"social_workers_fte": 8.0, "schools_reporting_social_workers": 1.0, "enrollment_reporting_social_workers": 2000.0, "students_per_social_worker": 250.0,
 		"recommended_students_per_social_worker": 250.0, "meets_social_worker_standard": true, "social_worker_gap_fte": 0.0, "rank_students_per_social_worker": 2.0,
 		"support_gap_fte_total": 2000.0/750 - 2, "districts_in_state": n,
 		"sworn_officers_fte": 0.0, "schools_reporting_sworn_officers": 1.0,
 		"security_guards_fte": 1.0, "schools_reporting_security_guards": 1.0, "schools_with_police_no_counselor": 0.0,
-		"arrests": nil, "schools_reporting_arrests": 0.0, "law_enforcement_referrals": nil, "schools_reporting_referrals": 0.0,
+		"arrests": nil, "schools_reporting_arrests": 0.0, "enrollment_reporting_arrests": nil,
+		"law_enforcement_referrals": nil, "schools_reporting_referrals": 0.0, "enrollment_reporting_referrals": nil,
 		"arrests_per_1000": nil, "referrals_per_1000": nil,
-		"contract_status": "terminated", "contract_agency_name": "Gamma Police Department", "contract_officers": nil,
+		// Terminated since, but its term (2021-07-01 to 2024-06-30) covers 2023-24.
+		"contract_in_force": true, "contract_status": "terminated", "contract_agency_name": "Gamma Police Department", "contract_officers": nil,
 		"contract_annual_cost": 50000.0, "district_cost": 50000.0, "contract_cost_per_student": 25.0,
 		"counselor_fte_equivalent_of_contract": 50000.0 / 62000, "nurse_fte_equivalent_of_contract": 50000.0 / 58000,
 		"psychologist_fte_equivalent_of_contract": 50000.0 / 81000, "social_worker_fte_equivalent_of_contract": 50000.0 / 60000,
@@ -260,35 +270,45 @@ func expectedComparison() []row {
 	deltaRow := row{
 		"state": state, "school_year": year, "nces_lea_id": "5500004", "district_name": delta.Name,
 		"enrollment": 300.0, "schools_reporting": 2.0, "schools_reporting_enrollment": 1.0,
-		"counselors_fte": 2.0, "schools_reporting_counselors": 2.0, "students_per_counselor": 150.0,
-		"recommended_students_per_counselor": 250.0, "meets_counselor_standard": true, "counselor_gap_fte": 0.0, "rank_students_per_counselor": 1.0,
-		"nurses_fte": 0.5, "schools_reporting_nurses": 1.0, "students_per_nurse": 600.0,
+		// School 5's 0.8 counselor FTE counts in the total, not in the ratio (its enrollment
+		// is unknown): 300 students per 1.2 FTE.
+		"counselors_fte": 2.0, "schools_reporting_counselors": 2.0, "enrollment_reporting_counselors": 300.0, "students_per_counselor": 250.0,
+		"recommended_students_per_counselor": 250.0, "meets_counselor_standard": true, "counselor_gap_fte": 0.0, "rank_students_per_counselor": 2.0,
+		"nurses_fte": 0.5, "schools_reporting_nurses": 1.0, "enrollment_reporting_nurses": 300.0, "students_per_nurse": 600.0,
 		"recommended_students_per_nurse": 750.0, "meets_nurse_standard": true, "nurse_gap_fte": 0.0, "rank_students_per_nurse": 2.0,
-		"psychologists_fte": 0.75, "schools_reporting_psychologists": 1.0, "students_per_psychologist": 400.0,
+		"psychologists_fte": 0.75, "schools_reporting_psychologists": 1.0, "enrollment_reporting_psychologists": 300.0, "students_per_psychologist": 400.0,
 		"recommended_students_per_psychologist": 500.0, "meets_psychologist_standard": true, "psychologist_gap_fte": 0.0, "rank_students_per_psychologist": 1.0,
-		"social_workers_fte": 1.5, "schools_reporting_social_workers": 1.0, "students_per_social_worker": 200.0,
+		"social_workers_fte": 1.5, "schools_reporting_social_workers": 1.0, "enrollment_reporting_social_workers": 300.0, "students_per_social_worker": 200.0,
 		"recommended_students_per_social_worker": 250.0, "meets_social_worker_standard": true, "social_worker_gap_fte": 0.0, "rank_students_per_social_worker": 1.0,
 		"support_gap_fte_total": 0.0, "districts_in_state": n,
 		"sworn_officers_fte": 1.0, "schools_reporting_sworn_officers": 2.0,
 		"security_guards_fte": 0.0, "schools_reporting_security_guards": 1.0, "schools_with_police_no_counselor": 0.0,
-		"arrests": 1.0, "schools_reporting_arrests": 2.0, "law_enforcement_referrals": 0.0, "schools_reporting_referrals": 2.0,
-		"arrests_per_1000": 1000.0 / 300, "referrals_per_1000": 0.0,
-		"contract_status": "active", "contract_agency_name": "Delta County Sheriff", "contract_officers": 1.0,
-		"contract_annual_cost": 90000.0, "district_cost": 30000.0, "contract_cost_per_student": 100.0,
-		"counselor_fte_equivalent_of_contract": 30000.0 / 62000, "nurse_fte_equivalent_of_contract": 30000.0 / 58000,
-		"psychologist_fte_equivalent_of_contract": 30000.0 / 81000, "social_worker_fte_equivalent_of_contract": 30000.0 / 60000,
+		// School 5's arrest counts in the total, not in the rate (its enrollment is unknown).
+		"arrests": 1.0, "schools_reporting_arrests": 2.0, "enrollment_reporting_arrests": 300.0,
+		"law_enforcement_referrals": 0.0, "schools_reporting_referrals": 2.0, "enrollment_reporting_referrals": 300.0,
+		"arrests_per_1000": 0.0, "referrals_per_1000": 0.0,
+		// No contract in force during 2023-24: the status and agency are the active one's
+		// (it starts in August 2024), the costs unknown.
+		"contract_in_force": false, "contract_status": "active", "contract_agency_name": "Delta County Sheriff", "contract_officers": nil,
+		"contract_annual_cost": nil, "district_cost": nil, "contract_cost_per_student": nil,
+		"counselor_fte_equivalent_of_contract": nil, "nurse_fte_equivalent_of_contract": nil,
+		"psychologist_fte_equivalent_of_contract": nil, "social_worker_fte_equivalent_of_contract": nil,
 	}
 	return []row{alphaRow, betaRow, gammaRow, deltaRow}
 }
 
-// group builds an expected group row; counts are (group, covered, schools) triples.
-func group(d sl.District, name, typ string, enr, arr, ref [3]any, shares [5]any) row {
+// group builds an expected group row; counts are (group, covered, schools) triples, and
+// arrEnr and refEnr the (group, all) students of the schools the arrest and referral
+// counts cover.
+func group(d sl.District, name, typ string, enr, arr, ref [3]any, arrEnr, refEnr [2]any, shares [5]any) row {
 	return row{
 		"state": state, "school_year": year, "nces_lea_id": d.NCESID, "district_name": d.Name,
 		"student_group": name, "group_type": typ,
 		"group_enrollment": enr[0], "covered_enrollment": enr[1], "schools_reporting_enrollment": enr[2],
 		"group_arrests": arr[0], "covered_arrests": arr[1], "schools_reporting_arrests": arr[2],
+		"group_enrollment_reporting_arrests": arrEnr[0], "enrollment_reporting_arrests": arrEnr[1],
 		"group_referrals": ref[0], "covered_referrals": ref[1], "schools_reporting_referrals": ref[2],
+		"group_enrollment_reporting_referrals": refEnr[0], "enrollment_reporting_referrals": refEnr[1],
 		"enrollment_share": shares[0], "arrest_share": shares[1], "referral_share": shares[2],
 		"arrest_relative_rate": shares[3], "referral_relative_rate": shares[4],
 	}
@@ -304,37 +324,39 @@ const (
 // rows of each district.
 func expectedGroups() ([]row, map[string]int) {
 	none := [3]any{nil, nil, 0.0}
+	noEnr := [2]any{nil, nil}
 	rows := []row{
 		// Alpha: enrollment over both schools (1,000); arrests over both (5); referrals over
-		// school 1 only (3), school 2 having a suppressed cell.
+		// school 1 only (3 referrals, 600 students), school 2 having a suppressed cell.
 		group(alpha, "hispanic", race, [3]any{200.0, 1000.0, 2.0}, [3]any{1.0, 5.0, 2.0}, [3]any{0.0, 3.0, 1.0},
-			[5]any{0.2, 0.2, 0.0, 1.0, 0.0}),
+			[2]any{200.0, 1000.0}, [2]any{100.0, 600.0}, [5]any{0.2, 0.2, 0.0, 1.0, 0.0}),
 		group(alpha, "american_indian_alaska_native", race, [3]any{0.0, 1000.0, 2.0}, [3]any{0.0, 5.0, 2.0}, [3]any{0.0, 3.0, 1.0},
-			[5]any{0.0, 0.0, 0.0, nil, nil}),
+			[2]any{0.0, 1000.0}, [2]any{0.0, 600.0}, [5]any{0.0, 0.0, 0.0, nil, nil}),
 		group(alpha, "black", race, [3]any{300.0, 1000.0, 2.0}, [3]any{3.0, 5.0, 2.0}, [3]any{3.0, 3.0, 1.0},
-			[5]any{0.3, 0.6, 1.0, 0.6 / 0.3, 1 / 0.3}),
+			[2]any{300.0, 1000.0}, [2]any{200.0, 600.0}, [5]any{0.3, 0.6, 1.0, 0.6 / 0.3, 3.0}),
 		group(alpha, "white", race, [3]any{500.0, 1000.0, 2.0}, [3]any{1.0, 5.0, 2.0}, [3]any{0.0, 3.0, 1.0},
-			[5]any{0.5, 0.2, 0.0, 0.4, 0.0}),
+			[2]any{500.0, 1000.0}, [2]any{300.0, 600.0}, [5]any{0.5, 0.2, 0.0, 0.4, 0.0}),
 		group(alpha, "idea", dis, [3]any{100.0, 1000.0, 2.0}, [3]any{1.0, 5.0, 2.0}, [3]any{0.0, 3.0, 1.0},
-			[5]any{0.1, 0.2, 0.0, 0.2 / 0.1, 0.0}),
-		// English-learner enrollment is unknown in school 2: over school 1 (600) only.
-		group(alpha, "english_learner", ell, [3]any{30.0, 600.0, 1.0}, [3]any{1.0, 5.0, 2.0}, [3]any{0.0, 3.0, 1.0},
-			[5]any{0.05, 0.2, 0.0, 0.2 / 0.05, 0.0}),
-		// Beta: no referrals at all: shares of 0 referrals are unknown.
+			[2]any{100.0, 1000.0}, [2]any{60.0, 600.0}, [5]any{0.1, 0.2, 0.0, 0.2 / 0.1, 0.0}),
+		// English-learner enrollment is unknown in school 2: enrollment and arrests over
+		// school 1 (600 students, 4 arrests) only.
+		group(alpha, "english_learner", ell, [3]any{30.0, 600.0, 1.0}, [3]any{1.0, 4.0, 1.0}, [3]any{0.0, 3.0, 1.0},
+			[2]any{30.0, 600.0}, [2]any{30.0, 600.0}, [5]any{0.05, 0.25, 0.0, 0.25 / 0.05, 0.0}),
+		// Beta: no referrals at all: shares of 0 referrals are unknown. IDEA and English-learner
+		// enrollment are unknown, so no school counts for their arrests either.
 		group(beta, "black", race, [3]any{50.0, 500.0, 1.0}, [3]any{2.0, 3.0, 1.0}, [3]any{0.0, 0.0, 1.0},
-			[5]any{0.1, 2.0 / 3, nil, (2.0 / 3) / 0.1, nil}),
-		group(beta, "idea", dis, none, [3]any{0.0, 3.0, 1.0}, [3]any{0.0, 0.0, 1.0},
-			[5]any{nil, 0.0, nil, nil, nil}),
-		group(beta, "english_learner", ell, none, [3]any{0.0, 3.0, 1.0}, [3]any{0.0, 0.0, 1.0},
-			[5]any{nil, 0.0, nil, nil, nil}),
+			[2]any{50.0, 500.0}, [2]any{50.0, 500.0}, [5]any{0.1, 2.0 / 3, nil, (2.0 / 3) / 0.1, nil}),
+		group(beta, "idea", dis, none, none, none, noEnr, noEnr, [5]any{nil, nil, nil, nil, nil}),
+		group(beta, "english_learner", ell, none, none, none, noEnr, noEnr, [5]any{nil, nil, nil, nil, nil}),
 		// Gamma: no incidents file; asian enrollment not reported.
-		group(gamma, "black", race, [3]any{1000.0, 2000.0, 1.0}, none, none, [5]any{0.5, nil, nil, nil, nil}),
-		group(gamma, "asian", race, none, none, none, [5]any{nil, nil, nil, nil, nil}),
-		// Delta: school 2's enrollment is unknown, so enrollment shares cover school 1.
-		group(delta, "white", race, [3]any{270.0, 300.0, 1.0}, [3]any{1.0, 1.0, 2.0}, [3]any{0.0, 0.0, 2.0},
-			[5]any{0.9, 1.0, nil, 1 / 0.9, nil}),
-		group(delta, "idea", dis, [3]any{30.0, 300.0, 1.0}, [3]any{0.0, 1.0, 2.0}, [3]any{0.0, 0.0, 2.0},
-			[5]any{0.1, 0.0, nil, 0.0, nil}),
+		group(gamma, "black", race, [3]any{1000.0, 2000.0, 1.0}, none, none, noEnr, noEnr, [5]any{0.5, nil, nil, nil, nil}),
+		group(gamma, "asian", race, none, none, none, noEnr, noEnr, [5]any{nil, nil, nil, nil, nil}),
+		// Delta: school 5's enrollment is unknown, so every figure covers school 1 (no
+		// arrest there: shares of 0 are unknown).
+		group(delta, "white", race, [3]any{270.0, 300.0, 1.0}, [3]any{0.0, 0.0, 1.0}, [3]any{0.0, 0.0, 1.0},
+			[2]any{270.0, 300.0}, [2]any{270.0, 300.0}, [5]any{0.9, nil, nil, nil, nil}),
+		group(delta, "idea", dis, [3]any{30.0, 300.0, 1.0}, [3]any{0.0, 0.0, 1.0}, [3]any{0.0, 0.0, 1.0},
+			[2]any{30.0, 300.0}, [2]any{30.0, 300.0}, [5]any{0.1, nil, nil, nil, nil}),
 	}
 	return rows, map[string]int{"5500001": 9, "5500002": 9, "5500003": 7, "5500004": 9}
 }

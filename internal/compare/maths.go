@@ -3,6 +3,8 @@ package compare
 import (
 	"math"
 	"sort"
+	"strconv"
+	"time"
 )
 
 // The pure arithmetic of the comparison. Every figure is a pointer: nil is unknown, and an
@@ -151,7 +153,65 @@ type Contract struct {
 	Officers      *int32
 }
 
-// CurrentContract picks the district's current contract: an active one (the latest
+// SchoolYearDays is the first and last day of a school year "2023-24" (July 1, 2023 and
+// June 30, 2024), in days since 1970-01-01; ok is false when year is not of that form.
+func SchoolYearDays(year string) (first, last int32, ok bool) {
+	if len(year) < 4 {
+		return 0, 0, false
+	}
+	y, err := strconv.Atoi(year[:4])
+	if err != nil {
+		return 0, 0, false
+	}
+	day := func(t time.Time) int32 { return int32(t.Unix() / 86400) }
+	return day(time.Date(y, time.July, 1, 0, 0, 0, 0, time.UTC)), day(time.Date(y+1, time.June, 30, 0, 0, 0, 0, time.UTC)), true
+}
+
+// ContractInForce picks the contract in force during a school year: one whose term
+// (start_date to end_date, both days included) overlaps July 1 to June 30 of that year,
+// whatever its status. An unknown start_date leaves the term open before, an unknown
+// end_date open after (a contract with no dates is in force every year). When several
+// overlap, the one in force for the most days of the year wins, then the latest
+// start_date (unknown counts as earliest), then the agency name in order. nil when none
+// is in force.
+func ContractInForce(cs []Contract, year string) *Contract {
+	first, last, ok := SchoolYearDays(year)
+	if !ok {
+		return nil
+	}
+	var best *Contract
+	var bestDays int32
+	for i := range cs {
+		c := &cs[i]
+		from, to := first, last
+		if c.StartDate != nil {
+			from = max(from, *c.StartDate)
+		}
+		if c.EndDate != nil {
+			to = min(to, *c.EndDate)
+		}
+		days := to - from + 1
+		if days <= 0 {
+			continue
+		}
+		if best == nil || days > bestDays || days == bestDays && inForceBefore(best, c) {
+			best, bestDays = c, days
+		}
+	}
+	return best
+}
+
+// inForceBefore breaks a tie between contracts in force for as many days: whether b is a
+// better pick than a.
+func inForceBefore(a, b *Contract) bool {
+	if c := cmpDate(a.StartDate, b.StartDate); c != 0 {
+		return c < 0
+	}
+	return b.AgencyName < a.AgencyName
+}
+
+// CurrentContract picks the district's current contract, whose status and agency the
+// comparison shows when no contract was in force during the school year: an active one (the latest
 // start_date when several are active), else the one with the latest end_date (unknown
 // dates count as earliest). Remaining ties go to the latest start_date, then the agency
 // name in order. nil when there is none.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/districtlake/districtlake/internal/dataset"
 )
@@ -192,6 +193,44 @@ func TestCurrentContract(t *testing.T) {
 	}
 }
 
+func TestContractInForce(t *testing.T) {
+	day := func(iso string) *int32 {
+		tm, err := time.Parse("2006-01-02", iso)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d(int32(tm.Unix() / 86400))
+	}
+	endedJune2021 := Contract{AgencyName: "Old", Status: s("expired"), StartDate: day("2017-07-01"), EndDate: day("2021-06-30")}
+	endedJune2020 := Contract{AgencyName: "Older", Status: s("active"), EndDate: day("2020-06-30")}
+	next := Contract{AgencyName: "Next", Status: s("terminated"), StartDate: day("2021-06-01"), EndDate: day("2024-06-30")}
+	undated := Contract{AgencyName: "Undated"}
+	for _, tc := range []struct {
+		name, year string
+		in         []Contract
+		want       string
+	}{
+		{"a contract that ended in June 2021 was in force through 2020-21", "2020-21", []Contract{endedJune2021}, "Old"},
+		{"one that ended in June 2020 was not, whatever its status", "2020-21", []Contract{endedJune2020}, ""},
+		{"nor after its end", "2021-22", []Contract{endedJune2021}, ""},
+		{"the one in force for the most days", "2020-21", []Contract{next, endedJune2021}, "Old"},
+		{"a terminated contract was in force during its term", "2022-23", []Contract{endedJune2021, next}, "Next"},
+		{"unknown dates leave the term open", "2015-16", []Contract{undated, endedJune2020}, "Older"},
+		{"ties go to the latest start", "2018-19", []Contract{undated, endedJune2021}, "Old"},
+		{"no contract", "2020-21", nil, ""},
+		{"a malformed year", "20-21", []Contract{undated}, ""},
+	} {
+		got := ContractInForce(tc.in, tc.year)
+		name := ""
+		if got != nil {
+			name = got.AgencyName
+		}
+		if name != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, name, tc.want)
+		}
+	}
+}
+
 func TestIncidentsCountOnlyFullyKnownSchools(t *testing.T) {
 	in := newIncidents()
 	add := func(school string, race int, idea, el bool, n *int64) {
@@ -209,15 +248,32 @@ func TestIncidentsCountOnlyFullyKnownSchools(t *testing.T) {
 	add("b", 4, false, false, nil) // suppressed: school b is not reporting
 	add("c", 0, false, false, i(2))
 	add("c", -1, false, true, nil) // c's total is known, its English learners are not
-	sums := in.sums()[catArrest]
+	// Enrollment: a and b known, c unknown (its counts stay in the total but not in rates).
+	st := &staffSums{}
+	known := func(v int64) optI { return optI{v, true} }
+	var groups [nGroups]optI
+	for g := range groups {
+		groups[g] = known(10)
+	}
+	groups[4] = known(40)
+	st.add(&staffRow{school: "a", enrollment: known(100), groups: groups})
+	st.add(&staffRow{school: "b", enrollment: known(50), groups: groups})
+	st.add(&staffRow{school: "c", groups: groups})
+	sums := in.sums(st)[catArrest]
 	if got := sums.total; got.v != 8 || got.n != 2 {
 		t.Fatalf("total = %+v, want 8 over 2 schools", got)
 	}
-	if got := sums.groups[4]; got.part != 5 || got.total != 8 || got.n != 2 {
-		t.Errorf("black = %+v, want 5 of 8 over 2 schools", got)
+	if got := sums.rate; got.value != 6 || got.enrollment != 100 || got.n != 1 {
+		t.Errorf("rate = %+v, want 6 arrests of 100 students (school a)", got)
 	}
-	if got := sums.groups[groupIDEA]; got.part != 2 || got.total != 8 {
-		t.Errorf("IDEA = %+v, want 2 of 8", got)
+	if got := sums.groups[4]; got.part != 5 || got.total != 6 || got.n != 1 {
+		t.Errorf("black = %+v, want 5 of 6 over school a", got)
+	}
+	if got := sums.groupEnrollment[4]; got.part != 40 || got.total != 100 {
+		t.Errorf("black enrollment = %+v, want 40 of 100", got)
+	}
+	if got := sums.groups[groupIDEA]; got.part != 2 || got.total != 6 {
+		t.Errorf("IDEA = %+v, want 2 of 6", got)
 	}
 	if got := sums.groups[groupEL]; got.part != 1 || got.total != 6 || got.n != 1 {
 		t.Errorf("English learners = %+v, want 1 of 6 over 1 school", got)
@@ -225,7 +281,7 @@ func TestIncidentsCountOnlyFullyKnownSchools(t *testing.T) {
 	if !sums.present[groupEL] || !sums.present[groupIDEA] {
 		t.Errorf("IDEA and English learners should be present")
 	}
-	if got := in.sums()[catReferral].total.value(); got != nil {
+	if got := in.sums(st)[catReferral].total.value(); got != nil {
 		t.Errorf("referrals with no rows = %d, want nil", *got)
 	}
 }

@@ -287,6 +287,10 @@ func readStaffing(ctx context.Context, store lake.Store, key, id string) (*staff
 		}
 		for i := range n {
 			r := first + int64(i)
+			row.school = ""
+			if !school.IsNull(i) {
+				row.school = school.(stringColumn).Value(i)
+			}
 			var err error
 			if row.enrollment, err = f.count(enr, i, r, staffingColumns[scEnrollment].name); err != nil {
 				return err

@@ -23,17 +23,25 @@ func ReportData(yr *YearResult, p *plan.Compare, runID string, now time.Time) re
 		x := &yr.Districts[i]
 		d.Districts = append(d.Districts, report.District{
 			NCESID: x.NCESID, Name: x.Name, Enrollment: x.Enrollment,
-			CounselorsFTE:           x.Roles.Counselor.FTE,
-			StudentsPerCounselor:    x.Roles.Counselor.StudentsPer,
-			StudentsPerNurse:        x.Roles.Nurse.StudentsPer,
-			StudentsPerPsychologist: x.Roles.Psychologist.StudentsPer,
-			StudentsPerSocialWorker: x.Roles.SocialWorker.StudentsPer,
-			SupportGapFTE:           x.SupportGapFTETotal,
-			SwornOfficersFTE:        x.SwornOfficersFTE, SecurityGuardsFTE: x.SecurityGuardsFTE,
+			CounselorsFTE:                 x.Roles.Counselor.FTE,
+			Schools:                       x.SchoolsReporting,
+			SchoolsReportingCounselors:    x.Roles.Counselor.SchoolsReporting,
+			SchoolsReportingNurses:        x.Roles.Nurse.SchoolsReporting,
+			SchoolsReportingPsychologists: x.Roles.Psychologist.SchoolsReporting,
+			SchoolsReportingSocialWorkers: x.Roles.SocialWorker.SchoolsReporting,
+			SchoolsReportingArrests:       x.SchoolsReportingArrests,
+			SchoolsReportingReferrals:     x.SchoolsReportingReferrals,
+			StudentsPerCounselor:          x.Roles.Counselor.StudentsPer,
+			StudentsPerNurse:              x.Roles.Nurse.StudentsPer,
+			StudentsPerPsychologist:       x.Roles.Psychologist.StudentsPer,
+			StudentsPerSocialWorker:       x.Roles.SocialWorker.StudentsPer,
+			SupportGapFTE:                 x.SupportGapFTETotal,
+			SwornOfficersFTE:              x.SwornOfficersFTE, SecurityGuardsFTE: x.SecurityGuardsFTE,
 			SchoolsWithPoliceNoCounselor: x.SchoolsWithPoliceNoCounselor,
 			Arrests:                      x.Arrests, Referrals: x.Referrals,
 			ArrestsPer1000: x.ArrestsPer1000, ReferralsPer1000: x.ReferralsPer1000,
 			ContractStatus:         x.ContractStatus,
+			ContractInForce:        x.ContractInForce,
 			DistrictCost:           dollars(x.DistrictCost),
 			ContractCostPerStudent: x.ContractCostPerStudent,
 		})
@@ -44,6 +52,8 @@ func ReportData(yr *YearResult, p *plan.Compare, runID string, now time.Time) re
 			GroupEnrollment: g.GroupEnrollment, CoveredEnrollment: g.CoveredEnrollment,
 			GroupArrests: g.GroupArrests, CoveredArrests: g.CoveredArrests,
 			GroupReferrals: g.GroupReferrals, CoveredReferrals: g.CoveredReferrals,
+			GroupEnrollmentArrests: g.GroupEnrollmentArrests, EnrollmentArrests: g.EnrollmentArrests,
+			GroupEnrollmentReferrals: g.GroupEnrollmentReferrals, EnrollmentReferrals: g.EnrollmentReferrals,
 		})
 	}
 	return d

@@ -52,17 +52,17 @@ type DistrictResult struct {
 type StateResult struct {
 	Namespace, Name, State string
 	Summary                summary.Summary
-	// Years are the comparisons read back from the lake, by school year.
+	// Years are the published comparisons, by school year.
 	Years []YearTable
 	Err   error
 }
 
-// YearTable is one state-year's comparison as read back from the lake.
+// YearTable is one state-year's published comparison, as the comparison computed it.
 type YearTable struct {
 	SchoolYear    string
 	ComparisonKey string
 	ReportKey     string
-	Rows          []Row
+	Districts     []compare.District
 }
 
 // RunResult is the outcome of a local run.
@@ -326,12 +326,7 @@ func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, 
 		return r
 	}
 	for _, y := range years {
-		rows, err := ReadParquet(ctx, store, y.ComparisonKey)
-		if err != nil {
-			r.Err = fmt.Errorf("reading back the %s %s comparison: %w", y.State, y.SchoolYear, err)
-			return r
-		}
-		r.Years = append(r.Years, YearTable{SchoolYear: y.SchoolYear, ComparisonKey: y.ComparisonKey, ReportKey: y.ReportKey, Rows: rows})
+		r.Years = append(r.Years, YearTable{SchoolYear: y.SchoolYear, ComparisonKey: y.ComparisonKey, ReportKey: y.ReportKey, Districts: y.Districts})
 	}
 	return r
 }
@@ -359,7 +354,7 @@ func writeResults(w io.Writer, res *RunResult, o RunOptions) {
 			continue
 		}
 		for _, y := range s.Years {
-			_ = WriteStateTable(w, s.State, y.SchoolYear, y.Rows)
+			_ = WriteStateTable(w, s.State, y.SchoolYear, y.Districts)
 			if y.ReportKey != "" {
 				fmt.Fprintf(w, "Report: %s\n", objectLocation(res.Lake, res.LakeURL, y.ReportKey))
 			}

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math"
@@ -9,113 +8,66 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/compare"
 	"github.com/districtlake/districtlake/internal/report"
 )
 
-// Row is one Parquet row: column name -> int64, float64 (decimals too), string, bool or
-// nil for null.
-type Row map[string]any
-
-// ReadParquet reads every row of a (small) Parquet object of the lake, such as a state's
-// comparison.
-func ReadParquet(ctx context.Context, store lake.Store, key string) ([]Row, error) {
-	obj, err := store.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer obj.Close()
-	pf, err := file.NewParquetReader(obj)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", key, err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", key, err)
-	}
-	tbl, err := fr.ReadTable(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", key, err)
-	}
-	defer tbl.Release()
-	rows := make([]Row, tbl.NumRows())
-	for i := range rows {
-		rows[i] = Row{}
-	}
-	for c := 0; c < int(tbl.NumCols()); c++ {
-		col := tbl.Column(c)
-		i := 0
-		for _, chunk := range col.Data().Chunks() {
-			for j := 0; j < chunk.Len(); j++ {
-				v, err := value(chunk, j)
-				if err != nil {
-					return nil, fmt.Errorf("reading %s column %s: %w", key, col.Name(), err)
-				}
-				rows[i][col.Name()] = v
-				i++
-			}
-		}
-	}
-	return rows, nil
-}
-
-func value(a arrow.Array, i int) (any, error) {
-	if a.IsNull(i) {
-		return nil, nil
-	}
-	switch a := a.(type) {
-	case *array.String:
-		return a.Value(i), nil
-	case *array.LargeString:
-		return a.Value(i), nil
-	case *array.Int32:
-		return int64(a.Value(i)), nil
-	case *array.Int64:
-		return a.Value(i), nil
-	case *array.Float64:
-		return a.Value(i), nil
-	case *array.Boolean:
-		return a.Value(i), nil
-	case *array.Decimal128:
-		return a.Value(i).ToFloat64(a.DataType().(*arrow.Decimal128Type).Scale), nil
-	case *array.Dictionary:
-		return value(a.Dictionary(), a.GetValueIndex(i))
-	case *array.Timestamp:
-		return int64(a.Value(i)), nil
-	case *array.Date32:
-		return a.Value(i).ToTime().Format("2006-01-02"), nil
-	}
-	return nil, fmt.Errorf("unsupported type %s", a.DataType())
-}
-
-// WriteStateTable prints a state-year's comparison rows as a table: district, enrollment,
+// WriteStateTable prints a state-year's comparison as a table: district, enrollment,
 // students per counselor against the recommended level, support-staff gap, sworn
 // officers, contract cost per student and arrests per 1,000. Unknown figures print as
-// "unknown", never as zero.
-func WriteStateTable(w io.Writer, state, schoolYear string, rows []Row) error {
-	sort.SliceStable(rows, func(i, j int) bool { return str(rows[i]["district_name"]) < str(rows[j]["district_name"]) })
+// "unknown", never as zero. Below the table, the districts where a figure covers fewer
+// than all schools say so ("3 of 5 schools reported counselors").
+func WriteStateTable(w io.Writer, state, schoolYear string, districts []compare.District) error {
+	ds := append([]compare.District(nil), districts...)
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Name < ds[j].Name })
 	noun := "districts"
-	if len(rows) == 1 {
+	if len(ds) == 1 {
 		noun = "district"
 	}
-	fmt.Fprintf(w, "%s %s: %d %s\n", state, schoolYear, len(rows), noun)
+	fmt.Fprintf(w, "%s %s: %d %s\n", state, schoolYear, len(ds), noun)
 	cells := [][]string{{"DISTRICT", "NCES ID", "ENROLLMENT", "STUDENTS PER COUNSELOR", "SUPPORT-STAFF GAP (FTE)",
 		"SWORN OFFICERS (FTE)", "CONTRACT $ PER STUDENT", "ARRESTS PER 1,000"}}
-	for _, r := range rows {
+	var notes []string
+	for i := range ds {
+		d := &ds[i]
 		cells = append(cells, []string{
-			str(r["district_name"]), str(r["nces_lea_id"]), integer(r["enrollment"]),
-			perCounselor(r), decimal(r["support_gap_fte_total"], 1), decimal(r["sworn_officers_fte"], 1),
-			contractCost(r), decimal(r["arrests_per_1000"], 2)})
+			d.Name, d.NCESID, integer(d.Enrollment),
+			perCounselor(d), decimal(d.SupportGapFTETotal, 1), decimal(d.SwornOfficersFTE, 1),
+			contractCost(d), decimal(d.ArrestsPer1000, 2)})
+		if c := coverage(d); c != "" {
+			notes = append(notes, "  "+d.Name+": "+c+"\n")
+		}
 	}
-	_, err := io.WriteString(w, columns(cells, 2))
+	if _, err := io.WriteString(w, columns(cells, 2)); err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		notes = append([]string{"Figures that cover fewer than all schools:\n"}, notes...)
+	}
+	_, err := io.WriteString(w, strings.Join(notes, ""))
 	return err
+}
+
+// coverage lists the figures a district's schools reported in part, such as "3 of 5
+// schools reported counselors, 4 of 5 arrests"; "" when every school reported every one.
+func coverage(d *compare.District) string {
+	var parts []string
+	add := func(n int32, what string) {
+		if n >= d.SchoolsReporting {
+			return
+		}
+		format := "%d of %d %s"
+		if len(parts) == 0 {
+			format = "%d of %d schools reported %s"
+		}
+		parts = append(parts, fmt.Sprintf(format, n, d.SchoolsReporting, what))
+	}
+	for r, f := range d.Roles.All() {
+		add(f.SchoolsReporting, strings.ReplaceAll(r.Plural(), "_", " "))
+	}
+	add(d.SchoolsReportingArrests, "arrests")
+	add(d.SchoolsReportingReferrals, "referrals")
+	return strings.Join(parts, ", ")
 }
 
 // columns lays out cells in columns two spaces apart: the first left columns aligned
@@ -151,69 +103,56 @@ func columns(cells [][]string, left int) string {
 	return b.String()
 }
 
-func perCounselor(r Row) string {
-	ratio, ok := r["students_per_counselor"].(float64)
-	rec := integer(r["recommended_students_per_counselor"])
-	if !ok {
-		if fte, ok := r["counselors_fte"].(float64); ok && fte == 0 {
+func perCounselor(d *compare.District) string {
+	c := &d.Roles.Counselor
+	rec := report.Thousands(int64(c.Recommended))
+	if c.StudentsPer == nil {
+		if c.FTE != nil && *c.FTE == 0 {
 			return "no counselor (vs " + rec + ")"
 		}
 		return "unknown"
 	}
 	cmp := ">"
-	if meets, _ := r["meets_counselor_standard"].(bool); meets {
+	if c.Meets != nil && *c.Meets {
 		cmp = "<="
 	}
-	return fmt.Sprintf("%s %s %s", report.Thousands(int64(math.Round(ratio))), cmp, rec)
+	return fmt.Sprintf("%s %s %s", report.Thousands(int64(math.Round(*c.StudentsPer))), cmp, rec)
 }
 
 // contractCost is the contract's cost per student, or why it is unknown: no contract is
-// known, or one is known without its cost (with its status when known).
-func contractCost(r Row) string {
-	if _, ok := r["contract_cost_per_student"].(float64); ok {
-		return money(r["contract_cost_per_student"])
+// known, none was in force during the school year, or one was without its cost (with the
+// contract's status when known).
+func contractCost(d *compare.District) string {
+	if d.ContractCostPerStudent != nil {
+		return money(*d.ContractCostPerStudent)
 	}
-	if r["contract_agency_name"] == nil {
+	if d.ContractAgencyName == nil {
 		return "no contract known"
 	}
-	if status := str(r["contract_status"]); status != "" {
-		return "unknown (" + status + ")"
+	if d.ContractInForce != nil && !*d.ContractInForce {
+		return "none in force"
+	}
+	if d.ContractStatus != nil && *d.ContractStatus != "" {
+		return "unknown (" + *d.ContractStatus + ")"
 	}
 	return "unknown"
 }
 
-func str(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return ""
-}
-
-func integer(v any) string {
-	switch v := v.(type) {
-	case int64:
-		return report.Thousands(v)
-	case float64:
-		return report.Thousands(int64(math.Round(v)))
-	}
-	return "unknown"
-}
-
-func decimal(v any, places int) string {
-	switch v := v.(type) {
-	case float64:
-		return fmt.Sprintf("%.*f", places, v)
-	case int64:
-		return fmt.Sprintf("%.*f", places, float64(v))
-	}
-	return "unknown"
-}
-
-func money(v any) string {
-	f, ok := v.(float64)
-	if !ok {
+func integer(v *int64) string {
+	if v == nil {
 		return "unknown"
 	}
+	return report.Thousands(*v)
+}
+
+func decimal(v *float64, places int) string {
+	if v == nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.*f", places, *v)
+}
+
+func money(f float64) string {
 	whole := int64(math.Floor(f))
 	cents := int64(math.Round((f - float64(whole)) * 100))
 	if cents == 100 {

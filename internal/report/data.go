@@ -33,7 +33,14 @@ type District struct {
 	NCESID, Name  string
 	Enrollment    *int64
 	CounselorsFTE *float64
-	// StudentsPerCounselor and the other ratios are enrollment per FTE.
+	// Schools is the number of schools of the district; SchoolsReporting* how many of them
+	// reported a figure. The table notes a ratio or rate that covers fewer than all.
+	Schools                                                      int32
+	SchoolsReportingCounselors, SchoolsReportingNurses           int32
+	SchoolsReportingPsychologists, SchoolsReportingSocialWorkers int32
+	SchoolsReportingArrests, SchoolsReportingReferrals           int32
+	// StudentsPerCounselor and the other ratios are the students per FTE of the schools
+	// that report both the role's FTE and their enrollment.
 	StudentsPerCounselor, StudentsPerNurse, StudentsPerPsychologist, StudentsPerSocialWorker *float64
 	SupportGapFTE                                                                            *float64
 	SwornOfficersFTE, SecurityGuardsFTE                                                      *float64
@@ -41,16 +48,22 @@ type District struct {
 	Arrests, Referrals                                                                       *int64
 	ArrestsPer1000, ReferralsPer1000                                                         *float64
 	ContractStatus                                                                           *string
+	// ContractInForce says whether a contract was in force during the school year (nil:
+	// no contracts file); without one, DistrictCost and ContractCostPerStudent are nil.
+	ContractInForce *bool
 	// DistrictCost is the district's cost of its police contract, in dollars.
 	DistrictCost           *float64
 	ContractCostPerStudent *float64
 }
 
 // Group is one district's counts for one student group, with the totals of the same
-// schools (Covered*).
+// schools (Covered*), and the group's and all students of the schools the arrest and
+// referral counts cover (GroupEnrollmentArrests, EnrollmentArrests, ...).
 type Group struct {
-	NCESID, Group, GroupType           string
-	GroupEnrollment, CoveredEnrollment *int64
-	GroupArrests, CoveredArrests       *int64
-	GroupReferrals, CoveredReferrals   *int64
+	NCESID, Group, GroupType                      string
+	GroupEnrollment, CoveredEnrollment            *int64
+	GroupArrests, CoveredArrests                  *int64
+	GroupReferrals, CoveredReferrals              *int64
+	GroupEnrollmentArrests, EnrollmentArrests     *int64
+	GroupEnrollmentReferrals, EnrollmentReferrals *int64
 }

@@ -62,7 +62,7 @@ footer { font-size:12px; color:var(--muted); border-top:1px solid var(--line); p
 {{with .CostsNote}}<p>{{.}}</p>{{end}}
 </div>
 <div class="note"><h3>Missing data</h3>
-<p>Figures a source does not report, or suppresses, are unknown and shown as <em>n/a</em>, never as zero. A district figure summed over schools covers only the schools that reported it.</p>
+<p>Figures a source does not report, or suppresses, are unknown and shown as <em>n/a</em>, never as zero. A district figure summed over schools covers only the schools that reported it; a ratio or rate covers only the schools that reported both its count and their enrollment, and the table says so where fewer than all schools reported. A police contract counts for the school year when its term overlaps July 1 to June 30 of that year.</p>
 </div>
 </div>
 </section>
@@ -98,18 +98,18 @@ footer { font-size:12px; color:var(--muted); border-top:1px solid var(--line); p
 {{range .Rows}}<tr>
 <th scope="row">{{.Name}} <small>({{.NCESID}})</small></th>
 <td{{if missing .Enrollment}} class="na"{{end}}>{{int .Enrollment}}</td>
-<td class="{{if over .StudentsPerCounselor $std.Counselor}}over{{else if missing .StudentsPerCounselor}}na{{end}}">{{num 0 .StudentsPerCounselor}}</td>
-<td class="{{if over .StudentsPerNurse $std.Nurse}}over{{else if missing .StudentsPerNurse}}na{{end}}">{{num 0 .StudentsPerNurse}}</td>
-<td class="{{if over .StudentsPerPsychologist $std.Psychologist}}over{{else if missing .StudentsPerPsychologist}}na{{end}}">{{num 0 .StudentsPerPsychologist}}</td>
-<td class="{{if over .StudentsPerSocialWorker $std.SocialWorker}}over{{else if missing .StudentsPerSocialWorker}}na{{end}}">{{num 0 .StudentsPerSocialWorker}}</td>
+<td class="{{if over .StudentsPerCounselor $std.Counselor}}over{{else if missing .StudentsPerCounselor}}na{{end}}">{{num 0 .StudentsPerCounselor}}{{with cover .SchoolsReportingCounselors .Schools "counselors"}}<br><small>{{.}}</small>{{end}}</td>
+<td class="{{if over .StudentsPerNurse $std.Nurse}}over{{else if missing .StudentsPerNurse}}na{{end}}">{{num 0 .StudentsPerNurse}}{{with cover .SchoolsReportingNurses .Schools "nurses"}}<br><small>{{.}}</small>{{end}}</td>
+<td class="{{if over .StudentsPerPsychologist $std.Psychologist}}over{{else if missing .StudentsPerPsychologist}}na{{end}}">{{num 0 .StudentsPerPsychologist}}{{with cover .SchoolsReportingPsychologists .Schools "psychologists"}}<br><small>{{.}}</small>{{end}}</td>
+<td class="{{if over .StudentsPerSocialWorker $std.SocialWorker}}over{{else if missing .StudentsPerSocialWorker}}na{{end}}">{{num 0 .StudentsPerSocialWorker}}{{with cover .SchoolsReportingSocialWorkers .Schools "social workers"}}<br><small>{{.}}</small>{{end}}</td>
 <td{{if missing .SupportGapFTE}} class="na"{{end}}>{{num 1 .SupportGapFTE}}</td>
 <td{{if missing .SwornOfficersFTE}} class="na"{{end}}>{{num 1 .SwornOfficersFTE}}</td>
 <td{{if missing .SecurityGuardsFTE}} class="na"{{end}}>{{num 1 .SecurityGuardsFTE}}</td>
 <td{{if missing .SchoolsWithPoliceNoCounselor}} class="na"{{end}}>{{int .SchoolsWithPoliceNoCounselor}}</td>
 <td{{if missing .Arrests}} class="na"{{end}}>{{int .Arrests}}</td>
-<td{{if missing .ArrestsPer1000}} class="na"{{end}}>{{num 1 .ArrestsPer1000}}</td>
-<td{{if missing .ReferralsPer1000}} class="na"{{end}}>{{num 1 .ReferralsPer1000}}</td>
-<td{{if missing .ContractStatus}} class="na"{{end}}>{{str .ContractStatus}}</td>
+<td{{if missing .ArrestsPer1000}} class="na"{{end}}>{{num 1 .ArrestsPer1000}}{{with cover .SchoolsReportingArrests .Schools "arrests"}}<br><small>{{.}}</small>{{end}}</td>
+<td{{if missing .ReferralsPer1000}} class="na"{{end}}>{{num 1 .ReferralsPer1000}}{{with cover .SchoolsReportingReferrals .Schools "referrals"}}<br><small>{{.}}</small>{{end}}</td>
+<td{{if missing .ContractStatus}} class="na"{{end}}>{{str .ContractStatus}}{{if notInForce .ContractInForce}}<br><small>none in force this year</small>{{end}}</td>
 <td{{if missing .DistrictCost}} class="na"{{end}}>{{dollars .DistrictCost}}</td>
 <td{{if missing .ContractCostPerStudent}} class="na"{{end}}>{{dollars .ContractCostPerStudent}}</td>
 </tr>

@@ -220,7 +220,7 @@ var groupLabels = map[string]string{
 
 // statewideGroups sums the district group rows into one row per group, in first-seen order.
 func statewideGroups(gs []Group) []groupRow {
-	type acc struct{ ge, ce, ga, ca, gr, cr sum }
+	type acc struct{ ge, ce, ga, ca, gr, cr, gea, ea, ger, er sum }
 	var order []string
 	sums := map[string]*acc{}
 	for _, g := range gs {
@@ -236,6 +236,10 @@ func statewideGroups(gs []Group) []groupRow {
 		a.ca.add(g.CoveredArrests)
 		a.gr.add(g.GroupReferrals)
 		a.cr.add(g.CoveredReferrals)
+		a.gea.add(g.GroupEnrollmentArrests)
+		a.ea.add(g.EnrollmentArrests)
+		a.ger.add(g.GroupEnrollmentReferrals)
+		a.er.add(g.EnrollmentReferrals)
 	}
 	var out []groupRow
 	for _, name := range order {
@@ -248,8 +252,10 @@ func statewideGroups(gs []Group) []groupRow {
 		r.EnrollmentShare = ratio(a.ge.value(), a.ce.value())
 		r.ArrestShare = ratio(a.ga.value(), a.ca.value())
 		r.ReferralShare = ratio(a.gr.value(), a.cr.value())
-		r.ArrestRate = divide(r.ArrestShare, r.EnrollmentShare)
-		r.ReferralRate = divide(r.ReferralShare, r.EnrollmentShare)
+		// A relative rate compares the group's share of incidents with its share of the
+		// students of the same schools.
+		r.ArrestRate = divide(r.ArrestShare, ratio(a.gea.value(), a.ea.value()))
+		r.ReferralRate = divide(r.ReferralShare, ratio(a.ger.value(), a.er.value()))
 		out = append(out, r)
 	}
 	return out
@@ -369,6 +375,15 @@ var funcs = template.FuncMap{
 		return *v
 	},
 	"over": func(v *float64, limit int32) bool { return v != nil && *v > float64(limit) },
+	// cover notes a figure that covers fewer than all schools: "3 of 5 schools reported
+	// counselors".
+	"cover": func(n, of int32, what string) string {
+		if n >= of {
+			return ""
+		}
+		return fmt.Sprintf("%d of %d schools reported %s", n, of, what)
+	},
+	"notInForce": func(v *bool) bool { return v != nil && !*v },
 	"missing": func(v any) bool {
 		switch x := v.(type) {
 		case *float64:

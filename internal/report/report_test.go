@@ -20,6 +20,7 @@ import (
 func f(v float64) *float64 { return &v }
 func n(v int64) *int64     { return &v }
 func s(v string) *string   { return &v }
+func ptrBool(v bool) *bool { return &v }
 
 // sample is a state of twelve districts with the unknowns a real one has.
 func sample() report.Data {
@@ -41,6 +42,14 @@ func sample() report.Data {
 			SupportGapFTE: f(1.5 * float64(i)), SwornOfficersFTE: f(float64(i % 5)), SecurityGuardsFTE: f(2),
 			SchoolsWithPoliceNoCounselor: n(int64(i % 3)), Arrests: n(int64(4 * i)),
 			ArrestsPer1000: f(0.4 * float64(i)), ReferralsPer1000: f(0.9 * float64(i)),
+			Schools: 5, SchoolsReportingCounselors: 5, SchoolsReportingNurses: 5, SchoolsReportingPsychologists: 5,
+			SchoolsReportingSocialWorkers: 5, SchoolsReportingArrests: 5, SchoolsReportingReferrals: 5,
+		}
+		if i == 2 { // two schools did not report counselors
+			x.SchoolsReportingCounselors = 3
+		}
+		if i == 3 { // a contract that ended before the school year
+			x.ContractStatus, x.ContractInForce = s("expired"), ptrBool(false)
 		}
 		if i == 1 {
 			x.ContractStatus, x.DistrictCost, x.ContractCostPerStudent = s("active"), f(800000), f(10.52)
@@ -59,6 +68,8 @@ func sample() report.Data {
 				GroupEnrollment: n(int64(100 * (gi + 1))), CoveredEnrollment: n(2100),
 				GroupArrests: n(int64(2 * (6 - gi))), CoveredArrests: n(42),
 				GroupReferrals: n(int64(3 * (6 - gi))), CoveredReferrals: n(63),
+				GroupEnrollmentArrests: n(int64(100 * (gi + 1))), EnrollmentArrests: n(2100),
+				GroupEnrollmentReferrals: n(int64(90 * (gi + 1))), EnrollmentReferrals: n(1800),
 			})
 		}
 	}
@@ -137,6 +148,7 @@ func TestReportIsSelfContained(t *testing.T) {
 		"<title>WI 2023-24: support staff, police and arrests by district</title>",
 		`aria-label="Students per counselor"`, "<figcaption", "Rock &amp; River &lt;Cooperative&gt;",
 		"n/a", "$800,000.00", "counselor $62,000", "1 district(s) report no counselor at all (0 FTE)",
+		"3 of 5 schools reported counselors", "expired<br><small>none in force this year</small>",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %q", want)

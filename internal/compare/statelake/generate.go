@@ -174,5 +174,14 @@ func contractRows(rng *rand.Rand) []Row {
 		rows = append(rows, Row{"agency_name": "County Sheriff", "status": "expired",
 			"start_date": Date("2017-07-01"), "end_date": Date("2021-06-30"), "annual_cost": annual / 3})
 	}
+	// Some active contracts start after the 2023-24 school year (not in force during it),
+	// and some districts list an undated agreement (in force every year).
+	if rng.Float64() < 0.2 {
+		active["start_date"] = Date("2024-07-01")
+	}
+	if rng.Float64() < 0.15 {
+		rows = append(rows, Row{"agency_name": "Township Police", "status": "suspended",
+			"annual_cost": annual / 4, "officers": int32(1)})
+	}
 	return rows
 }

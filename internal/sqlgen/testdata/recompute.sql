@@ -51,6 +51,15 @@ SELECT
     count(psychologists_fte) AS schools_reporting_psychologists,
     round(sum(social_workers_fte), 4) AS social_workers_fte,
     count(social_workers_fte) AS schools_reporting_social_workers,
+    -- Ratios and gaps: each role over the rows that know both its FTE and the enrollment.
+    sum(enrollment) FILTER (WHERE counselors_fte IS NOT NULL) AS enrollment_reporting_counselors,
+    round(sum(counselors_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS counselors_fte_matched,
+    sum(enrollment) FILTER (WHERE nurses_fte IS NOT NULL) AS enrollment_reporting_nurses,
+    round(sum(nurses_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS nurses_fte_matched,
+    sum(enrollment) FILTER (WHERE psychologists_fte IS NOT NULL) AS enrollment_reporting_psychologists,
+    round(sum(psychologists_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS psychologists_fte_matched,
+    sum(enrollment) FILTER (WHERE social_workers_fte IS NOT NULL) AS enrollment_reporting_social_workers,
+    round(sum(social_workers_fte) FILTER (WHERE enrollment IS NOT NULL), 4) AS social_workers_fte_matched,
     round(sum(sworn_officers_fte), 4) AS sworn_officers_fte,
     count(sworn_officers_fte) AS schools_reporting_sworn_officers,
     round(sum(security_guards_fte), 4) AS security_guards_fte,
@@ -60,6 +69,31 @@ SELECT
         AS schools_with_police_no_counselor
 FROM rc_staff_used
 GROUP BY state, school_year, nces_lea_id;
+
+-- Each school's enrollment and enrollment by group (a figure is known when every row of the
+-- school knows it; a district-total row is the school '').
+CREATE OR REPLACE TEMP VIEW rc_school_enrollment AS
+WITH long AS (
+    SELECT u.state, u.school_year, u.nces_lea_id, coalesce(u.nces_school_id, '') AS school,
+        g.student_group, u.enrollment,
+        CASE g.student_group
+            WHEN 'hispanic' THEN u.enrollment_hispanic
+            WHEN 'american_indian_alaska_native' THEN u.enrollment_american_indian_alaska_native
+            WHEN 'asian' THEN u.enrollment_asian
+            WHEN 'native_hawaiian_pacific_islander' THEN u.enrollment_native_hawaiian_pacific_islander
+            WHEN 'black' THEN u.enrollment_black
+            WHEN 'white' THEN u.enrollment_white
+            WHEN 'two_or_more_races' THEN u.enrollment_two_or_more_races
+            WHEN 'idea' THEN u.enrollment_idea
+            WHEN 'english_learner' THEN u.enrollment_english_learner
+        END AS v
+    FROM rc_staff_used u CROSS JOIN rc_groups g
+)
+SELECT state, school_year, nces_lea_id, school, student_group,
+    CASE WHEN count(enrollment) = count(*) THEN sum(enrollment) END AS enrollment,
+    CASE WHEN count(v) = count(*) THEN sum(v) END AS group_enrollment
+FROM long
+GROUP BY state, school_year, nces_lea_id, school, student_group;
 
 -- Incidents of the two categories compared.
 CREATE OR REPLACE TEMP VIEW rc_incidents AS
@@ -82,15 +116,26 @@ SELECT
 FROM rc_incidents
 GROUP BY state, school_year, nces_lea_id, school, category;
 
--- Incident totals per district: the sum over the schools that report.
+-- Incident totals per district: the sum over the schools that report. Rates: the count and
+-- the students of the reporting schools whose enrollment is known.
 CREATE OR REPLACE TEMP VIEW rc_inc AS
+WITH cat AS (
+    SELECT sc.*, e.enrollment
+    FROM rc_school_cat sc
+    LEFT JOIN rc_school_enrollment e ON e.state = sc.state AND e.school_year = sc.school_year
+        AND e.nces_lea_id = sc.nces_lea_id AND e.school = sc.school AND e.student_group = 'hispanic'
+)
 SELECT
     state, school_year, nces_lea_id,
     sum(total) FILTER (WHERE category = 'arrest' AND reporting) AS arrests,
     count(*) FILTER (WHERE category = 'arrest' AND reporting) AS schools_reporting_arrests,
+    sum(total) FILTER (WHERE category = 'arrest' AND reporting AND enrollment IS NOT NULL) AS arrests_matched,
+    sum(enrollment) FILTER (WHERE category = 'arrest' AND reporting) AS enrollment_reporting_arrests,
     sum(total) FILTER (WHERE category = 'law_enforcement_referral' AND reporting) AS law_enforcement_referrals,
-    count(*) FILTER (WHERE category = 'law_enforcement_referral' AND reporting) AS schools_reporting_referrals
-FROM rc_school_cat
+    count(*) FILTER (WHERE category = 'law_enforcement_referral' AND reporting) AS schools_reporting_referrals,
+    sum(total) FILTER (WHERE category = 'law_enforcement_referral' AND reporting AND enrollment IS NOT NULL) AS referrals_matched,
+    sum(enrollment) FILTER (WHERE category = 'law_enforcement_referral' AND reporting) AS enrollment_reporting_referrals
+FROM cat
 GROUP BY state, school_year, nces_lea_id;
 
 -- Every district of a state and year: those with a staffing or an incidents file.
@@ -103,9 +148,33 @@ FROM (
 )
 GROUP BY state, school_year, nces_lea_id;
 
--- The district's current police contract: an active one (latest start_date, then latest
--- end_date), else the one with the latest end_date (then latest start_date); unknown dates
--- count as earliest; then the agency name in order.
+-- The contract in force during the school year: its term (an unknown date leaves it open)
+-- overlaps July 1 to June 30 of the year, whatever its status; the most days in force,
+-- then the latest start_date (unknown earliest), then the agency name in order.
+CREATE OR REPLACE TEMP VIEW rc_contract_in_force AS
+SELECT * FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY state, school_year, nces_lea_id
+        ORDER BY days DESC, start_date DESC NULLS LAST, agency_name ASC
+    ) AS pick
+    FROM (
+        SELECT d.school_year, c.*,
+            least(coalesce(c.end_date, y.y1), y.y1) - greatest(coalesce(c.start_date, y.y0), y.y0) + 1 AS days
+        FROM contracts c
+        JOIN (SELECT DISTINCT state, school_year, nces_lea_id FROM rc_districts) d
+            ON d.state = c.state AND d.nces_lea_id = c.nces_lea_id
+        CROSS JOIN LATERAL (SELECT make_date(left(d.school_year, 4)::INTEGER, 7, 1) AS y0,
+                                   make_date(left(d.school_year, 4)::INTEGER + 1, 6, 30) AS y1) y
+    )
+    WHERE days > 0
+)
+WHERE pick = 1;
+
+-- The district's current police contract, whose status and agency show when none was in
+-- force: an active one (latest start_date, then latest end_date), else the one with the
+-- latest end_date (then latest start_date); unknown dates count as earliest; then the
+-- agency name in order. (A district whose contracts file has no rows shows in the views as
+-- one without a file: contract_in_force is then false in comparison, null here.)
 CREATE OR REPLACE TEMP VIEW rc_contract AS
 SELECT * FROM (
     SELECT
@@ -132,35 +201,43 @@ SELECT
     s.nurses_fte, coalesce(s.schools_reporting_nurses, 0) AS schools_reporting_nurses,
     s.psychologists_fte, coalesce(s.schools_reporting_psychologists, 0) AS schools_reporting_psychologists,
     s.social_workers_fte, coalesce(s.schools_reporting_social_workers, 0) AS schools_reporting_social_workers,
+    s.enrollment_reporting_counselors, s.counselors_fte_matched, s.enrollment_reporting_nurses, s.nurses_fte_matched,
+    s.enrollment_reporting_psychologists, s.psychologists_fte_matched,
+    s.enrollment_reporting_social_workers, s.social_workers_fte_matched,
     s.sworn_officers_fte, coalesce(s.schools_reporting_sworn_officers, 0) AS schools_reporting_sworn_officers,
     s.security_guards_fte, coalesce(s.schools_reporting_security_guards, 0) AS schools_reporting_security_guards,
     s.schools_with_police_no_counselor,
     i.arrests, coalesce(i.schools_reporting_arrests, 0) AS schools_reporting_arrests,
     i.law_enforcement_referrals, coalesce(i.schools_reporting_referrals, 0) AS schools_reporting_referrals,
+    i.arrests_matched, i.enrollment_reporting_arrests, i.referrals_matched, i.enrollment_reporting_referrals,
     p.counselor AS rec_counselor, p.nurse AS rec_nurse, p.psychologist AS rec_psychologist,
     p.social_worker AS rec_social_worker,
     p.counselor_cost, p.nurse_cost, p.psychologist_cost, p.social_worker_cost,
-    k.status AS contract_status, k.agency_name AS contract_agency_name, k.officers AS contract_officers,
-    k.annual_cost AS contract_annual_cost,
-    coalesce(k.district_share, k.annual_cost) AS district_cost
+    CASE WHEN k.nces_lea_id IS NOT NULL THEN f.nces_lea_id IS NOT NULL END AS contract_in_force,
+    CASE WHEN f.nces_lea_id IS NOT NULL THEN f.status ELSE k.status END AS contract_status,
+    CASE WHEN f.nces_lea_id IS NOT NULL THEN f.agency_name ELSE k.agency_name END AS contract_agency_name,
+    f.officers AS contract_officers,
+    f.annual_cost AS contract_annual_cost,
+    coalesce(f.district_share, f.annual_cost) AS district_cost
 FROM rc_districts d
 JOIN params p ON p.state = d.state
 LEFT JOIN rc_staff s ON s.state = d.state AND s.school_year = d.school_year AND s.nces_lea_id = d.nces_lea_id
 LEFT JOIN rc_inc i ON i.state = d.state AND i.school_year = d.school_year AND i.nces_lea_id = d.nces_lea_id
-LEFT JOIN rc_contract k ON k.state = d.state AND k.nces_lea_id = d.nces_lea_id;
+LEFT JOIN rc_contract k ON k.state = d.state AND k.nces_lea_id = d.nces_lea_id
+LEFT JOIN rc_contract_in_force f ON f.state = d.state AND f.school_year = d.school_year AND f.nces_lea_id = d.nces_lea_id;
 
 -- Ratios, standards and gaps per role.
 CREATE OR REPLACE TEMP VIEW rc_ratios AS
 SELECT
     *,
-    CASE WHEN counselors_fte > 0 THEN enrollment / counselors_fte END AS students_per_counselor,
-    CASE WHEN nurses_fte > 0 THEN enrollment / nurses_fte END AS students_per_nurse,
-    CASE WHEN psychologists_fte > 0 THEN enrollment / psychologists_fte END AS students_per_psychologist,
-    CASE WHEN social_workers_fte > 0 THEN enrollment / social_workers_fte END AS students_per_social_worker,
-    CASE WHEN enrollment IS NOT NULL AND counselors_fte IS NOT NULL THEN greatest(0, enrollment / rec_counselor - counselors_fte) END AS counselor_gap_fte,
-    CASE WHEN enrollment IS NOT NULL AND nurses_fte IS NOT NULL THEN greatest(0, enrollment / rec_nurse - nurses_fte) END AS nurse_gap_fte,
-    CASE WHEN enrollment IS NOT NULL AND psychologists_fte IS NOT NULL THEN greatest(0, enrollment / rec_psychologist - psychologists_fte) END AS psychologist_gap_fte,
-    CASE WHEN enrollment IS NOT NULL AND social_workers_fte IS NOT NULL THEN greatest(0, enrollment / rec_social_worker - social_workers_fte) END AS social_worker_gap_fte,
+    CASE WHEN counselors_fte_matched > 0 THEN enrollment_reporting_counselors / counselors_fte_matched END AS students_per_counselor,
+    CASE WHEN nurses_fte_matched > 0 THEN enrollment_reporting_nurses / nurses_fte_matched END AS students_per_nurse,
+    CASE WHEN psychologists_fte_matched > 0 THEN enrollment_reporting_psychologists / psychologists_fte_matched END AS students_per_psychologist,
+    CASE WHEN social_workers_fte_matched > 0 THEN enrollment_reporting_social_workers / social_workers_fte_matched END AS students_per_social_worker,
+    CASE WHEN enrollment_reporting_counselors IS NOT NULL AND counselors_fte_matched IS NOT NULL THEN greatest(0, enrollment_reporting_counselors / rec_counselor - counselors_fte_matched) END AS counselor_gap_fte,
+    CASE WHEN enrollment_reporting_nurses IS NOT NULL AND nurses_fte_matched IS NOT NULL THEN greatest(0, enrollment_reporting_nurses / rec_nurse - nurses_fte_matched) END AS nurse_gap_fte,
+    CASE WHEN enrollment_reporting_psychologists IS NOT NULL AND psychologists_fte_matched IS NOT NULL THEN greatest(0, enrollment_reporting_psychologists / rec_psychologist - psychologists_fte_matched) END AS psychologist_gap_fte,
+    CASE WHEN enrollment_reporting_social_workers IS NOT NULL AND social_workers_fte_matched IS NOT NULL THEN greatest(0, enrollment_reporting_social_workers / rec_social_worker - social_workers_fte_matched) END AS social_worker_gap_fte,
     (district_cost * 100)::BIGINT AS district_cost_cents
 FROM rc_base;
 
@@ -173,9 +250,10 @@ SELECT
 
     counselors_fte,
     schools_reporting_counselors::INTEGER AS schools_reporting_counselors,
+    enrollment_reporting_counselors::INTEGER AS enrollment_reporting_counselors,
     students_per_counselor,
     rec_counselor::INTEGER AS recommended_students_per_counselor,
-    CASE WHEN counselors_fte = 0 THEN false
+    CASE WHEN counselors_fte_matched = 0 THEN false
          WHEN students_per_counselor IS NOT NULL THEN students_per_counselor <= rec_counselor END
         AS meets_counselor_standard,
     counselor_gap_fte,
@@ -186,9 +264,10 @@ SELECT
 
     nurses_fte,
     schools_reporting_nurses::INTEGER AS schools_reporting_nurses,
+    enrollment_reporting_nurses::INTEGER AS enrollment_reporting_nurses,
     students_per_nurse,
     rec_nurse::INTEGER AS recommended_students_per_nurse,
-    CASE WHEN nurses_fte = 0 THEN false
+    CASE WHEN nurses_fte_matched = 0 THEN false
          WHEN students_per_nurse IS NOT NULL THEN students_per_nurse <= rec_nurse END
         AS meets_nurse_standard,
     nurse_gap_fte,
@@ -199,9 +278,10 @@ SELECT
 
     psychologists_fte,
     schools_reporting_psychologists::INTEGER AS schools_reporting_psychologists,
+    enrollment_reporting_psychologists::INTEGER AS enrollment_reporting_psychologists,
     students_per_psychologist,
     rec_psychologist::INTEGER AS recommended_students_per_psychologist,
-    CASE WHEN psychologists_fte = 0 THEN false
+    CASE WHEN psychologists_fte_matched = 0 THEN false
          WHEN students_per_psychologist IS NOT NULL THEN students_per_psychologist <= rec_psychologist END
         AS meets_psychologist_standard,
     psychologist_gap_fte,
@@ -212,9 +292,10 @@ SELECT
 
     social_workers_fte,
     schools_reporting_social_workers::INTEGER AS schools_reporting_social_workers,
+    enrollment_reporting_social_workers::INTEGER AS enrollment_reporting_social_workers,
     students_per_social_worker,
     rec_social_worker::INTEGER AS recommended_students_per_social_worker,
-    CASE WHEN social_workers_fte = 0 THEN false
+    CASE WHEN social_workers_fte_matched = 0 THEN false
          WHEN students_per_social_worker IS NOT NULL THEN students_per_social_worker <= rec_social_worker END
         AS meets_social_worker_standard,
     social_worker_gap_fte,
@@ -232,10 +313,13 @@ SELECT
     schools_with_police_no_counselor::INTEGER AS schools_with_police_no_counselor,
     arrests::INTEGER AS arrests,
     schools_reporting_arrests::INTEGER AS schools_reporting_arrests,
+    enrollment_reporting_arrests::INTEGER AS enrollment_reporting_arrests,
     law_enforcement_referrals::INTEGER AS law_enforcement_referrals,
     schools_reporting_referrals::INTEGER AS schools_reporting_referrals,
-    CASE WHEN enrollment <> 0 THEN arrests::DOUBLE / enrollment * 1000 END AS arrests_per_1000,
-    CASE WHEN enrollment <> 0 THEN law_enforcement_referrals::DOUBLE / enrollment * 1000 END AS referrals_per_1000,
+    enrollment_reporting_referrals::INTEGER AS enrollment_reporting_referrals,
+    CASE WHEN enrollment_reporting_arrests <> 0 THEN arrests_matched::DOUBLE / enrollment_reporting_arrests * 1000 END AS arrests_per_1000,
+    CASE WHEN enrollment_reporting_referrals <> 0 THEN referrals_matched::DOUBLE / enrollment_reporting_referrals * 1000 END AS referrals_per_1000,
+    contract_in_force,
     contract_status,
     contract_agency_name,
     contract_officers::INTEGER AS contract_officers,
@@ -285,11 +369,14 @@ JOIN rc_groups g ON (g.group_type = 'race_ethnicity' AND i.race_ethnicity = g.st
 GROUP BY ALL;
 
 -- Incidents by group per district and category, over the schools that report the total
--- (and, for English learners, whose English-learner rows are all known).
+-- (and, for English learners, whose English-learner rows are all known) and whose
+-- enrollment and the group's enrollment are known, with the students of those schools.
 CREATE OR REPLACE TEMP VIEW rc_inc_groups AS
 WITH cells AS (
     SELECT sc.state, sc.school_year, sc.nces_lea_id, sc.category, g.student_group,
-        sc.reporting AND (g.student_group <> 'english_learner' OR (sc.el_rows AND NOT sc.el_null)) AS counted,
+        sc.reporting AND (g.student_group <> 'english_learner' OR (sc.el_rows AND NOT sc.el_null))
+            AND e.enrollment IS NOT NULL AND e.group_enrollment IS NOT NULL AS counted,
+        e.enrollment, e.group_enrollment,
         sc.total, coalesce(sg.n, 0) AS n,
         CASE g.student_group WHEN 'idea' THEN sc.idea_seen WHEN 'english_learner' THEN sc.el_rows ELSE false END AS seen
     FROM rc_school_cat sc
@@ -297,6 +384,8 @@ WITH cells AS (
     LEFT JOIN rc_school_group sg ON sg.state = sc.state AND sg.school_year = sc.school_year
         AND sg.nces_lea_id = sc.nces_lea_id AND sg.school = sc.school AND sg.category = sc.category
         AND sg.student_group = g.student_group
+    LEFT JOIN rc_school_enrollment e ON e.state = sc.state AND e.school_year = sc.school_year
+        AND e.nces_lea_id = sc.nces_lea_id AND e.school = sc.school AND e.student_group = g.student_group
 )
 SELECT
     state, school_year, nces_lea_id, student_group,
@@ -304,9 +393,13 @@ SELECT
     sum(n) FILTER (WHERE category = 'arrest' AND counted) AS group_arrests,
     sum(total) FILTER (WHERE category = 'arrest' AND counted) AS covered_arrests,
     count(*) FILTER (WHERE category = 'arrest' AND counted) AS schools_reporting_arrests,
+    sum(group_enrollment) FILTER (WHERE category = 'arrest' AND counted) AS group_enrollment_reporting_arrests,
+    sum(enrollment) FILTER (WHERE category = 'arrest' AND counted) AS enrollment_reporting_arrests,
     sum(n) FILTER (WHERE category = 'law_enforcement_referral' AND counted) AS group_referrals,
     sum(total) FILTER (WHERE category = 'law_enforcement_referral' AND counted) AS covered_referrals,
-    count(*) FILTER (WHERE category = 'law_enforcement_referral' AND counted) AS schools_reporting_referrals
+    count(*) FILTER (WHERE category = 'law_enforcement_referral' AND counted) AS schools_reporting_referrals,
+    sum(group_enrollment) FILTER (WHERE category = 'law_enforcement_referral' AND counted) AS group_enrollment_reporting_referrals,
+    sum(enrollment) FILTER (WHERE category = 'law_enforcement_referral' AND counted) AS enrollment_reporting_referrals
 FROM cells
 GROUP BY state, school_year, nces_lea_id, student_group;
 
@@ -316,7 +409,9 @@ WITH rows AS (
         c.state, c.school_year, c.nces_lea_id, c.district_name, g.student_group, g.group_type, g.ord,
         s.group_enrollment, s.covered_enrollment, coalesce(s.schools_reporting_enrollment, 0) AS schools_reporting_enrollment,
         i.group_arrests, i.covered_arrests, coalesce(i.schools_reporting_arrests, 0) AS schools_reporting_arrests,
+        i.group_enrollment_reporting_arrests, i.enrollment_reporting_arrests,
         i.group_referrals, i.covered_referrals, coalesce(i.schools_reporting_referrals, 0) AS schools_reporting_referrals,
+        i.group_enrollment_reporting_referrals, i.enrollment_reporting_referrals,
         g.group_type = 'race_ethnicity' OR coalesce(s.present, false) OR coalesce(i.present, false) AS included
     FROM recomputed_comparison c
     CROSS JOIN rc_groups g
@@ -328,7 +423,9 @@ WITH rows AS (
     SELECT *,
         CASE WHEN covered_enrollment <> 0 THEN group_enrollment::DOUBLE / covered_enrollment END AS enrollment_share,
         CASE WHEN covered_arrests <> 0 THEN group_arrests::DOUBLE / covered_arrests END AS arrest_share,
-        CASE WHEN covered_referrals <> 0 THEN group_referrals::DOUBLE / covered_referrals END AS referral_share
+        CASE WHEN covered_referrals <> 0 THEN group_referrals::DOUBLE / covered_referrals END AS referral_share,
+        CASE WHEN enrollment_reporting_arrests <> 0 THEN group_enrollment_reporting_arrests::DOUBLE / enrollment_reporting_arrests END AS arrest_enrollment_share,
+        CASE WHEN enrollment_reporting_referrals <> 0 THEN group_enrollment_reporting_referrals::DOUBLE / enrollment_reporting_referrals END AS referral_enrollment_share
     FROM rows
     WHERE included
 )
@@ -340,10 +437,14 @@ SELECT
     group_arrests::INTEGER AS group_arrests,
     covered_arrests::INTEGER AS covered_arrests,
     schools_reporting_arrests::INTEGER AS schools_reporting_arrests,
+    group_enrollment_reporting_arrests::INTEGER AS group_enrollment_reporting_arrests,
+    enrollment_reporting_arrests::INTEGER AS enrollment_reporting_arrests,
     group_referrals::INTEGER AS group_referrals,
     covered_referrals::INTEGER AS covered_referrals,
     schools_reporting_referrals::INTEGER AS schools_reporting_referrals,
+    group_enrollment_reporting_referrals::INTEGER AS group_enrollment_reporting_referrals,
+    enrollment_reporting_referrals::INTEGER AS enrollment_reporting_referrals,
     enrollment_share, arrest_share, referral_share,
-    CASE WHEN enrollment_share <> 0 THEN arrest_share / enrollment_share END AS arrest_relative_rate,
-    CASE WHEN enrollment_share <> 0 THEN referral_share / enrollment_share END AS referral_relative_rate
+    CASE WHEN arrest_enrollment_share <> 0 THEN arrest_share / arrest_enrollment_share END AS arrest_relative_rate,
+    CASE WHEN referral_enrollment_share <> 0 THEN referral_share / referral_enrollment_share END AS referral_relative_rate
 FROM shares;
