@@ -148,6 +148,9 @@ func (g *httpGetter) openMember(ctx context.Context, opts Options) error {
 	default:
 		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, resp.Status)
 	}
+	if strings.HasSuffix(resp.Header.Get("Content-Range"), "/0") {
+		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
+	}
 	first, last, total, err := contentRange(resp.Header.Get("Content-Range"))
 	if err == nil && (total < 0 || last != total-1) {
 		err = fmt.Errorf("Content-Range %q is not the end of the file", resp.Header.Get("Content-Range"))
