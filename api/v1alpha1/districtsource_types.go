@@ -67,6 +67,7 @@ type HTTPSource struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/') && !self.startsWith('/')",message="member is the path of a file inside the archive, such as SCH/School Support.csv: no leading slash, not a folder"
 	Member string `json:"member,omitempty"`
 }
 
@@ -105,6 +106,7 @@ type S3Source struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/') && !self.startsWith('/')",message="member is the path of a file inside the archive, such as SCH/School Support.csv: no leading slash, not a folder"
 	Member string `json:"member,omitempty"`
 }
 
