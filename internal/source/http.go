@@ -88,15 +88,21 @@ func (g *httpGetter) close() error {
 	return nil
 }
 
-func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env) error {
+func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts Options) error {
 	g, err := newHTTPGetter(s, h, env)
 	if err != nil {
 		return err
 	}
-	resp, err := g.get(ctx, nil)
+	resp, err := g.get(ctx, conditionalHeaders(opts, nil))
 	if err != nil {
 		_ = g.close()
 		return fmt.Errorf("source %s: %w", s.name, err)
+	}
+	g.record(resp)
+	if resp.StatusCode == http.StatusNotModified {
+		_ = resp.Body.Close()
+		_ = g.close()
+		return fmt.Errorf("source %s: %s: %w", s.name, s.location, ErrNotModified)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		_ = resp.Body.Close()
@@ -109,8 +115,39 @@ func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env) error 
 		return resp.Body.Close()
 	}
 	s.size = resp.ContentLength
-	s.etag = strings.Trim(resp.Header.Get("ETag"), `"`)
 	return nil
+}
+
+// record keeps the response's validators in the Stream.
+func (g *httpGetter) record(resp *http.Response) {
+	g.s.etag = strings.Trim(resp.Header.Get("ETag"), `"`)
+	g.s.lastModified = resp.Header.Get("Last-Modified")
+}
+
+// conditionalHeaders adds the If-None-Match and If-Modified-Since of a conditional fetch.
+func conditionalHeaders(opts Options, h map[string]string) map[string]string {
+	if !opts.conditional() {
+		return h
+	}
+	if h == nil {
+		h = map[string]string{}
+	}
+	if opts.IfNoneMatch != "" {
+		h["If-None-Match"] = quoteETag(opts.IfNoneMatch)
+	}
+	if opts.IfModifiedSince != "" {
+		h["If-Modified-Since"] = opts.IfModifiedSince
+	}
+	return h
+}
+
+// quoteETag turns an ETag as the Stream gives it (quotes removed) back into its header
+// form.
+func quoteETag(e string) string {
+	if rest, weak := strings.CutPrefix(e, "W/"); weak {
+		return `W/"` + strings.Trim(rest, `"`) + `"`
+	}
+	return `"` + strings.Trim(e, `"`) + `"`
 }
 
 // openHTTPMember reads one member of a ZIP archive over http. Its first request asks for
@@ -132,13 +169,15 @@ func openHTTPMember(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, 
 
 func (g *httpGetter) openMember(ctx context.Context, opts Options) error {
 	s := g.s
-	resp, err := g.get(ctx, map[string]string{"Range": fmt.Sprintf("bytes=-%d", tailBytes)})
+	resp, err := g.get(ctx, conditionalHeaders(opts, map[string]string{"Range": fmt.Sprintf("bytes=-%d", tailBytes)}))
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
 	defer resp.Body.Close()
-	s.etag = strings.Trim(resp.Header.Get("ETag"), `"`)
+	g.record(resp)
 	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return fmt.Errorf("source %s: %s: %w", s.name, s.location, ErrNotModified)
 	case http.StatusPartialContent:
 	case http.StatusOK:
 		s.spooled = true

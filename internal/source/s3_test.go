@@ -2,6 +2,8 @@ package source
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -109,5 +111,49 @@ func TestS3ZipMemberRanged(t *testing.T) {
 	want = "source crdc-support: HEAD s3://crdc-files/2021-22/nope.zip at " + m.Endpoint + ": the object does not exist (NoSuchKey)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+}
+
+// TestS3ConditionalFetch: an object whose ETag (or modification time) a previous fetch saw
+// is not fetched again, as a file or as an archive.
+func TestS3ConditionalFetch(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	m.CreateBucket(t, "crdc-files")
+	l, env := m.Lake("crdc-files", "")
+	store, err := lake.New(context.Background(), l, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, support, _ := crdcArchive(t)
+	if _, err := store.Put(context.Background(), "support.csv", support); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(context.Background(), "crdc.zip", archive); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []plan.Source{
+		{Name: "crdc-support", S3: &plan.S3{Lake: l, Bucket: "crdc-files", Key: "support.csv"}},
+		{Name: "crdc-support", S3: &plan.S3{Lake: l, Bucket: "crdc-files", Key: "crdc.zip", Member: "SCH/School Support.csv"}},
+	} {
+		first, got, err := readAll(t, src, env)
+		if err != nil || got != string(support) || first.ETag() == "" || first.LastModified() == "" {
+			t.Fatalf("%s: first fetch: %d bytes, %v, etag %q, last-modified %q", src.S3.Key, len(got), err, first.ETag(), first.LastModified())
+		}
+		for _, seen := range []Options{{IfNoneMatch: first.ETag()}, {IfModifiedSince: first.LastModified()}} {
+			_, err := OpenWith(context.Background(), src, env, seen)
+			want := "source crdc-support: s3://crdc-files/" + src.S3.Key + ": not modified since the last fetch"
+			if !errors.Is(err, ErrNotModified) || err.Error() != want {
+				t.Fatalf("%+v: error = %v\nwant    %s", seen, err, want)
+			}
+		}
+		s, err := OpenWith(context.Background(), src, env, Options{IfNoneMatch: "0123456789abcdef0123456789abcdef"})
+		if err != nil {
+			t.Fatalf("%s: another ETag: %v", src.S3.Key, err)
+		}
+		b, err := io.ReadAll(s)
+		_ = s.Close()
+		if err != nil || string(b) != string(support) {
+			t.Fatalf("%s: another ETag: read %d bytes, %v", src.S3.Key, len(b), err)
+		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -15,7 +17,7 @@ import (
 	"github.com/districtlake/districtlake/internal/plan"
 )
 
-func openS3(ctx context.Context, s *Stream, src *plan.S3, env lake.Env) error {
+func openS3(ctx context.Context, s *Stream, src *plan.S3, env lake.Env, opts Options) error {
 	s.location = fmt.Sprintf("s3://%s/%s", src.Bucket, src.Key)
 	if src.Bucket == "" || src.Key == "" {
 		return fmt.Errorf("source %s: an s3 source needs a bucket and a key", s.name)
@@ -25,15 +27,26 @@ func openS3(ctx context.Context, s *Stream, src *plan.S3, env lake.Env) error {
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
 	where := fmt.Sprintf("%s at %s", s.location, src.Lake.Endpoint)
-	obj, err := client.GetObject(ctx, src.Bucket, src.Key, minio.GetObjectOptions{})
+	var get minio.GetObjectOptions
+	if opts.IfNoneMatch != "" {
+		_ = get.SetMatchETagExcept(strings.Trim(opts.IfNoneMatch, `"`))
+	}
+	if t, err := http.ParseTime(opts.IfModifiedSince); err == nil {
+		_ = get.SetModified(t)
+	}
+	obj, err := client.GetObject(ctx, src.Bucket, src.Key, get)
 	if err != nil {
 		return fmt.Errorf("source %s: GET %s: %w", s.name, where, s3Error(ctx, err))
 	}
 	st, err := obj.Stat()
 	if err != nil {
 		_ = obj.Close()
+		if minio.ToErrorResponse(err).StatusCode == http.StatusNotModified {
+			return fmt.Errorf("source %s: %s: %w", s.name, s.location, ErrNotModified)
+		}
 		return fmt.Errorf("source %s: GET %s: %w", s.name, where, s3Error(ctx, err))
 	}
+	s.lastModified = st.LastModified.UTC().Format(http.TimeFormat)
 	s.r = obj
 	s.closer = obj.Close
 	s.size = st.Size
@@ -43,7 +56,7 @@ func openS3(ctx context.Context, s *Stream, src *plan.S3, env lake.Env) error {
 
 // openS3Member reads one member of a ZIP archive in a bucket through ranged GETs, each on
 // the condition (If-Match) that the object's ETag is the one its first request saw.
-func openS3Member(ctx context.Context, s *Stream, src *plan.S3, env lake.Env) error {
+func openS3Member(ctx context.Context, s *Stream, src *plan.S3, env lake.Env, opts Options) error {
 	s.location = fmt.Sprintf("s3://%s/%s", src.Bucket, src.Key)
 	if src.Bucket == "" || src.Key == "" {
 		return fmt.Errorf("source %s: an s3 source needs a bucket and a key", s.name)
@@ -61,6 +74,10 @@ func openS3Member(ctx context.Context, s *Stream, src *plan.S3, env lake.Env) er
 		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
 	}
 	s.etag = strings.Trim(st.ETag, `"`)
+	s.lastModified = st.LastModified.UTC().Format(http.TimeFormat)
+	if unchanged(opts, s.etag, st.LastModified) {
+		return fmt.Errorf("source %s: %s: %w", s.name, s.location, ErrNotModified)
+	}
 	core := minio.Core{Client: client}
 	fetch := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 		var opts minio.GetObjectOptions
@@ -92,6 +109,18 @@ func openS3Member(ctx context.Context, s *Stream, src *plan.S3, env lake.Env) er
 		return err
 	}
 	return nil
+}
+
+// unchanged tells whether an object of this ETag and modification time is the one a
+// conditional fetch saw (the ETag decides when both are given, as in HTTP).
+func unchanged(opts Options, etag string, modified time.Time) bool {
+	if opts.IfNoneMatch != "" {
+		return strings.Trim(opts.IfNoneMatch, `"`) == etag
+	}
+	if t, err := http.ParseTime(opts.IfModifiedSince); err == nil {
+		return !modified.Truncate(time.Second).After(t)
+	}
+	return false
 }
 
 func s3Error(ctx context.Context, err error) error {

@@ -51,6 +51,8 @@ type Stream struct {
 	size     int64
 	etag     string
 	expect   string
+	// lastModified is the server's Last-Modified header (an HTTP date).
+	lastModified string
 	// member is the ZIP member read (empty when the source is not an archive); where is
 	// the location and member, for messages.
 	member  string
@@ -137,6 +139,10 @@ func (s *Stream) SHA256() string { return hex.EncodeToString(s.hash.Sum(nil)) }
 // member), without quotes; empty when unknown.
 func (s *Stream) ETag() string { return s.etag }
 
+// LastModified is the server's Last-Modified date (http and s3) of the file fetched (the
+// archive, for a member), as an HTTP date; empty when unknown.
+func (s *Stream) LastModified() string { return s.lastModified }
+
 // Size is the source's announced length in bytes as parsed (a member's uncompressed
 // size), or -1 when unknown (a gzip file).
 func (s *Stream) Size() int64 { return s.size }
@@ -153,7 +159,18 @@ type Options struct {
 	// TempDir holds the scratch copy of an archive whose server does not answer range
 	// requests (os.TempDir(), that is $TMPDIR, when empty).
 	TempDir string
+	// IfNoneMatch (an ETag a previous fetch saw) and IfModifiedSince (its Last-Modified,
+	// an HTTP date) make an http or s3 fetch conditional: when the file is unchanged,
+	// OpenWith fetches nothing and returns an error that errors.Is ErrNotModified.
+	IfNoneMatch     string
+	IfModifiedSince string
 }
+
+// ErrNotModified is the error of a conditional fetch whose file has not changed.
+var ErrNotModified = errors.New("not modified since the last fetch")
+
+// conditional reports whether the fetch is conditional.
+func (o Options) conditional() bool { return o.IfNoneMatch != "" || o.IfModifiedSince != "" }
 
 // Open starts fetching a source with the default Options.
 func Open(ctx context.Context, src plan.Source, env lake.Env) (*Stream, error) {
@@ -188,12 +205,12 @@ func OpenWith(ctx context.Context, src plan.Source, env lake.Env, opts Options) 
 		s.member = src.HTTP.Member
 		err = openHTTPMember(ctx, s, src.HTTP, env, opts)
 	case src.HTTP != nil:
-		err = openHTTP(ctx, s, src.HTTP, env)
+		err = openHTTP(ctx, s, src.HTTP, env, opts)
 	case src.S3 != nil && src.S3.Member != "":
 		s.member = src.S3.Member
-		err = openS3Member(ctx, s, src.S3, env)
+		err = openS3Member(ctx, s, src.S3, env, opts)
 	case src.S3 != nil:
-		err = openS3(ctx, s, src.S3, env)
+		err = openS3(ctx, s, src.S3, env, opts)
 	case src.File != nil:
 		err = openFile(s, src.File)
 	case src.Inline != nil:

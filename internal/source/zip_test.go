@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -163,6 +164,7 @@ func crdcArchive(t testing.TB) (archive, support, enrollment []byte) {
 	return archive, support, enrollment
 }
 
+// memberSource reads a member of the archive at url (the file itself when name is empty).
 func memberSource(url, name string) plan.Source {
 	s := httpSource("crdc-support", url)
 	s.HTTP.Member = name
@@ -429,5 +431,65 @@ func TestByteLimitCountsDecompressed(t *testing.T) {
 	want = fmt.Sprintf(`source crdc-support: %s/a.zip member "big.csv" is %d bytes, over the limit of 50000 bytes (maxBytes)`, srv2.URL, len(body))
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+}
+
+// replace serves other content from now on, modified a day later.
+func (fs *fileServer) replace(data []byte) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.data, fs.modified = data, fs.modified.Add(24*time.Hour)
+}
+
+// TestConditionalFetch: with the ETag or Last-Modified of a previous fetch, an unchanged
+// file costs one request and no body; a changed one is read.
+func TestConditionalFetch(t *testing.T) {
+	archive, support, _ := crdcArchive(t)
+	for _, tc := range []struct {
+		name   string
+		member string
+		noETag bool
+	}{
+		{"plain file, ETag", "", false},
+		{"plain file, Last-Modified", "", true},
+		{"member, ETag", "SCH/School Support.csv", false},
+		{"member, Last-Modified", "SCH/School Support.csv", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, want := support, support
+			if tc.member != "" {
+				body = archive
+			}
+			srv := newFileServer(t, body)
+			srv.noETag = tc.noETag
+			src := memberSource(srv.URL+"/f", tc.member)
+			first, _ := readMember(t, src, Options{})
+			if first.LastModified() != "Sun, 01 Oct 2023 00:00:00 GMT" || (first.ETag() == "") != tc.noETag {
+				t.Fatalf("first fetch: Last-Modified %q, ETag %q", first.LastModified(), first.ETag())
+			}
+			seen := Options{IfNoneMatch: first.ETag(), IfModifiedSince: first.LastModified()}
+
+			req0, sent0 := srv.counts()
+			_, err := OpenWith(context.Background(), src, noEnv, seen)
+			req1, sent1 := srv.counts()
+			wantErr := "source crdc-support: " + srv.URL + "/f: not modified since the last fetch"
+			if !errors.Is(err, ErrNotModified) || err.Error() != wantErr {
+				t.Fatalf("error = %v\nwant    %s", err, wantErr)
+			}
+			if req1-req0 != 1 || sent1 != sent0 {
+				t.Fatalf("an unchanged file cost %d requests and %d bytes", req1-req0, sent1-sent0)
+			}
+
+			if tc.member != "" {
+				body = buildZip(t, member{tc.member, want[:1000], zip.Deflate})
+			} else {
+				body = want[:1000]
+			}
+			srv.replace(body)
+			s, got := readMember(t, src, seen)
+			if !bytes.Equal(got, want[:1000]) || s.LastModified() != "Mon, 02 Oct 2023 00:00:00 GMT" {
+				t.Fatalf("the changed file: %d bytes, Last-Modified %q", len(got), s.LastModified())
+			}
+		})
 	}
 }
