@@ -191,8 +191,8 @@ func (g *httpGetter) openMember(ctx context.Context, opts Options) error {
 		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
 	}
 	first, last, total, err := contentRange(resp.Header.Get("Content-Range"))
-	if err == nil && (total < 0 || last != total-1) {
-		err = fmt.Errorf("Content-Range %q is not the end of the file", resp.Header.Get("Content-Range"))
+	if err == nil && (total < 0 || last != total-1 || last-first+1 > tailBytes) {
+		err = fmt.Errorf("Content-Range %q is not the last %d bytes asked for", resp.Header.Get("Content-Range"), tailBytes)
 	}
 	if err != nil {
 		return fmt.Errorf("source %s: GET %s: %w", s.name, s.location, err)
