@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -491,5 +492,47 @@ func TestConditionalFetch(t *testing.T) {
 				t.Fatalf("the changed file: %d bytes, Last-Modified %q", len(got), s.LastModified())
 			}
 		})
+	}
+}
+
+// TestZipLargeMemberStreams: a member far larger than what a run may hold in memory is
+// read as a stream, in ranges and from a scratch copy alike.
+func TestZipLargeMemberStreams(t *testing.T) {
+	const size = 128 << 20
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "SCH/School Support.csv", Method: zip.Deflate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := []byte("WI,5508520,00001,550852000001,1.50\r\n")
+	for n := 0; n < size; n += len(line) {
+		_, _ = w.Write(line)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := newFileServer(t, buf.Bytes())
+	for _, noRanges := range []bool{false, true} {
+		srv.noRanges = noRanges
+		src := withMax(memberSource(srv.URL+"/crdc.zip", "SCH/School Support.csv"), 1<<30)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s, err := OpenWith(context.Background(), src, noEnv, Options{TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, s)
+		_ = s.Close()
+		runtime.ReadMemStats(&after)
+		allocated := after.TotalAlloc - before.TotalAlloc
+		t.Logf("ranges=%v: read %d bytes (%d fetched) with %d bytes allocated", !noRanges, n, s.Fetched(), allocated)
+		if err != nil || n < size {
+			t.Fatalf("read %d bytes, %v", n, err)
+		}
+		if allocated > 16<<20 {
+			t.Fatalf("allocated %d bytes to read a %d-byte member", allocated, n)
+		}
 	}
 }
