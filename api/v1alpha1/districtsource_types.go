@@ -58,6 +58,17 @@ type HTTPSource struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=16
 	Headers []HTTPHeader `json:"headers,omitempty"`
+	// member is the exact path of one file inside a ZIP archive at url, such as
+	// "SCH/School Support.csv": the run reads that file out of the archive. The archive is
+	// recognised by its content, so the url need not end in .zip. When the server answers
+	// range requests, only the archive's central directory and the member's bytes are
+	// fetched; otherwise the archive is downloaded once to the Job's scratch space. A name
+	// not in the archive fails the run with the archive's closest names.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/') && !self.startsWith('/')",message="member is the path of a file inside the archive, such as SCH/School Support.csv: no leading slash, not a folder"
+	Member string `json:"member,omitempty"`
 }
 
 // HTTPHeader is one request header whose value is read from a Secret.
@@ -88,6 +99,15 @@ type S3Source struct {
 	// DistrictSource's own lake when empty.
 	// +optional
 	LakeRef *LocalObjectReference `json:"lakeRef,omitempty"`
+	// member is the exact path of one file inside the object when the object is a ZIP
+	// archive, such as "SCH/School Support.csv": only the archive's central directory and
+	// the member's bytes are read (ranged GETs). A name not in the archive fails the run
+	// with the archive's closest names.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/') && !self.startsWith('/')",message="member is the path of a file inside the archive, such as SCH/School Support.csv: no leading slash, not a folder"
+	Member string `json:"member,omitempty"`
 }
 
 // ConfigMapKeyReference names one key of a ConfigMap in the same namespace.
@@ -123,7 +143,8 @@ type Source struct {
 	// schoolYear the file describes, such as 2023-24. Required for staffing and incidents.
 	// +optional
 	SchoolYear SchoolYear `json:"schoolYear,omitempty"`
-	// http fetches the file over http(s).
+	// http fetches the file over http(s). A gzip-compressed file is recognised by its first
+	// bytes and decompressed as it is read (as is an s3 object's).
 	// +optional
 	HTTP *HTTPSource `json:"http,omitempty"`
 	// s3 reads the file from an object store.
@@ -146,11 +167,14 @@ type Source struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1
 	Delimiter string `json:"delimiter,omitempty"`
-	// sha256 is the file's expected checksum (hex); a run whose file differs fails.
+	// sha256 is the file's expected checksum (hex); a run whose file differs fails. It is
+	// the checksum of the file that is parsed: a ZIP archive's member, a gzip file's
+	// decompressed content.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^[a-f0-9]{64}$`
 	SHA256 string `json:"sha256,omitempty"`
-	// maxBytes bounds the download; a larger file fails the run. 2 GiB when unset.
+	// maxBytes bounds the file's size as parsed (a ZIP member or a gzip file counts its
+	// decompressed bytes); a larger file fails the run. 2 GiB when unset.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	MaxBytes *int64 `json:"maxBytes,omitempty"`

@@ -34,7 +34,7 @@ func newIngestCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	f.bind(fs, "ingest")
-	fs.StringVar(&f.tempDir, "temp-dir", "", "folder for Parquet sources while they are read (the system's when empty)")
+	fs.StringVar(&f.tempDir, "temp-dir", "", "folder for Parquet sources and the scratch copy of a ZIP archive whose server answers no range requests ($TMPDIR when empty)")
 	_ = cmd.MarkFlagRequired("plan")
 	return cmd
 }

@@ -57,6 +57,12 @@ func TestAPIRejects(t *testing.T) {
 			"url must be an http:// or https:// URL"},
 		{"not a URL", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].HTTP.URL = "School Support.csv" }),
 			"url must be an http:// or https:// URL"},
+		{"ZIP member naming a folder", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].HTTP.Member = "SCH/" }),
+			"member is the path of a file inside the archive, such as SCH/School Support.csv: no leading slash, not a folder"},
+		{"ZIP member with a leading slash", ds(func(d *v1alpha1.DistrictSource) {
+			d.Spec.Sources[0].HTTP = nil
+			d.Spec.Sources[0].S3 = &v1alpha1.S3Source{Bucket: "federal", Key: "crdc.zip", Member: "/SCH/School Support.csv"}
+		}), "member is the path of a file inside the archive, such as SCH/School Support.csv: no leading slash, not a folder"},
 		{"school year of non-consecutive years", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].SchoolYear = "2020-22" }),
 			"schoolYear must name two consecutive years, such as 2023-24"},
 		{"school year written with a slash", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].SchoolYear = "2020/21" }),
@@ -100,6 +106,27 @@ func TestAPIRejects(t *testing.T) {
 			g.Expect(err.Error()).To(ContainSubstring(tc.want))
 		})
 	}
+}
+
+// TestAPIZipMember: a source naming a member of a ZIP archive is accepted, and the member
+// reaches the run's plan.
+func TestAPIZipMember(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), newLake(ns, "statewide", "lake-creds"))
+	ds := newDS(ns, "wi-5508520", "statewide")
+	ds.Spec.Sources[0].HTTP = &v1alpha1.HTTPSource{URL: "https://data.example.gov/crdc/2021-22-crdc-data.zip", Member: "SCH/School Support.csv"}
+	ds.Spec.Sources = append(ds.Spec.Sources, v1alpha1.Source{
+		Name: "crdc-enrollment", Dataset: v1alpha1.DatasetStaffing, Format: v1alpha1.FormatCRDC, SchoolYear: "2021-22",
+		S3: &v1alpha1.S3Source{Bucket: "federal", Key: "crdc/2021-22-crdc-data.zip", Member: "SCH/Enrollment.csv"},
+	})
+	g.Expect(env.c.Create(context.Background(), ds)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		_, p := getPlan(g, ns, ds.Name)
+		g.Expect(p.Sources).To(HaveLen(3))
+		g.Expect(p.Sources[0].HTTP.Member).To(Equal("SCH/School Support.csv"))
+		g.Expect(p.Sources[2].S3.Member).To(Equal("SCH/Enrollment.csv"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 }
 
 // TestSamples creates every object of config/samples (the resources its kustomization

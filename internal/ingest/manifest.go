@@ -41,9 +41,18 @@ type ManifestSource struct {
 	SchoolYear string `json:"schoolYear,omitempty"`
 	// Location is the URL, s3://bucket/key, path or "inline", without credentials.
 	Location string `json:"location"`
-	Bytes    int64  `json:"bytes"`
-	SHA256   string `json:"sha256"`
-	ETag     string `json:"etag,omitempty"`
+	// Member is the file read out of the ZIP archive at Location.
+	Member string `json:"member,omitempty"`
+	// Bytes is the size of the file as parsed (the member, the decompressed content) and
+	// SHA256 its checksum; FetchedBytes is what came from the origin: the ranges of an
+	// archive read, the whole archive when Spooled (its server answers no ranges), the
+	// compressed bytes of a Gzip file.
+	Bytes        int64  `json:"bytes"`
+	FetchedBytes int64  `json:"fetchedBytes"`
+	Gzip         bool   `json:"gzip,omitempty"`
+	Spooled      bool   `json:"spooled,omitempty"`
+	SHA256       string `json:"sha256"`
+	ETag         string `json:"etag,omitempty"`
 	// CRDCFile is the CRDC file the header was recognised as (crdc format).
 	CRDCFile string `json:"crdcFile,omitempty"`
 	// RowsRead is every data row; RowsOtherDistricts those dropped by the LEA filter;

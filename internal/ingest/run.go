@@ -36,7 +36,8 @@ type Options struct {
 	Now func() time.Time
 	// RunID overrides the generated run id.
 	RunID string
-	// TempDir holds Parquet sources while they are read (os.TempDir() when empty).
+	// TempDir holds Parquet sources while they are read, and the scratch copy of a ZIP
+	// archive whose server does not answer range requests (os.TempDir() when empty).
 	TempDir string
 	// ProgressEvery is how often a streaming source logs its progress (5s when zero).
 	ProgressEvery time.Duration
@@ -283,12 +284,13 @@ func (r *runner) rowContext(src plan.Source) *rowContext {
 // returns once the source's header is read.
 func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready func(rowMapper) (emitter, error)) error {
 	start := time.Now()
-	stream, err := source.Open(ctx, src, r.env)
+	stream, err := source.OpenWith(ctx, src, r.env, source.Options{TempDir: r.opts.TempDir})
 	if err != nil {
 		return err
 	}
 	defer stream.Close()
-	r.log.Info("Opened source", "source", src.Name, "location", stream.Location(), "bytes", stream.Size())
+	r.log.Info("Opened source", "source", src.Name, "location", stream.Location(), "member", stream.Member(),
+		"bytes", stream.Size(), "gzip", stream.Gzip(), "spooled", stream.Spooled())
 	rc := r.rowContext(src)
 	prog := &progress{r: stream, log: r.log, every: r.opts.ProgressEvery, source: src.Name, start: start, last: start}
 	m, closeTable, err := r.mapper(ctx, s, src, rc, prog)
@@ -326,10 +328,11 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	secs := time.Since(start).Seconds()
 	mbps := float64(stream.Bytes()) / 1e6 / max(secs, 1e-9)
 	r.log.Info("Read source", "source", src.Name, "rows", st.Rows, "kept", st.Kept, "otherDistricts", st.Dropped,
-		"written", rows, "bytes", stream.Bytes(), "seconds", secs, "mbPerSecond", mbps)
+		"written", rows, "bytes", stream.Bytes(), "fetchedBytes", stream.Fetched(), "seconds", secs, "mbPerSecond", mbps)
 	r.manifest.Sources = append(r.manifest.Sources, ManifestSource{
 		Name: src.Name, Dataset: src.Dataset, Format: src.Format, SchoolYear: src.SchoolYear,
-		Location: stream.Location(), Bytes: stream.Bytes(), SHA256: stream.SHA256(), ETag: stream.ETag(),
+		Location: stream.Location(), Member: stream.Member(), Bytes: stream.Bytes(), FetchedBytes: stream.Fetched(),
+		Gzip: stream.Gzip(), Spooled: stream.Spooled(), SHA256: stream.SHA256(), ETag: stream.ETag(),
 		CRDCFile: st.CRDCFile, RowsRead: st.Rows, RowsOtherDistricts: st.Dropped, RowsKept: st.Kept, RowsWritten: rows,
 		ReserveCodes: reserveJSON(st.ReserveCodes), JusticeFacilitySchools: st.JusticeFacilities,
 		TotalMismatches: st.TotalMismatches, Seconds: secs, MBPerSecond: mbps,

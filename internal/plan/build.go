@@ -90,7 +90,7 @@ func (b *IngestPlan) source(s v1alpha1.Source, lakes Lakes) (Source, error) {
 	prefix := "DISTRICTLAKE_SRC_" + envName(s.Name)
 	switch {
 	case s.HTTP != nil:
-		h := &HTTP{URL: s.HTTP.URL}
+		h := &HTTP{URL: s.HTTP.URL, Member: s.HTTP.Member}
 		for i, hd := range s.HTTP.Headers {
 			env := fmt.Sprintf("%s_HEADER_%d", prefix, i)
 			b.Secrets = append(b.Secrets, SecretEnv{Env: env, Secret: hd.ValueFrom.Name, Key: hd.ValueFrom.Key})
@@ -107,7 +107,7 @@ func (b *IngestPlan) source(s v1alpha1.Source, lakes Lakes) (Source, error) {
 			lk = b.lakeFor(other, prefix+"_ACCESS_KEY_ID", prefix+"_SECRET_ACCESS_KEY")
 		}
 		lk.Prefix = ""
-		src.S3 = &S3{Lake: lk, Bucket: s.S3.Bucket, Key: s.S3.Key}
+		src.S3 = &S3{Lake: lk, Bucket: s.S3.Bucket, Key: s.S3.Key, Member: s.S3.Member}
 	case s.ConfigMapRef != nil:
 		f := ConfigMapFile{
 			Source:    s.Name,

@@ -68,6 +68,8 @@ type Header struct {
 type HTTP struct {
 	URL     string   `json:"url"`
 	Headers []Header `json:"headers,omitempty"`
+	// Member is the exact path of the file to read inside the ZIP archive at URL.
+	Member string `json:"member,omitempty"`
 }
 
 // S3 reads a source object from a bucket; Lake carries the endpoint and credentials.
@@ -75,6 +77,8 @@ type S3 struct {
 	Lake   Lake   `json:"lake"`
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
+	// Member is the exact path of the file to read inside the ZIP archive at Key.
+	Member string `json:"member,omitempty"`
 }
 
 // File reads a source from a local path (a mounted ConfigMap key in a Job).

@@ -29,10 +29,10 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 			LakeRef:  v1alpha1.LocalObjectReference{Name: "statewide"},
 			Sources: []v1alpha1.Source{
 				{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
-					HTTP: &v1alpha1.HTTPSource{URL: "https://example.gov/a.csv", Headers: []v1alpha1.HTTPHeader{
+					HTTP: &v1alpha1.HTTPSource{URL: "https://example.gov/crdc.zip", Member: "SCH/School Support.csv", Headers: []v1alpha1.HTTPHeader{
 						{Name: "Authorization", ValueFrom: v1alpha1.SecretKeyReference{Name: "token", Key: "value"}}}}},
 				{Name: "from-s3", Dataset: "incidents", Format: "parquet", SchoolYear: "2020-21",
-					S3: &v1alpha1.S3Source{Bucket: "raw", Key: "x.parquet", LakeRef: &v1alpha1.LocalObjectReference{Name: "archive"}}},
+					S3: &v1alpha1.S3Source{Bucket: "raw", Key: "x.zip", Member: "x.parquet", LakeRef: &v1alpha1.LocalObjectReference{Name: "archive"}}},
 				{Name: "contracts", Dataset: "contracts", Format: "csv",
 					ConfigMapRef: &v1alpha1.ConfigMapKeyReference{Name: "cm", Key: "contracts.csv"}},
 				{Name: "inline-one", Dataset: "contracts", Format: "csv", Inline: &inline},
@@ -49,12 +49,15 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 	if b.Plan.Lake.Bucket != "lake-statewide" || b.Plan.Lake.AccessKeyIDEnv != EnvLakeAccessKeyID {
 		t.Fatalf("lake = %+v", b.Plan.Lake)
 	}
+	if m := b.Plan.Sources[0].HTTP.Member; m != "SCH/School Support.csv" {
+		t.Fatalf("http member = %q", m)
+	}
 	h := b.Plan.Sources[0].HTTP.Headers[0]
 	if h.Name != "Authorization" || h.ValueEnv != "DISTRICTLAKE_SRC_CRDC_SUPPORT_HEADER_0" {
 		t.Fatalf("header = %+v", h)
 	}
 	s3 := b.Plan.Sources[1].S3
-	if s3.Lake.Endpoint != "archive:9000" || s3.Lake.Prefix != "" || s3.Lake.AccessKeyIDEnv != "DISTRICTLAKE_SRC_FROM_S3_ACCESS_KEY_ID" {
+	if s3.Member != "x.parquet" || s3.Lake.Endpoint != "archive:9000" || s3.Lake.Prefix != "" || s3.Lake.AccessKeyIDEnv != "DISTRICTLAKE_SRC_FROM_S3_ACCESS_KEY_ID" {
 		t.Fatalf("s3 source lake = %+v", s3.Lake)
 	}
 	if got := b.Plan.Sources[2].File.Path; got != "/etc/districtlake/sources/contracts/data" {

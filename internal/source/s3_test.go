@@ -2,6 +2,8 @@ package source
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -63,5 +65,95 @@ func TestS3Source(t *testing.T) {
 				t.Fatal("the error holds a secret")
 			}
 		})
+	}
+}
+
+func TestS3ZipMemberRanged(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	m.CreateBucket(t, "crdc-files")
+	l, env := m.Lake("crdc-files", "")
+	store, err := lake.New(context.Background(), l, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, support, enrollment := crdcArchive(t)
+	put, err := store.Put(context.Background(), "2021-22/2021-22-crdc-data.zip", archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := func(member string) plan.Source {
+		return plan.Source{Name: "crdc-support", S3: &plan.S3{Lake: l, Bucket: "crdc-files", Key: "2021-22/2021-22-crdc-data.zip", Member: member}}
+	}
+	for name, want := range map[string][]byte{"SCH/School Support.csv": support, "SCH/Enrollment.csv": enrollment} {
+		s, got, err := readAll(t, src(name), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != string(want) || s.Bytes() != int64(len(want)) || s.Member() != name || s.ETag() != put.ETag {
+			t.Fatalf("%s: read %d bytes (want %d), member %q, etag %q (put %q)", name, len(got), len(want), s.Member(), s.ETag(), put.ETag)
+		}
+		packed := compressedSize(t, archive, name)
+		t.Logf("%s: fetched %d bytes of a %d-byte archive (member %d bytes, %d in the archive)", name, s.Fetched(), len(archive), len(want), packed)
+		if limit := packed + tailBytes + minBlock + 16; s.Fetched() > limit || s.Fetched() < packed {
+			t.Fatalf("%s: fetched %d bytes; want the member's %d and at most %d", name, s.Fetched(), packed, limit)
+		}
+	}
+
+	_, err = Open(context.Background(), src("SCH/Enrolment.csv"), env)
+	want := `source crdc-support: s3://crdc-files/2021-22/2021-22-crdc-data.zip has no member "SCH/Enrolment.csv" (names are exact paths); ` +
+		`the closest of its 4 files: "SCH/Enrollment.csv", "SCH/School Support.csv", "LEA/LEA Characteristics.csv", "SCH/Harassment and Bullying.csv"`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+	missing := src("SCH/Enrollment.csv")
+	missing.S3.Key = "2021-22/nope.zip"
+	_, err = Open(context.Background(), missing, env)
+	want = "source crdc-support: HEAD s3://crdc-files/2021-22/nope.zip at " + m.Endpoint + ": the object does not exist (NoSuchKey)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+}
+
+// TestS3ConditionalFetch: an object whose ETag (or modification time) a previous fetch saw
+// is not fetched again, as a file or as an archive.
+func TestS3ConditionalFetch(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	m.CreateBucket(t, "crdc-files")
+	l, env := m.Lake("crdc-files", "")
+	store, err := lake.New(context.Background(), l, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, support, _ := crdcArchive(t)
+	if _, err := store.Put(context.Background(), "support.csv", support); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(context.Background(), "crdc.zip", archive); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []plan.Source{
+		{Name: "crdc-support", S3: &plan.S3{Lake: l, Bucket: "crdc-files", Key: "support.csv"}},
+		{Name: "crdc-support", S3: &plan.S3{Lake: l, Bucket: "crdc-files", Key: "crdc.zip", Member: "SCH/School Support.csv"}},
+	} {
+		first, got, err := readAll(t, src, env)
+		if err != nil || got != string(support) || first.ETag() == "" || first.LastModified() == "" {
+			t.Fatalf("%s: first fetch: %d bytes, %v, etag %q, last-modified %q", src.S3.Key, len(got), err, first.ETag(), first.LastModified())
+		}
+		for _, seen := range []Options{{IfNoneMatch: first.ETag()}, {IfModifiedSince: first.LastModified()}} {
+			_, err := OpenWith(context.Background(), src, env, seen)
+			want := "source crdc-support: s3://crdc-files/" + src.S3.Key + ": not modified since the last fetch"
+			if !errors.Is(err, ErrNotModified) || err.Error() != want {
+				t.Fatalf("%+v: error = %v\nwant    %s", seen, err, want)
+			}
+		}
+		s, err := OpenWith(context.Background(), src, env, Options{IfNoneMatch: "0123456789abcdef0123456789abcdef"})
+		if err != nil {
+			t.Fatalf("%s: another ETag: %v", src.S3.Key, err)
+		}
+		b, err := io.ReadAll(s)
+		_ = s.Close()
+		if err != nil || string(b) != string(support) {
+			t.Fatalf("%s: another ETag: read %d bytes, %v", src.S3.Key, len(b), err)
+		}
 	}
 }

@@ -2,9 +2,19 @@
 // local file (a mounted ConfigMap key in a Job) or from the plan itself (inline). Every
 // fetch is a Stream that counts and hashes the bytes as they are read, stops at the
 // source's byte limit and checks the expected SHA-256 at the end.
+//
+// An http or s3 source may name a member of a ZIP archive: then only the archive's
+// central directory and that member's bytes are fetched, through ranged requests, or
+// the archive is downloaded once to a scratch file when the server does not answer
+// ranges. A gzip-compressed file is recognised by its first bytes and decompressed as it
+// is read. The byte limit, the size and the checksum are those of the file as parsed
+// (the member, the decompressed content); Fetched counts what came over the wire.
 package source
 
 import (
+	"archive/zip"
+	"bufio"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,10 +51,19 @@ type Stream struct {
 	size     int64
 	etag     string
 	expect   string
+	// lastModified is the server's Last-Modified header (an HTTP date).
+	lastModified string
+	// member is the ZIP member read (empty when the source is not an archive); where is
+	// the location and member, for messages.
+	member  string
+	where   string
+	gzip    bool
+	spooled bool
 
-	hash hash.Hash
-	n    int64
-	err  error // sticky: once set, every Read returns it
+	hash    hash.Hash
+	n       int64
+	fetched int64
+	err     error // sticky: once set, every Read returns it
 }
 
 // Read reads the source.
@@ -60,18 +79,18 @@ func (s *Stream) Read(p []byte) (int, error) {
 	s.hash.Write(p[:n])
 	s.n += int64(n)
 	if s.n > s.max {
-		s.err = fmt.Errorf("source %s: %s is larger than the limit of %d bytes (maxBytes)", s.name, s.location, s.max)
+		s.err = fmt.Errorf("source %s: %s is larger than the limit of %d bytes (maxBytes)", s.name, s.describe(), s.max)
 		return n - int(s.n-s.max), s.err
 	}
 	switch {
 	case err == io.EOF:
 		if s.size >= 0 && s.n != s.size {
-			s.err = fmt.Errorf("source %s: %s ended after %d bytes of the %d announced", s.name, s.location, s.n, s.size)
+			s.err = fmt.Errorf("source %s: %s ended after %d bytes of the %d announced", s.name, s.describe(), s.n, s.size)
 			return n, s.err
 		}
 		if s.expect != "" {
 			if got := s.SHA256(); got != s.expect {
-				s.err = fmt.Errorf("source %s: the sha256 of %s is %s, not the expected %s", s.name, s.location, got, s.expect)
+				s.err = fmt.Errorf("source %s: the sha256 of %s is %s, not the expected %s", s.name, s.describe(), got, s.expect)
 				return n, s.err
 			}
 		}
@@ -80,7 +99,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 		if cause := context.Cause(s.ctx); cause != nil {
 			err = cause
 		}
-		s.err = fmt.Errorf("source %s: reading %s after %d bytes: %w", s.name, s.location, s.n, explainRead(err))
+		s.err = fmt.Errorf("source %s: reading %s after %d bytes: %w", s.name, s.describe(), s.n, explainRead(err))
 	}
 	return n, s.err
 }
@@ -95,16 +114,37 @@ func (s *Stream) Close() error {
 	return c()
 }
 
-// Bytes is how many bytes were read so far.
+// Bytes is how many bytes were read so far: of the member of a ZIP archive, of the
+// decompressed content of a gzip file.
 func (s *Stream) Bytes() int64 { return s.n }
+
+// Fetched is how many bytes came from the origin so far: the ranges of an archive that
+// were read, the whole archive when it was spooled, the compressed bytes of a gzip file.
+func (s *Stream) Fetched() int64 { return s.fetched }
+
+// Member is the ZIP member read, or empty.
+func (s *Stream) Member() string { return s.member }
+
+// Gzip tells whether the file was gzip-compressed (and is read decompressed).
+func (s *Stream) Gzip() bool { return s.gzip }
+
+// Spooled tells whether the archive was downloaded whole to a scratch file, because the
+// server does not answer range requests.
+func (s *Stream) Spooled() bool { return s.spooled }
 
 // SHA256 is the hex SHA-256 of the bytes read so far (of the whole source after EOF).
 func (s *Stream) SHA256() string { return hex.EncodeToString(s.hash.Sum(nil)) }
 
-// ETag is the server's ETag (http and s3), without quotes; empty when unknown.
+// ETag is the server's ETag (http and s3) of the file fetched (the archive, for a
+// member), without quotes; empty when unknown.
 func (s *Stream) ETag() string { return s.etag }
 
-// Size is the source's announced length in bytes, or -1 when unknown.
+// LastModified is the server's Last-Modified date (http and s3) of the file fetched (the
+// archive, for a member), as an HTTP date; empty when unknown.
+func (s *Stream) LastModified() string { return s.lastModified }
+
+// Size is the source's announced length in bytes as parsed (a member's uncompressed
+// size), or -1 when unknown (a gzip file).
 func (s *Stream) Size() int64 { return s.size }
 
 // Location is where the source is from: a URL (password removed), s3://bucket/key or a
@@ -114,10 +154,35 @@ func (s *Stream) Location() string { return s.location }
 // Name is the source's name in the plan.
 func (s *Stream) Name() string { return s.name }
 
-// Open starts fetching a source. Secrets (http headers, S3 credentials) are read from env
-// through the variable names the plan gives. The caller must Close the Stream. The
-// source's timeout (30 minutes by default) bounds the whole fetch, reading included.
+// Options are how a fetch may use the machine it runs on.
+type Options struct {
+	// TempDir holds the scratch copy of an archive whose server does not answer range
+	// requests (os.TempDir(), that is $TMPDIR, when empty).
+	TempDir string
+	// IfNoneMatch (an ETag a previous fetch saw) and IfModifiedSince (its Last-Modified,
+	// an HTTP date) make an http or s3 fetch conditional: when the file is unchanged,
+	// OpenWith fetches nothing and returns an error that errors.Is ErrNotModified.
+	IfNoneMatch     string
+	IfModifiedSince string
+}
+
+// ErrNotModified is the error of a conditional fetch whose file has not changed.
+var ErrNotModified = errors.New("not modified since the last fetch")
+
+// conditional reports whether the fetch is conditional.
+func (o Options) conditional() bool { return o.IfNoneMatch != "" || o.IfModifiedSince != "" }
+
+// Open starts fetching a source with the default Options.
 func Open(ctx context.Context, src plan.Source, env lake.Env) (*Stream, error) {
+	return OpenWith(ctx, src, env, Options{})
+}
+
+// OpenWith starts fetching a source: it returns a reader of the file the plan names (a
+// ZIP member read out of its archive, a gzip file decompressed). Secrets (http headers,
+// S3 credentials) are read from env through the variable names the plan gives. The
+// caller must Close the Stream. The source's timeout (30 minutes by default) bounds the
+// whole fetch, reading included.
+func OpenWith(ctx context.Context, src plan.Source, env lake.Env, opts Options) (*Stream, error) {
 	if env == nil {
 		env = lake.OSEnv()
 	}
@@ -136,10 +201,16 @@ func Open(ctx context.Context, src plan.Source, env lake.Env) (*Stream, error) {
 	s.ctx = ctx
 	var err error
 	switch {
+	case src.HTTP != nil && src.HTTP.Member != "":
+		s.member = src.HTTP.Member
+		err = openHTTPMember(ctx, s, src.HTTP, env, opts)
 	case src.HTTP != nil:
-		err = openHTTP(ctx, s, src.HTTP, env)
+		err = openHTTP(ctx, s, src.HTTP, env, opts)
+	case src.S3 != nil && src.S3.Member != "":
+		s.member = src.S3.Member
+		err = openS3Member(ctx, s, src.S3, env, opts)
 	case src.S3 != nil:
-		err = openS3(ctx, s, src.S3, env)
+		err = openS3(ctx, s, src.S3, env, opts)
 	case src.File != nil:
 		err = openFile(s, src.File)
 	case src.Inline != nil:
@@ -153,9 +224,16 @@ func Open(ctx context.Context, src plan.Source, env lake.Env) (*Stream, error) {
 		cancel()
 		return nil, err
 	}
+	if s.member == "" {
+		s.r = &counter{r: s.r, n: &s.fetched}
+	}
+	if err := s.gunzip(); err != nil {
+		_ = s.closeWith(cancel)
+		return nil, err
+	}
 	if s.size > s.max {
 		_ = s.closeWith(cancel)
-		return nil, fmt.Errorf("source %s: %s is %d bytes, over the limit of %d bytes (maxBytes)", s.name, s.location, s.size, s.max)
+		return nil, fmt.Errorf("source %s: %s is %d bytes, over the limit of %d bytes (maxBytes)", s.name, s.describe(), s.size, s.max)
 	}
 	inner := s.closer
 	s.closer = func() error {
@@ -176,6 +254,46 @@ func (s *Stream) closeWith(cancel context.CancelFunc) error {
 	return nil
 }
 
+// describe is where the source is from, with its member: for messages.
+func (s *Stream) describe() string {
+	if s.member == "" {
+		return s.location
+	}
+	return fmt.Sprintf("%s member %q", s.location, s.member)
+}
+
+// gunzip makes the Stream read decompressed content when the file starts with gzip's
+// magic bytes. The decompressed size is unknown until the end.
+func (s *Stream) gunzip() error {
+	br := bufio.NewReaderSize(s.r, 64<<10)
+	s.r = br
+	// A read error here (a stalled server) stays in br and is the error of the first Read.
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return fmt.Errorf("source %s: %s starts as a gzip file but is not one: %w", s.name, s.describe(), explainRead(err))
+	}
+	s.r = zr
+	s.gzip = true
+	s.size = -1
+	return nil
+}
+
+// counter counts the bytes read through it into n.
+type counter struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
 // timeoutError is the cause of a fetch's context when its timeout passes.
 type timeoutError struct{ d time.Duration }
 
@@ -186,6 +304,9 @@ func explainRead(err error) error {
 	var te *timeoutError
 	if errors.As(err, &te) {
 		return te
+	}
+	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) {
+		return zipError(err)
 	}
 	return lake.Explain(err)
 }
