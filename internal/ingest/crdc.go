@@ -56,7 +56,7 @@ var crdcFTE = []struct{ column, field string }{
 }
 
 var (
-	crdcDiscCell  = regexp.MustCompile(`^SCH_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(HI|AM|AS|HP|BL|WH|TR|LEP|504)_(M|F|X)$`)
+	crdcDiscCell  = regexp.MustCompile(`^SCH_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(HI|AM|AS|HP|BL|WH|TR|LEP|EL|504)_(M|F|X)$`)
 	crdcDiscTotal = regexp.MustCompile(`^TOT_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(M|F|X)$`)
 )
 
@@ -87,9 +87,10 @@ type crdcTotal struct {
 
 type crdcMapper struct {
 	ctx   *rowContext
-	spec  *spec
-	t     *csvTable
-	names []string // selected columns
+	spec   *spec
+	t      *csvTable
+	layout crdcLayout
+	names  []string // selected columns
 	upper map[string]string
 
 	cLEA, cCombo, cName, cJJ int
@@ -142,20 +143,28 @@ func newCRDCMapper(ctx *rowContext, s *spec, t *csvTable, columns map[string]str
 	if _, ok := m.upper[crdcJJ]; ok {
 		m.cJJ = m.sel(crdcJJ)
 	}
-	var err error
-	switch s.name {
-	case dataset.Staffing:
-		err = m.planStaffing()
-	case dataset.Incidents:
+	var uppers []string
+	for _, h := range t.header() {
+		uppers = append(uppers, strings.ToUpper(h))
+	}
+	l, err := recogniseCRDC(uppers, s.name, string(ctx.schoolYear))
+	if err != nil {
+		return nil, &SourceError{Source: ctx.source, Err: err}
+	}
+	m.layout = l
+	m.st.CRDCFile = l.name()
+	if s.name == dataset.Staffing {
+		m.planStaffing()
+	} else {
 		for _, c := range []string{"category", "student_group", "race_ethnicity", "sex", "disability", "english_learner", "count"} {
 			m.ic = append(m.ic, s.col(c))
 		}
-		err = m.planIncidents()
-	default:
-		err = fmt.Errorf("the crdc format has no %s file", s.name)
+		m.planIncidents()
 	}
-	if err != nil {
-		return nil, &SourceError{Source: ctx.source, Err: err}
+	for _, h := range t.header() {
+		if !slices.Contains(m.names, h) {
+			m.st.Unmapped = append(m.st.Unmapped, h)
+		}
 	}
 	t.selectColumns(m.names)
 	t.filter(m.upper[crdcLEAID], ctx.lea)
@@ -183,83 +192,55 @@ func (m *crdcMapper) sel(upper string) int {
 	return len(m.names) - 1
 }
 
-func (m *crdcMapper) has(upper string) bool { _, ok := m.upper[upper]; return ok }
-
-func (m *crdcMapper) planStaffing() error {
-	for _, f := range crdcFTE {
-		if m.has(f.column) {
+func (m *crdcMapper) planStaffing() {
+	l := m.layout
+	if slices.Contains(l.parts, partSupport) {
+		for _, f := range crdcFTE {
 			m.fte = append(m.fte, struct{ cell, col int }{m.sel(f.column), m.spec.col(f.field)})
 		}
 	}
-	enrollment := m.has("TOT_ENR_M") && m.has("TOT_ENR_F")
-	if enrollment {
-		sum := func(field string, groups ...string) {
+	if slices.Contains(l.parts, partEnrollment) {
+		sexes := []string{"M", "F"}
+		if l.nonbinary {
+			sexes = append(sexes, "X")
+		}
+		sum := func(field, prefix string, sexes []string) {
 			s := crdcSum{col: m.spec.col(field)}
-			for _, g := range groups {
-				if m.has(g) {
-					s.cells = append(s.cells, m.sel(g))
-					s.optional = append(s.optional, strings.HasSuffix(g, "_X"))
-				} else if !strings.HasSuffix(g, "_X") {
-					return // a required cell is missing: the field stays null
-				}
+			for _, sex := range sexes {
+				s.cells = append(s.cells, m.sel(prefix+sex))
+				// Enrollment is M + F, plus X when it is known.
+				s.optional = append(s.optional, sex == "X" && len(sexes) > 1)
 			}
 			m.sums = append(m.sums, s)
 		}
-		sum("enrollment", "TOT_ENR_M", "TOT_ENR_F", "TOT_ENR_X")
+		sum("enrollment", "TOT_ENR_", sexes)
 		for _, r := range dataset.RaceEthnicities {
-			p := "SCH_ENR_" + r.Code + "_"
-			sum("enrollment_"+r.Name, p+"M", p+"F", p+"X")
+			sum("enrollment_"+r.Name, "SCH_ENR_"+r.Code+"_", sexes)
 		}
-		sum("enrollment_male", "TOT_ENR_M")
-		sum("enrollment_female", "TOT_ENR_F")
-		if m.has("TOT_ENR_X") {
-			s := crdcSum{col: m.spec.col("enrollment_nonbinary"), cells: []int{m.sel("TOT_ENR_X")}, optional: []bool{false}}
-			m.sums = append(m.sums, s)
+		sum("enrollment_male", "TOT_ENR_", []string{"M"})
+		sum("enrollment_female", "TOT_ENR_", []string{"F"})
+		if l.nonbinary {
+			sum("enrollment_nonbinary", "TOT_ENR_", []string{"X"})
 		}
-		for grp, field := range map[string]string{"IDEA": "enrollment_idea", "504": "enrollment_section_504", "LEP": "enrollment_english_learner"} {
-			p := "SCH_ENR_" + grp + "_"
-			sum(field, p+"M", p+"F", p+"X")
-		}
+		sum("enrollment_idea", "SCH_ENR_IDEA_", sexes)
+		sum("enrollment_section_504", "SCH_ENR_504_", sexes)
+		sum("enrollment_english_learner", "SCH_ENR_"+l.el+"_", sexes)
 		slices.SortFunc(m.sums, func(a, b crdcSum) int { return a.col - b.col })
 	}
-	switch {
-	case len(m.fte) > 0 && enrollment:
-		m.st.CRDCFile = "School Support + Enrollment"
-	case len(m.fte) > 0:
-		m.st.CRDCFile = "School Support"
-	case enrollment:
-		m.st.CRDCFile = "Enrollment"
-	default:
-		what := "this header has neither"
-		if m.hasAny(crdcDiscCell) {
-			what = "this header is the Referrals and Arrests file's, which feeds the incidents dataset"
-		}
-		return fmt.Errorf("a CRDC file for the staffing dataset needs the School Support columns (SCH_FTECOUNSELORS, SCH_FTESERVICES_NUR, ...) or the Enrollment columns (TOT_ENR_M, TOT_ENR_F, SCH_ENR_*); %s", what)
-	}
-	return nil
 }
 
-func (m *crdcMapper) hasAny(re *regexp.Regexp) bool {
-	for u := range m.upper {
-		if re.MatchString(u) {
-			return true
-		}
+func (m *crdcMapper) planIncidents() {
+	needed := map[string]bool{}
+	for _, c := range m.layout.needed() {
+		needed[c] = true
 	}
-	return false
-}
-
-func (m *crdcMapper) planIncidents() error {
-	var uppers []string
-	for u := range m.upper {
-		uppers = append(uppers, u)
-	}
-	slices.Sort(uppers)
 	// Keep the published column order: the header's.
-	order := map[string]int{}
-	for i, h := range m.t.header() {
-		order[strings.ToUpper(h)] = i
+	var uppers []string
+	for _, h := range m.t.header() {
+		if u := strings.ToUpper(h); needed[u] {
+			uppers = append(uppers, u)
+		}
 	}
-	slices.SortFunc(uppers, func(a, b string) int { return order[a] - order[b] })
 	totalIdx := map[string]int{}
 	for _, u := range uppers {
 		if g := crdcDiscTotal.FindStringSubmatch(u); g != nil {
@@ -279,7 +260,7 @@ func (m *crdcMapper) planIncidents() error {
 			dis = dataset.DisabilityNone
 		}
 		switch grp {
-		case "LEP":
+		case "LEP", "EL":
 			c.englishLearner = true
 			c.group = []byte("english_learner_" + sex + "_" + dis)
 		case "504":
@@ -299,11 +280,6 @@ func (m *crdcMapper) planIncidents() error {
 		c.disable = []byte(dis)
 		m.cells = append(m.cells, c)
 	}
-	if len(m.cells) == 0 {
-		return fmt.Errorf("a CRDC file for the incidents dataset needs the Referrals and Arrests columns (SCH_DISCWODIS_REF_<race>_<sex>, SCH_DISCWODIS_ARR_<race>_<sex>, SCH_DISCWDIS_*_IDEA_*); this header has none")
-	}
-	m.st.CRDCFile = "Referrals and Arrests"
-	return nil
 }
 
 func (m *crdcMapper) stats() *sourceStats { return &m.st }

@@ -42,8 +42,12 @@ type sourceStats struct {
 	JusticeFacilities []string
 	// TotalMismatches lists CRDC rows whose TOT_ column differs from the sum of its cells.
 	TotalMismatches []string
-	// CRDCFile is the CRDC file the header was recognised as.
+	// CRDCFile is the CRDC layout the header was recognised as ("2020-21 School Support").
 	CRDCFile string
+	// Unmapped are the file's columns the CRDC preset did not read, in header order.
+	Unmapped []string
+	// Repairs counts the CRDC repairs of documented damage, by kind.
+	Repairs map[string]int64
 }
 
 // context of a source: the plan's constants that every row gets.

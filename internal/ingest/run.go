@@ -330,7 +330,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	r.manifest.Sources = append(r.manifest.Sources, ManifestSource{
 		Name: src.Name, Dataset: src.Dataset, Format: src.Format, SchoolYear: src.SchoolYear,
 		Location: stream.Location(), Bytes: stream.Bytes(), SHA256: stream.SHA256(), ETag: stream.ETag(),
-		CRDCFile: st.CRDCFile, RowsRead: st.Rows, RowsOtherDistricts: st.Dropped, RowsKept: st.Kept, RowsWritten: rows,
+		CRDCFile: st.CRDCFile, UnmappedColumns: st.Unmapped, Repairs: st.Repairs, ReserveCells: reserveCells(st.ReserveCodes), RowsRead: st.Rows, RowsOtherDistricts: st.Dropped, RowsKept: st.Kept, RowsWritten: rows,
 		ReserveCodes: reserveJSON(st.ReserveCodes), JusticeFacilitySchools: st.JusticeFacilities,
 		TotalMismatches: st.TotalMismatches, Seconds: secs, MBPerSecond: mbps,
 	})
