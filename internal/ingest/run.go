@@ -243,7 +243,8 @@ func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output
 		for _, src := range out.sources {
 			name := src.Name
 			emit := func(row []value, at position) error { return join.add(name, row, at) }
-			if err = r.readSource(ctx, s, src, func(rowMapper) (emitter, error) { return emit, nil }); err != nil {
+			ready := func(m rowMapper) (emitter, error) { join.columns[name] = m.column; return emit, nil }
+			if err = r.readSource(ctx, s, src, ready); err != nil {
 				break
 			}
 		}
