@@ -315,11 +315,17 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	}
 	st := m.stats()
 	if st.Kept == 0 {
+		// A district file with a header (csv), an empty array (json) or no lines (ndjson)
+		// and no rows is a valid empty source: for contracts, "no contract reported". A
+		// CRDC file always has rows of the district.
+		empty := src.Format == "json" || src.Format == "ndjson" || (src.Format == "csv" && stream.Bytes() > 0)
 		switch {
-		case stream.Bytes() == 0:
-			return &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
 		case st.Dropped > 0:
 			return &SourceError{Source: src.Name, Err: fmt.Errorf("no rows of district %s (LEAID) among its %d rows", r.p.District.NCESID, st.Rows)}
+		case empty:
+			r.log.Info("Read an empty source", "source", src.Name)
+		case stream.Bytes() == 0:
+			return &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
 		default:
 			return &SourceError{Source: src.Name, Err: errNoRows}
 		}

@@ -175,7 +175,7 @@ func (t *csvTable) checkText(rec [][]byte) error {
 		msg := ""
 		switch {
 		case bytes.IndexByte(f, 0) >= 0:
-			msg = "holds a NUL byte, which text does not (is the file UTF-16, or damaged?)"
+			msg = nulMsg
 		case !utf8.Valid(f):
 			msg = quoted(f) + " is not valid UTF-8" + encodingHint
 		default:
@@ -185,6 +185,9 @@ func (t *csvTable) checkText(rec [][]byte) error {
 	}
 	return nil
 }
+
+// nulMsg explains a NUL byte in a cell.
+const nulMsg = "holds a NUL byte, which text does not (is the file UTF-16, or damaged?)"
 
 // encodingHint follows an invalid UTF-8 error.
 const encodingHint = " (if the file is Windows-1252, set encoding: windows-1252 on the source)"
