@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
@@ -292,7 +293,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	r.log.Info("Opened source", "source", src.Name, "location", stream.Location(), "bytes", stream.Size())
 	rc := r.rowContext(src)
 	prog := &progress{r: stream, log: r.log, every: r.opts.ProgressEvery, source: src.Name, start: start, last: start}
-	m, closeTable, err := r.mapper(ctx, s, src, rc, prog)
+	m, closeTable, err := r.mapper(ctx, s, src, rc, prog, decode(src, prog))
 	if err != nil {
 		return err
 	}
@@ -318,7 +319,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 		// A district file with a header (csv), an empty array (json) or no lines (ndjson)
 		// and no rows is a valid empty source: for contracts, "no contract reported". A
 		// CRDC file always has rows of the district.
-		empty := src.Format == "json" || src.Format == "ndjson" || (src.Format == "csv" && stream.Bytes() > 0)
+		empty := src.Format == dataset.FormatJSON || src.Format == dataset.FormatNDJSON || (src.Format == dataset.FormatCSV && stream.Bytes() > 0)
 		switch {
 		case st.Dropped > 0:
 			return &SourceError{Source: src.Name, Err: fmt.Errorf("no rows of district %s (LEAID) among its %d rows", r.p.District.NCESID, st.Rows)}
@@ -349,7 +350,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 }
 
 // mapper opens the reader of a source's format and its mapping.
-func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowContext, prog *progress) (rowMapper, func(), error) {
+func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowContext, prog *progress, text io.Reader) (rowMapper, func(), error) {
 	noop := func() {}
 	comma := byte(',')
 	if src.Delimiter != "" {
@@ -360,7 +361,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 	}
 	switch src.Format {
 	case dataset.FormatCSV, dataset.FormatCRDC:
-		t, err := newCSVTable(src.Name, prog, comma)
+		t, err := newCSVTable(src.Name, text, comma)
 		if err != nil {
 			return nil, noop, err
 		}
@@ -372,7 +373,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
 	case dataset.FormatJSON:
-		t, err := newJSONTable(src.Name, prog)
+		t, err := newJSONTable(src.Name, text)
 		if err != nil {
 			return nil, noop, err
 		}
@@ -380,7 +381,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
 	case dataset.FormatNDJSON:
-		t := newNDJSONTable(src.Name, prog)
+		t := newNDJSONTable(src.Name, text)
 		prog.rows = func() int64 { return int64(t.row) }
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
@@ -388,6 +389,15 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		return r.parquetMapper(ctx, s, src, rc, prog)
 	}
 	return nil, noop, &SourceError{Source: src.Name, Err: fmt.Errorf("format %q is not one of %s", src.Format, strings.Join(dataset.Formats(), ", "))}
+}
+
+// decode returns a text source's bytes as UTF-8: a windows-1252 source is decoded (the
+// stream's size and checksum stay those of the file's own bytes).
+func decode(src plan.Source, r io.Reader) io.Reader {
+	if src.Encoding == plan.EncodingWindows1252 {
+		return charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	return r
 }
 
 // parquetMapper spools a Parquet source to a temporary file (Parquet is read from its

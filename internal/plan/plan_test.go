@@ -82,7 +82,7 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 
 func TestValidateNamesEachProblem(t *testing.T) {
 	p := Ingest{Version: 2, Kind: "x", District: District{NCESID: "55", State: "Wisconsin"},
-		Lake: Lake{Type: "s3"}, Sources: []Source{{Name: "a", Dataset: "staff", Format: "xml"}, {Name: "a", Dataset: "contracts", Format: "csv"}}}
+		Lake: Lake{Type: "s3"}, Sources: []Source{{Name: "a", Dataset: "staff", Format: "xml", Encoding: "latin1"}, {Name: "a", Dataset: "contracts", Format: "parquet", Encoding: "windows-1252"}}}
 	err := p.Validate()
 	if err == nil {
 		t.Fatal("a bad plan validated")
@@ -93,6 +93,8 @@ func TestValidateNamesEachProblem(t *testing.T) {
 		"lake: an s3 lake needs an endpoint and a bucket", `sources[0] (a): dataset "staff" is not staffing, incidents or contracts`,
 		`sources[0] (a): format "xml" is not csv, json, ndjson, parquet or crdc`,
 		"sources[0] (a): set exactly one of http, s3, file or inline (0 set)", `sources[1]: name "a" is used twice`,
+		`sources[0] (a): encoding "latin1" is not utf-8 or windows-1252`,
+		"a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
