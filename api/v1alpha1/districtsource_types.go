@@ -118,6 +118,7 @@ type ConfigMapKeyReference struct {
 // Source is one file that feeds one dataset of the district.
 // +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3), has(self.configMapRef), has(self.inline)].filter(x, x).size() == 1",message="set exactly one of http, s3, configMapRef or inline"
 // +kubebuilder:validation:XValidation:rule="self.format != 'crdc' || self.dataset != 'contracts'",message="the crdc format has no contracts file"
+// +kubebuilder:validation:XValidation:rule="!has(self.encoding) || self.encoding == 'utf-8' || self.format != 'parquet'",message="a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc"
 type Source struct {
 	// name identifies the source within the DistrictSource (in status, logs and the run
 	// manifest).
