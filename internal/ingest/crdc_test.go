@@ -329,6 +329,12 @@ func TestCRDCRepairs(t *testing.T) {
 	if got := parquetRows(t, dir, "incidents", `SELECT count(DISTINCT nces_school_id) AS n FROM read_parquet(%s)`); got != fmt.Sprintf("[map[n:%d]]", n) {
 		t.Errorf("incidents schools %s", got)
 	}
+	// Never in a district's own file: its 6-digit LEA id is another district's.
+	staffing := "nces_lea_id,nces_school_id,counselors_fte\n100005,10000500001,1\n"
+	_, _, err = tryCRDC(t, plan.Source{Name: "staffing", Dataset: "staffing", Format: "csv", SchoolYear: "2015-16", Inline: &staffing})
+	if want := `source "staffing": no rows of district 0100005 (LEAID) among its 1 rows`; err == nil || err.Error() != want {
+		t.Errorf("district file: %v, want %s", err, want)
+	}
 	h := header(t, "2017-18", crdcgen.Support)
 	for _, c := range []struct{ combo, want string }{
 		{"1.00006E+10", `"1.00006E+10" is not a 12-digit NCES school id of district 0100005 (nor the LEAID and SCHID 010000500001 of the row, damaged)`},
