@@ -28,7 +28,7 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 			District: v1alpha1.District{NCESID: "5508520", Name: "Madison", State: "WI"},
 			LakeRef:  v1alpha1.LocalObjectReference{Name: "statewide"},
 			Sources: []v1alpha1.Source{
-				{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
+				{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21", Encoding: v1alpha1.EncodingWindows1252,
 					HTTP: &v1alpha1.HTTPSource{URL: "https://example.gov/a.csv", Headers: []v1alpha1.HTTPHeader{
 						{Name: "Authorization", ValueFrom: v1alpha1.SecretKeyReference{Name: "token", Key: "value"}}}}},
 				{Name: "from-s3", Dataset: "incidents", Format: "parquet", SchoolYear: "2020-21",
@@ -48,6 +48,9 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 	}
 	if b.Plan.Lake.Bucket != "lake-statewide" || b.Plan.Lake.AccessKeyIDEnv != EnvLakeAccessKeyID {
 		t.Fatalf("lake = %+v", b.Plan.Lake)
+	}
+	if e := b.Plan.Sources[0].Encoding; e != EncodingWindows1252 {
+		t.Fatalf("encoding = %q", e)
 	}
 	h := b.Plan.Sources[0].HTTP.Headers[0]
 	if h.Name != "Authorization" || h.ValueEnv != "DISTRICTLAKE_SRC_CRDC_SUPPORT_HEADER_0" {
