@@ -334,7 +334,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	secs := time.Since(start).Seconds()
 	mbps := float64(stream.Bytes()) / 1e6 / max(secs, 1e-9)
 	r.log.Info("Read source", "source", src.Name, "rows", st.Rows, "kept", st.Kept, "otherDistricts", st.Dropped,
-		"written", rows, "bytes", stream.Bytes(), "seconds", secs, "mbPerSecond", mbps)
+		"written", rows, "bytes", stream.Bytes(), "seconds", secs, "mbPerSecond", mbps, "unmappedColumns", len(st.Unmapped))
 	r.manifest.Sources = append(r.manifest.Sources, ManifestSource{
 		Name: src.Name, Dataset: src.Dataset, Format: src.Format, SchoolYear: src.SchoolYear,
 		Location: stream.Location(), Bytes: stream.Bytes(), SHA256: stream.SHA256(), ETag: stream.ETag(),
