@@ -28,6 +28,17 @@ const (
 	FormatCRDC Format = "crdc"
 )
 
+// Encoding names the character encoding of a text source file.
+// +kubebuilder:validation:Enum=utf-8;windows-1252
+type Encoding string
+
+const (
+	EncodingUTF8 Encoding = "utf-8"
+	// EncodingWindows1252 is the Windows code page some published files (such as the
+	// 2015-16 CRDC) are written in.
+	EncodingWindows1252 Encoding = "windows-1252"
+)
+
 // District identifies one school district (local education agency).
 type District struct {
 	// ncesId is the district's 7-digit NCES LEA ID, leading zeros kept, such as 0100005.
@@ -127,6 +138,7 @@ type ConfigMapKeyReference struct {
 // Source is one file that feeds one dataset of the district.
 // +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3), has(self.configMapRef), has(self.inline)].filter(x, x).size() == 1",message="set exactly one of http, s3, configMapRef or inline"
 // +kubebuilder:validation:XValidation:rule="self.format != 'crdc' || self.dataset != 'contracts'",message="the crdc format has no contracts file"
+// +kubebuilder:validation:XValidation:rule="!has(self.encoding) || self.encoding == 'utf-8' || self.format != 'parquet'",message="a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc"
 type Source struct {
 	// name identifies the source within the DistrictSource (in status, logs and the run
 	// manifest).
@@ -140,6 +152,10 @@ type Source struct {
 	// format of the file: csv, json (an array of objects), ndjson, parquet or crdc.
 	// +required
 	Format Format `json:"format"`
+	// encoding of a text file: utf-8 (the default) or windows-1252, which is read as such
+	// and turned into UTF-8. A file that is not valid UTF-8 without it fails, naming the row.
+	// +optional
+	Encoding Encoding `json:"encoding,omitempty"`
 	// schoolYear the file describes, such as 2023-24. Required for staffing and incidents.
 	// +optional
 	SchoolYear SchoolYear `json:"schoolYear,omitempty"`

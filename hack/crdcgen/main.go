@@ -1,7 +1,8 @@
 // Command crdcgen writes a synthetic CRDC school file (School Support, Enrollment or
-// Referrals and Arrests) in the published layout, for tests and benchmarks:
+// Referrals and Arrests; for 2015-16 the one wide School Data file) in the layout the
+// collection of -year published, with made-up numbers, for tests and benchmarks:
 //
-//	go run ./hack/crdcgen -kind support -schools 100000 -districts 13000 -leaid 5508520 -o support.csv
+//	go run ./hack/crdcgen -year 2020-21 -kind support -schools 100000 -districts 13000 -leaid 5508520 -o support.csv
 package main
 
 import (
@@ -29,7 +30,9 @@ func run() error {
 	flag.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (the same seed gives the same schools in every kind)")
 	flag.BoolVar(&o.BOM, "bom", o.BOM, "write a UTF-8 byte order mark")
 	flag.BoolVar(&o.CRLF, "crlf", o.CRLF, "end lines with CRLF")
-	flag.BoolVar(&o.NonBinary, "nonbinary", o.NonBinary, "write the _X (nonbinary) columns")
+	flag.StringVar(&o.Year, "year", o.Year, "collection whose layout to write: 2015-16 (one wide School Data file, whatever -kind) | 2017-18 | 2020-21 | 2021-22")
+	flag.BoolVar(&o.Damage, "damage", o.Damage, "write the documented damage of the 2015-16 file: LEAIDs without their leading zero, COMBOKEYs in scientific notation")
+	flag.BoolVar(&o.Windows1252, "windows-1252", o.Windows1252, "write accented school names in Windows-1252")
 	flag.Float64Var(&o.ReserveRate, "reserve", o.ReserveRate, "share of cells holding a reserve code")
 	flag.Float64Var(&o.JJRate, "jj", o.JJRate, "share of schools that are justice facilities (JJ=Yes)")
 	out := flag.String("o", "", "output file (stdout when empty)")

@@ -71,6 +71,11 @@ func TestAPIRejects(t *testing.T) {
 			"every staffing and incidents source needs a schoolYear"},
 		{"crdc contracts", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[1].Format = v1alpha1.FormatCRDC }),
 			"the crdc format has no contracts file"},
+		{"unknown encoding", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].Encoding = "latin1" }),
+			`spec.sources[0].encoding: Unsupported value: "latin1": supported values: "utf-8", "windows-1252"`},
+		{"parquet in windows-1252", ds(func(d *v1alpha1.DistrictSource) {
+			d.Spec.Sources[1].Format, d.Spec.Sources[1].Encoding = v1alpha1.FormatParquet, v1alpha1.EncodingWindows1252
+		}), "a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc"},
 		{"unknown dataset", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[1].Dataset = "budgets" }),
 			`spec.sources[1].dataset: Unsupported value: "budgets"`},
 		{"no sources", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources = nil }),

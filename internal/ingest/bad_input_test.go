@@ -54,7 +54,11 @@ func TestIngestBadInput(t *testing.T) {
 	good := crdcSupportHeader + supportRow("00001", "2.5") + supportRow("00002", "1")
 	w.put(t, "support.csv", []byte(good))
 	w.put(t, "empty.csv", nil)
-	w.put(t, "enrollment.csv", []byte("LEAID,SCH_NAME,COMBOKEY,TOT_ENR_M,TOT_ENR_F\r\n5508520,School 00001,550852000001,10,10\r\n"))
+	enrollment, err := crdcgen.Header("2020-21", crdcgen.Enrollment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.put(t, "enrollment.csv", []byte(strings.ReplaceAll(crdcCSV(enrollment, map[string]string{"LEAID": wiLEA, "COMBOKEY": "550852000001", "TOT_ENR_M": "10", "TOT_ENR_F": "10"}), "\n", "\r\n")))
 	support := w.httpSource("crdc-support", "staffing", "crdc", "2020-21", "support.csv")
 	contracts := func(body string) plan.Source {
 		return plan.Source{Name: "contracts", Dataset: "contracts", Format: "csv", Inline: inline(body), Columns: contractsColumns}
@@ -84,20 +88,20 @@ func TestIngestBadInput(t *testing.T) {
 		{name: "ragged row", sources: []plan.Source{contracts(contractsHeader + "A,b,active,1,1,2023-07-01,2024-06-30,1,x\r\nB,b,active,1,1,2023-07-01,2024-06-30,1,x,extra\r\n")},
 			want: `source "contracts" row 2 (line 3): the row has 10 fields, the header has 9`},
 		{name: "invalid UTF-8", sources: []plan.Source{contracts(contractsHeader + "A,b,active,1,1,2023-07-01,2024-06-30,1,x\r\nMarshall \xff Sheriff,b,active,1,1,,,1,x\r\n")},
-			want: `source "contracts" row 2 (line 3) column "Agency": "Marshall \xff Sheriff" is not valid UTF-8`},
+			want: `source "contracts" row 2 (line 3) column "Agency": "Marshall \xff Sheriff" is not valid UTF-8 (if the file is Windows-1252, set encoding: windows-1252 on the source)`},
 		{name: "text in a money column", sources: []plan.Source{contracts(contractsHeader + "A,b,active,abc,1,2023-07-01,2024-06-30,1,x\r\n")},
-			want: `source "contracts" row 1 (line 2) column "Annual Cost (USD)": "abc" is not an amount of money`},
+			want: `source "contracts" row 1 (line 2) column "Annual Cost (USD)" (annual_cost): "abc" is not an amount of money`},
 		{name: "text in a count column", sources: []plan.Source{contracts(contractsHeader + "A,b,active,1,1,2023-07-01,2024-06-30,five,x\r\n")},
-			want: `source "contracts" row 1 (line 2) column "Officers": "five" is not a whole number`},
+			want: `source "contracts" row 1 (line 2) column "Officers" (officers): "five" is not a whole number`},
 		{name: "text in an FTE column", sources: []plan.Source{crdc(crdcSupportHeader + supportRow("00001", "1") + supportRow("00002", "two"))},
-			want: `source "crdc-support" row 2 (line 3) column "SCH_FTECOUNSELORS": "two" is not a number`},
+			want: `source "crdc-support" row 2 (line 3) column "SCH_FTECOUNSELORS" (counselors_fte): "two" is not a number`},
 		{name: "negative FTE", sources: []plan.Source{crdc(crdcSupportHeader + supportRow("00001", "1") + supportRow("00002", "-1.5"))},
-			want: `source "crdc-support" row 2 (line 3) column "SCH_FTECOUNSELORS": "-1.5" is negative and not a CRDC reserve code`},
+			want: `source "crdc-support" row 2 (line 3) column "SCH_FTECOUNSELORS" (counselors_fte): "-1.5" is negative and not a CRDC reserve code`},
 		{name: "negative FTE in a district file", sources: []plan.Source{{Name: "staffing", Dataset: "staffing", Format: "csv", SchoolYear: "2020-21",
 			Inline: inline("nces_school_id,counselors_fte\n550852000001,-2\n")}},
 			want: `source "staffing" row 1 (line 2) column "counselors_fte": "-2" is negative`},
 		{name: "FTE above enrollment", sources: []plan.Source{crdc(crdcSupportHeader + supportRow("00001", "30")), w.s3Source("crdc-enrollment", "staffing", "crdc", "2020-21", "enrollment.csv")},
-			want: `source "crdc-support" row 1 (line 2) column "counselors_fte": counselors_fte 30 is more than the school's enrollment of 20 students (enrollment from source "crdc-enrollment" row 1 (line 2))`},
+			want: `source "crdc-support" row 1 (line 2) column "SCH_FTECOUNSELORS" (counselors_fte): counselors_fte 30 is more than the school's enrollment of 20 students (enrollment from source "crdc-enrollment" row 1 (line 2))`},
 		{name: "malformed school id", sources: []plan.Source{{Name: "staffing", Dataset: "staffing", Format: "csv", SchoolYear: "2020-21",
 			Inline: inline("nces_school_id,counselors_fte\n55085200001,2\n")}},
 			want: `source "staffing" row 1 (line 2) column "nces_school_id": "55085200001" is not a 12-digit NCES school id`},
@@ -105,11 +109,15 @@ func TestIngestBadInput(t *testing.T) {
 			Inline: inline("nces_school_id,counselors_fte\n550852100001,2\n")}},
 			want: `source "staffing" row 1 (line 2) column "nces_school_id": "550852100001" is not a school of district 5508520 (an NCES school id starts with its district's LEA id)`},
 		{name: "bad date", sources: []plan.Source{contracts(contractsHeader + "A,b,active,1,1,2023-02-30,2024-06-30,1,x\r\n")},
-			want: `source "contracts" row 1 (line 2) column "Start": "2023-02-30" is not a real date`},
+			want: `source "contracts" row 1 (line 2) column "Start" (start_date): "2023-02-30" is not a real date`},
 		{name: "unknown status", sources: []plan.Source{contracts(contractsHeader + "A,b,pending,1,1,2023-07-01,2024-06-30,1,x\r\n")},
-			want: `source "contracts" row 1 (line 2) column "Status": "pending" is not a contract status (active, expired, terminated or suspended)`},
+			want: `source "contracts" row 1 (line 2) column "Status" (status): "pending" is not a contract status (active, expired, terminated or suspended)`},
 		{name: "missing required column", sources: []plan.Source{contracts("Type,Status,Annual Cost (USD)\r\nb,active,1\r\n")},
 			want: `source "contracts": missing required columns "Agency" (for agency_name), "Start" (for start_date), "End" (for end_date), "District Share" (for district_share), "Officers" (for officers), "Notes" (for notes) (the header has: Type, Status, Annual Cost (USD))`},
+		{name: "missing needed CRDC column", sources: []plan.Source{crdc(strings.Replace(crdcSupportHeader, "SCH_FTECOUNSELORS,", "", 1) + "WI,Wisconsin,5508520,M,00001,x,550852000001,No,1,1,1,1,1\r\n")},
+			want: `source "crdc-support": column "SCH_FTECOUNSELORS" of the 2020-21 School Support layout is missing`},
+		{name: "NUL byte", sources: []plan.Source{crdc(crdcSupportHeader + supportRow("00001", "1") + supportRow("00002", "1\x00"))},
+			want: `source "crdc-support" row 2 (line 3) column "SCH_FTECOUNSELORS": holds a NUL byte, which text does not (is the file UTF-16, or damaged?)`},
 		{name: "missing CRDC column", sources: []plan.Source{crdc("LEAID,SCH_NAME,SCH_FTECOUNSELORS\r\n5508520,x,1\r\n")},
 			want: `source "crdc-support": is not a CRDC school file: missing required column COMBOKEY`},
 		{name: "CRDC file for the wrong dataset", sources: []plan.Source{{Name: "crdc-support", Dataset: "incidents", Format: "crdc", SchoolYear: "2020-21", Inline: inline(good)}},
@@ -120,12 +128,12 @@ func TestIngestBadInput(t *testing.T) {
 			want: `source "crdc-support": the file is empty (no header row)`},
 		{name: "column named twice", sources: []plan.Source{contracts("Agency,Type,Agency,,\r\nA,b,c,,\r\n")},
 			want: `source "contracts": the header names column "Agency" twice`},
-		{name: "header only", sources: []plan.Source{contracts(contractsHeader)},
-			want: `source "contracts": has no data rows`},
+		{name: "CRDC header only", sources: []plan.Source{crdc(crdcSupportHeader)},
+			want: `source "crdc-support": has no data rows`},
 		{name: "no rows of the district", sources: []plan.Source{crdc(strings.ReplaceAll(good, "5508520", "5508521"))},
 			want: `source "crdc-support": no rows of district 5508520 (LEAID) among its 2 rows`},
 		{name: "duplicate school rows", sources: []plan.Source{crdc(crdcSupportHeader + supportRow("00001", "1") + supportRow("00002", "1") + supportRow("00001", "2"))},
-			want: `source "crdc-support" row 3 (line 4) column "COMBOKEY": school 550852000001 is also on row 1 (line 2)`},
+			want: `source "crdc-support" row 3 (line 4) column "COMBOKEY" (nces_school_id): school 550852000001 is also on row 1 (line 2)`},
 		{name: "duplicate school rows in a district file", sources: []plan.Source{{Name: "staffing", Dataset: "staffing", Format: "json", SchoolYear: "2020-21",
 			Inline: inline(`[{"nces_school_id":"550852000001"},` + "\n" + `{"nces_school_id":"550852000001"}]`)}},
 			want: `source "staffing" row 2 (line 2) column "nces_school_id": school 550852000001 is also on row 1 (line 1)`},
@@ -155,7 +163,7 @@ func TestIngestBadInput(t *testing.T) {
 		{name: "missing file", sources: []plan.Source{w.fileSource("crdc-support", "staffing", "crdc", "2020-21", "nope.csv")},
 			want: fmt.Sprintf("source crdc-support: %s/nope.csv does not exist", w.dir)},
 		{name: "second dataset fails after the first is written", sources: []plan.Source{support, contracts(contractsHeader + "A,b,active,1,1,2023-07-01,2022-06-30,1,x\r\n")},
-			want: `source "contracts" row 1 (line 2) column "End": the contract ends before it starts`},
+			want: `source "contracts" row 1 (line 2) column "End" (end_date): the contract ends before it starts`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -44,6 +45,7 @@ const (
 	crdcCombokey = "COMBOKEY"
 	crdcSchName  = "SCH_NAME"
 	crdcJJ       = "JJ"
+	crdcSchID    = "SCHID"
 )
 
 var crdcFTE = []struct{ column, field string }{
@@ -56,7 +58,7 @@ var crdcFTE = []struct{ column, field string }{
 }
 
 var (
-	crdcDiscCell  = regexp.MustCompile(`^SCH_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(HI|AM|AS|HP|BL|WH|TR|LEP|504)_(M|F|X)$`)
+	crdcDiscCell  = regexp.MustCompile(`^SCH_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(HI|AM|AS|HP|BL|WH|TR|LEP|EL|504)_(M|F|X)$`)
 	crdcDiscTotal = regexp.MustCompile(`^TOT_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(M|F|X)$`)
 )
 
@@ -86,13 +88,18 @@ type crdcTotal struct {
 }
 
 type crdcMapper struct {
-	ctx   *rowContext
-	spec  *spec
-	t     *csvTable
-	names []string // selected columns
-	upper map[string]string
+	ctx    *rowContext
+	spec   *spec
+	t      *csvTable
+	layout crdcLayout
+	names  []string // selected columns
+	upper  map[string]string
 
-	cLEA, cCombo, cName, cJJ int
+	cLEA, cCombo, cName, cJJ, cSchID int
+	// leaShort is the district's LEAID without its leading zero, as the damaged 2015-16
+	// file writes it ("" when the LEAID has no leading zero).
+	leaShort string
+	combo    []byte // a rebuilt COMBOKEY
 
 	fte    []struct{ cell, col int }
 	sums   []crdcSum
@@ -138,27 +145,41 @@ func newCRDCMapper(ctx *rowContext, s *spec, t *csvTable, columns map[string]str
 			plural(len(missing)), strings.Join(missing, ", "))}
 	}
 	m.cLEA, m.cCombo, m.cName = m.sel(crdcLEAID), m.sel(crdcCombokey), m.sel(crdcSchName)
-	m.cJJ = -1
+	m.cJJ, m.cSchID = -1, -1
 	if _, ok := m.upper[crdcJJ]; ok {
 		m.cJJ = m.sel(crdcJJ)
 	}
-	var err error
-	switch s.name {
-	case dataset.Staffing:
-		err = m.planStaffing()
-	case dataset.Incidents:
-		for _, c := range []string{"category", "student_group", "race_ethnicity", "sex", "disability", "english_learner", "count"} {
-			m.ic = append(m.ic, s.col(c))
-		}
-		err = m.planIncidents()
-	default:
-		err = fmt.Errorf("the crdc format has no %s file", s.name)
+	if _, ok := m.upper[crdcSchID]; ok {
+		m.cSchID = m.sel(crdcSchID)
 	}
+	if strings.HasPrefix(ctx.lea, "0") {
+		m.leaShort = ctx.lea[1:]
+	}
+	var uppers []string
+	for _, h := range t.header() {
+		uppers = append(uppers, strings.ToUpper(h))
+	}
+	l, err := recogniseCRDC(uppers, s.name, string(ctx.schoolYear))
 	if err != nil {
 		return nil, &SourceError{Source: ctx.source, Err: err}
 	}
+	m.layout = l
+	m.st.CRDCFile = l.name()
+	if s.name == dataset.Staffing {
+		m.planStaffing()
+	} else {
+		for _, c := range []string{"category", "student_group", "race_ethnicity", "sex", "disability", "english_learner", "count"} {
+			m.ic = append(m.ic, s.col(c))
+		}
+		m.planIncidents()
+	}
+	for _, h := range t.header() {
+		if !slices.Contains(m.names, h) {
+			m.st.Unmapped = append(m.st.Unmapped, h)
+		}
+	}
 	t.selectColumns(m.names)
-	t.filter(m.upper[crdcLEAID], ctx.lea)
+	t.filter(m.upper[crdcLEAID], ctx.lea, m.leaShort)
 	m.reserve = make([][len(reserveIndex)]int64, len(m.names))
 	m.counts = make([]value, len(m.names))
 	for _, s := range m.sums {
@@ -183,83 +204,55 @@ func (m *crdcMapper) sel(upper string) int {
 	return len(m.names) - 1
 }
 
-func (m *crdcMapper) has(upper string) bool { _, ok := m.upper[upper]; return ok }
-
-func (m *crdcMapper) planStaffing() error {
-	for _, f := range crdcFTE {
-		if m.has(f.column) {
+func (m *crdcMapper) planStaffing() {
+	l := m.layout
+	if slices.Contains(l.parts, partSupport) {
+		for _, f := range crdcFTE {
 			m.fte = append(m.fte, struct{ cell, col int }{m.sel(f.column), m.spec.col(f.field)})
 		}
 	}
-	enrollment := m.has("TOT_ENR_M") && m.has("TOT_ENR_F")
-	if enrollment {
-		sum := func(field string, groups ...string) {
+	if slices.Contains(l.parts, partEnrollment) {
+		sexes := []string{"M", "F"}
+		if l.nonbinary {
+			sexes = append(sexes, "X")
+		}
+		sum := func(field, prefix string, sexes []string) {
 			s := crdcSum{col: m.spec.col(field)}
-			for _, g := range groups {
-				if m.has(g) {
-					s.cells = append(s.cells, m.sel(g))
-					s.optional = append(s.optional, strings.HasSuffix(g, "_X"))
-				} else if !strings.HasSuffix(g, "_X") {
-					return // a required cell is missing: the field stays null
-				}
+			for _, sex := range sexes {
+				s.cells = append(s.cells, m.sel(prefix+sex))
+				// Enrollment is M + F, plus X when it is known.
+				s.optional = append(s.optional, sex == "X" && len(sexes) > 1)
 			}
 			m.sums = append(m.sums, s)
 		}
-		sum("enrollment", "TOT_ENR_M", "TOT_ENR_F", "TOT_ENR_X")
+		sum("enrollment", "TOT_ENR_", sexes)
 		for _, r := range dataset.RaceEthnicities {
-			p := "SCH_ENR_" + r.Code + "_"
-			sum("enrollment_"+r.Name, p+"M", p+"F", p+"X")
+			sum("enrollment_"+r.Name, "SCH_ENR_"+r.Code+"_", sexes)
 		}
-		sum("enrollment_male", "TOT_ENR_M")
-		sum("enrollment_female", "TOT_ENR_F")
-		if m.has("TOT_ENR_X") {
-			s := crdcSum{col: m.spec.col("enrollment_nonbinary"), cells: []int{m.sel("TOT_ENR_X")}, optional: []bool{false}}
-			m.sums = append(m.sums, s)
+		sum("enrollment_male", "TOT_ENR_", []string{"M"})
+		sum("enrollment_female", "TOT_ENR_", []string{"F"})
+		if l.nonbinary {
+			sum("enrollment_nonbinary", "TOT_ENR_", []string{"X"})
 		}
-		for grp, field := range map[string]string{"IDEA": "enrollment_idea", "504": "enrollment_section_504", "LEP": "enrollment_english_learner"} {
-			p := "SCH_ENR_" + grp + "_"
-			sum(field, p+"M", p+"F", p+"X")
-		}
+		sum("enrollment_idea", "SCH_ENR_IDEA_", sexes)
+		sum("enrollment_section_504", "SCH_ENR_504_", sexes)
+		sum("enrollment_english_learner", "SCH_ENR_"+l.el+"_", sexes)
 		slices.SortFunc(m.sums, func(a, b crdcSum) int { return a.col - b.col })
 	}
-	switch {
-	case len(m.fte) > 0 && enrollment:
-		m.st.CRDCFile = "School Support + Enrollment"
-	case len(m.fte) > 0:
-		m.st.CRDCFile = "School Support"
-	case enrollment:
-		m.st.CRDCFile = "Enrollment"
-	default:
-		what := "this header has neither"
-		if m.hasAny(crdcDiscCell) {
-			what = "this header is the Referrals and Arrests file's, which feeds the incidents dataset"
-		}
-		return fmt.Errorf("a CRDC file for the staffing dataset needs the School Support columns (SCH_FTECOUNSELORS, SCH_FTESERVICES_NUR, ...) or the Enrollment columns (TOT_ENR_M, TOT_ENR_F, SCH_ENR_*); %s", what)
-	}
-	return nil
 }
 
-func (m *crdcMapper) hasAny(re *regexp.Regexp) bool {
-	for u := range m.upper {
-		if re.MatchString(u) {
-			return true
-		}
+func (m *crdcMapper) planIncidents() {
+	needed := map[string]bool{}
+	for _, c := range m.layout.needed() {
+		needed[c] = true
 	}
-	return false
-}
-
-func (m *crdcMapper) planIncidents() error {
-	var uppers []string
-	for u := range m.upper {
-		uppers = append(uppers, u)
-	}
-	slices.Sort(uppers)
 	// Keep the published column order: the header's.
-	order := map[string]int{}
-	for i, h := range m.t.header() {
-		order[strings.ToUpper(h)] = i
+	var uppers []string
+	for _, h := range m.t.header() {
+		if u := strings.ToUpper(h); needed[u] {
+			uppers = append(uppers, u)
+		}
 	}
-	slices.SortFunc(uppers, func(a, b string) int { return order[a] - order[b] })
 	totalIdx := map[string]int{}
 	for _, u := range uppers {
 		if g := crdcDiscTotal.FindStringSubmatch(u); g != nil {
@@ -279,7 +272,7 @@ func (m *crdcMapper) planIncidents() error {
 			dis = dataset.DisabilityNone
 		}
 		switch grp {
-		case "LEP":
+		case "LEP", "EL":
 			c.englishLearner = true
 			c.group = []byte("english_learner_" + sex + "_" + dis)
 		case "504":
@@ -299,11 +292,6 @@ func (m *crdcMapper) planIncidents() error {
 		c.disable = []byte(dis)
 		m.cells = append(m.cells, c)
 	}
-	if len(m.cells) == 0 {
-		return fmt.Errorf("a CRDC file for the incidents dataset needs the Referrals and Arrests columns (SCH_DISCWODIS_REF_<race>_<sex>, SCH_DISCWODIS_ARR_<race>_<sex>, SCH_DISCWDIS_*_IDEA_*); this header has none")
-	}
-	m.st.CRDCFile = "Referrals and Arrests"
-	return nil
 }
 
 func (m *crdcMapper) stats() *sourceStats { return &m.st }
@@ -327,7 +315,47 @@ func (m *crdcMapper) fills() []bool {
 }
 
 func (m *crdcMapper) fail(at position, cell int, msg string) error {
-	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: m.names[cell], Msg: msg}
+	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: m.names[cell], Field: m.field(cell), Msg: msg}
+}
+
+// field names the dataset columns a selected cell feeds.
+func (m *crdcMapper) field(cell int) string {
+	name := func(c int) string { return m.spec.schema.Field(c).Name }
+	switch cell {
+	case m.cLEA:
+		return "nces_lea_id"
+	case m.cCombo, m.cSchID:
+		return "nces_school_id"
+	case m.cName:
+		return "school_name"
+	}
+	for _, f := range m.fte {
+		if f.cell == cell {
+			return name(f.col)
+		}
+	}
+	var fields []string
+	for _, s := range m.sums {
+		if slices.Contains(s.cells, cell) {
+			fields = append(fields, name(s.col))
+		}
+	}
+	for _, c := range m.cells {
+		if c.cell == cell {
+			fields = append(fields, fmt.Sprintf("count of %s, %s", c.category, c.group))
+		}
+	}
+	return strings.Join(fields, ", ")
+}
+
+// column names the file's column a schema column is read from ("" when several or none).
+func (m *crdcMapper) column(c int) string {
+	for _, f := range m.fte {
+		if f.col == c {
+			return m.names[f.cell]
+		}
+	}
+	return ""
 }
 
 // number reads a numeric CRDC cell: blank and reserve codes are null (reserve codes are
@@ -364,13 +392,17 @@ func (m *crdcMapper) run(emit emitter) error {
 	for m.t.next() {
 		at := m.t.pos()
 		cells := m.t.cells()
-		if string(cells[m.cLEA]) != m.ctx.lea {
+		switch lea := string(trim(cells[m.cLEA])); {
+		case lea == m.ctx.lea:
+		case m.leaShort != "" && lea == m.leaShort:
+			m.repaired(repairLEAID)
+		default:
 			m.st.Dropped++ // a row the scanner could not skip early (LEAID quoted or last)
 			continue
 		}
-		combo := trim(cells[m.cCombo])
-		if !allDigits(combo, 12) || string(combo[:7]) != m.ctx.lea {
-			return m.fail(at, m.cCombo, fmt.Sprintf("%s is not a 12-digit NCES school id of district %s", quoted(combo), m.ctx.lea))
+		combo, err := m.schoolID(trim(cells[m.cCombo]), cells)
+		if err != "" {
+			return m.fail(at, m.cCombo, err)
 		}
 		id, _ := strconv.ParseUint(string(combo), 10, 64)
 		if prev, dup := m.seen[id]; dup {
@@ -394,14 +426,14 @@ func (m *crdcMapper) run(emit emitter) error {
 			}
 		}
 		m.st.Kept++
-		var err error
+		var rerr error
 		if m.spec.name == dataset.Staffing {
-			err = m.staffingRow(row, cells, at, emit)
+			rerr = m.staffingRow(row, cells, at, emit)
 		} else {
-			err = m.incidentRows(row, cells, at, combo, emit)
+			rerr = m.incidentRows(row, cells, at, combo, emit)
 		}
-		if err != nil {
-			return err
+		if rerr != nil {
+			return rerr
 		}
 	}
 	if err := m.t.err(); err != nil {
@@ -510,4 +542,68 @@ func (m *crdcMapper) reserveCounts() map[string]map[int]int64 {
 		}
 	}
 	return out
+}
+
+// Kinds of repair, as the manifest counts them.
+const (
+	repairLEAID    = "leaidPadded"
+	repairCombokey = "combokeyRebuilt"
+)
+
+func (m *crdcMapper) repaired(kind string) {
+	if m.st.Repairs == nil {
+		m.st.Repairs = map[string]int64{}
+	}
+	m.st.Repairs[kind]++
+}
+
+// schoolID returns a row's 12-digit COMBOKEY. One in Excel's scientific notation
+// (1.00005E+10) or of the wrong length (a lost leading zero) is rebuilt from the district's
+// 7-digit LEAID and the row's 5-digit SCHID, when what is left of it agrees with them.
+func (m *crdcMapper) schoolID(combo []byte, cells [][]byte) ([]byte, string) {
+	lea := m.ctx.lea
+	if allDigits(combo, 12) {
+		if string(combo[:7]) != lea {
+			return nil, fmt.Sprintf("%s is not a 12-digit NCES school id of district %s", quoted(combo), lea)
+		}
+		return combo, ""
+	}
+	bad := fmt.Sprintf("%s is not a 12-digit NCES school id of district %s", quoted(combo), lea)
+	if m.cSchID < 0 {
+		return nil, bad + " (and the file has no SCHID column to rebuild it from)"
+	}
+	sch := trim(cells[m.cSchID])
+	if len(sch) == 0 || len(sch) > 5 || !allDigits(sch, len(sch)) {
+		return nil, bad + fmt.Sprintf(" (and SCHID %s is not a 5-digit school id to rebuild it from)", quoted(sch))
+	}
+	m.combo = append(append(m.combo[:0], lea...), strings.Repeat("0", 5-len(sch))...)
+	m.combo = append(m.combo, sch...)
+	if !damagedKey(combo, m.combo) {
+		return nil, bad + fmt.Sprintf(" (nor the LEAID and SCHID %s of the row, damaged)", m.combo)
+	}
+	m.repaired(repairCombokey)
+	return m.combo, ""
+}
+
+// damagedKey says whether combo is want with its leading zeros lost, or want in
+// scientific notation rounded to the digits it shows.
+func damagedKey(combo, want []byte) bool {
+	if len(combo) > 0 && len(combo) < 12 && allDigits(combo, len(combo)) {
+		return strings.Repeat("0", 12-len(combo))+string(combo) == string(want)
+	}
+	mant, exp, ok := strings.Cut(strings.ToUpper(string(combo)), "E")
+	if !ok {
+		return false
+	}
+	f, err1 := strconv.ParseFloat(string(combo), 64)
+	e, err2 := strconv.Atoi(strings.TrimPrefix(exp, "+"))
+	w, err3 := strconv.ParseFloat(string(want), 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return false
+	}
+	decimals := 0
+	if _, frac, ok := strings.Cut(mant, "."); ok {
+		decimals = len(frac)
+	}
+	return math.Abs(f-w) <= 0.5*math.Pow(10, float64(e-decimals))
 }

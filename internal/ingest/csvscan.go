@@ -30,6 +30,8 @@ type csvScanner struct {
 
 	filterCol  int
 	filterWant []byte
+	// filterAlt is a second value the filter keeps (nil: none).
+	filterAlt []byte
 
 	offs    []int // start and end of each field; a start < 0 is -1-offset into scratch
 	scratch []byte
@@ -71,9 +73,9 @@ func newCSVScanner(r io.Reader, comma byte) *csvScanner {
 	return s
 }
 
-// setFilter makes next skip records whose field col is not want.
-func (s *csvScanner) setFilter(col int, want []byte) {
-	s.filterCol, s.filterWant = col, want
+// setFilter makes next skip records whose field col is neither want nor alt (nil: want only).
+func (s *csvScanner) setFilter(col int, want, alt []byte) {
+	s.filterCol, s.filterWant, s.filterAlt = col, want, alt
 }
 
 // stripBOM drops a UTF-8 byte order mark at the start of the input.
@@ -306,10 +308,11 @@ func (s *csvScanner) parse(data []byte, atEOF bool) (n, lines int, err error) {
 }
 
 func (s *csvScanner) fieldIs(data []byte, st, en int) bool {
+	f := data[max(st, 0):max(en, 0)]
 	if st < 0 {
-		return bytes.Equal(s.scratch[-1-st:en], s.filterWant)
+		f = s.scratch[-1-st : en]
 	}
-	return bytes.Equal(data[st:en], s.filterWant)
+	return bytes.Equal(f, s.filterWant) || (s.filterAlt != nil && bytes.Equal(f, s.filterAlt))
 }
 
 // skipRest finds the end of a filtered-out record from i. When the rest of the line holds a

@@ -133,7 +133,7 @@ func TestCSVScannerFilter(t *testing.T) {
 		if _, _, err := s.next(); err != nil { // header
 			t.Fatal(err)
 		}
-		s.setFilter(1, []byte("A"))
+		s.setFilter(1, []byte("A"), nil)
 		var kept []string
 		skipped := 0
 		for {

@@ -7,13 +7,15 @@ import (
 
 // RowError is bad input at one place of one source: it names the source, the data row
 // (1-based, not counting the header), the line of the file it starts on (0 when the format
-// has no lines) and the source's column.
+// has no lines), the source's column and the dataset column it feeds.
 type RowError struct {
 	Source string
 	Row    int
 	Line   int
 	Column string
-	Msg    string
+	// Field is the dataset column the cell feeds, when it is not Column itself.
+	Field string
+	Msg   string
 }
 
 func (e *RowError) Error() string {
@@ -27,6 +29,9 @@ func (e *RowError) Error() string {
 	}
 	if e.Column != "" {
 		fmt.Fprintf(&b, " column %q", e.Column)
+		if e.Field != "" && e.Field != e.Column {
+			fmt.Fprintf(&b, " (%s)", e.Field)
+		}
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Msg)

@@ -38,10 +38,12 @@ type joinSet struct {
 	key  []byte
 	// fixed are the plan's columns, the same in every source but source itself.
 	fixed []bool
+	// columns name, per source, the source column of a schema column.
+	columns map[string]func(int) string
 }
 
 func newJoinSet(s *spec) *joinSet {
-	j := &joinSet{spec: s, rows: map[string]*joinedRow{}, fixed: make([]bool, len(s.schema.Fields()))}
+	j := &joinSet{spec: s, rows: map[string]*joinedRow{}, fixed: make([]bool, len(s.schema.Fields())), columns: map[string]func(int) string{}}
 	for _, c := range []int{s.colState, s.colLEA, s.colDistrict, s.colYear, s.colSource, s.colRunID, s.colIngested} {
 		j.fixed[c] = true
 	}
@@ -76,7 +78,7 @@ func (j *joinSet) add(source string, row []value, at position) error {
 			jr.from[c] = origin{source, at}
 		case !have.same(v) && j.spec.schema.Field(c).Name != "school_name":
 			f := j.spec.schema.Field(c).Name
-			return &RowError{Source: source, Row: at.row, Line: at.line, Column: f,
+			return &RowError{Source: source, Row: at.row, Line: at.line, Column: j.column(source, c), Field: f,
 				Msg: fmt.Sprintf("%s has %s %s, but %s has %s", describeKey(j.spec, row), f, v, jr.from[c], have)}
 		}
 	}
@@ -98,7 +100,7 @@ func (j *joinSet) finish(sink func([]value) error) error {
 		if msg, name := implausibleFTE(j.spec, jr.vals); msg != "" {
 			c, e := j.spec.col(name), j.spec.col("enrollment")
 			o := jr.from[c]
-			return &RowError{Source: o.source, Row: o.at.row, Line: o.at.line, Column: name,
+			return &RowError{Source: o.source, Row: o.at.row, Line: o.at.line, Column: j.column(o.source, c), Field: name,
 				Msg: fmt.Sprintf("%s (enrollment from %s)", msg, jr.from[e])}
 		}
 		jr.vals[j.spec.colSource] = value{ok: true, s: []byte(strings.Join(jr.sources, ","))}
@@ -107,4 +109,15 @@ func (j *joinSet) finish(sink func([]value) error) error {
 		}
 	}
 	return nil
+}
+
+// column names the column of a source that schema column c came from (its dataset name
+// when the source does not say).
+func (j *joinSet) column(source string, c int) string {
+	if f := j.columns[source]; f != nil {
+		if name := f(c); name != "" {
+			return name
+		}
+	}
+	return j.spec.schema.Field(c).Name
 }

@@ -107,6 +107,16 @@ func skipNested(dec *json.Decoder) error {
 	return nil
 }
 
+// nul finds a selected column whose text holds a NUL byte (written \u0000).
+func (o *objectCells) nul() string {
+	for name, i := range o.want {
+		if bytes.IndexByte(o.out[i], 0) >= 0 {
+			return name
+		}
+	}
+	return ""
+}
+
 // replaced finds the selected column whose text holds U+FFFD, which encoding/json puts
 // where the input had invalid UTF-8.
 func (o *objectCells) replaced() string {
@@ -190,7 +200,10 @@ func (t *jsonTable) next() bool {
 	}
 	end := t.dec.InputOffset()
 	if raw := t.in.pending[:min(int(end-t.in.base), len(t.in.pending))]; !utf8.Valid(raw) {
-		return t.fail(t.obj.replaced(), "the row is not valid UTF-8")
+		return t.fail(t.obj.replaced(), "the row is not valid UTF-8"+encodingHint)
+	}
+	if col := t.obj.nul(); col != "" {
+		return t.fail(col, nulMsg)
 	}
 	return true
 }
@@ -254,7 +267,10 @@ func (t *ndjsonTable) next() bool {
 			return t.fail("", "has more than one JSON value on the line")
 		}
 		if !utf8.Valid(line) {
-			return t.fail(t.obj.replaced(), "the row is not valid UTF-8")
+			return t.fail(t.obj.replaced(), "the row is not valid UTF-8"+encodingHint)
+		}
+		if col := t.obj.nul(); col != "" {
+			return t.fail(col, nulMsg)
 		}
 		return true
 	}

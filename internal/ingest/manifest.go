@@ -53,8 +53,16 @@ type ManifestSource struct {
 	Spooled      bool   `json:"spooled,omitempty"`
 	SHA256       string `json:"sha256"`
 	ETag         string `json:"etag,omitempty"`
-	// CRDCFile is the CRDC file the header was recognised as (crdc format).
+	// CRDCFile is the CRDC layout the header was recognised as (crdc format), such as
+	// "2020-21 School Support" or "2015-16 School Data".
 	CRDCFile string `json:"crdcFile,omitempty"`
+	// UnmappedColumns are the columns of a CRDC file the preset did not read, in the
+	// file's order: nothing is dropped unseen.
+	UnmappedColumns []string `json:"unmappedColumns,omitempty"`
+	// Repairs counts the rows of a CRDC file whose documented damage was repaired, by
+	// kind: leaidPadded (a 6-digit LEAID given its leading zero), combokeyRebuilt (a
+	// COMBOKEY in scientific notation or of the wrong length rebuilt from LEAID and SCHID).
+	Repairs map[string]int64 `json:"repairs,omitempty"`
 	// RowsRead is every data row; RowsOtherDistricts those dropped by the LEA filter;
 	// RowsKept the district's; RowsWritten the canonical rows they made.
 	RowsRead           int64 `json:"rowsRead"`
@@ -63,12 +71,44 @@ type ManifestSource struct {
 	RowsWritten        int64 `json:"rowsWritten"`
 	// ReserveCodes counts the CRDC reserve codes made null, per source column and code.
 	ReserveCodes map[string]map[string]int64 `json:"reserveCodes,omitempty"`
+	// ReserveCells counts the same cells by what their code means: suppressed (-2, -11,
+	// -12: the figure exists but is withheld), notApplicable (-9, -13: the question did not
+	// apply) and missing (-3 to -8: not reported).
+	ReserveCells *ReserveCells `json:"reserveCells,omitempty"`
 	// JusticeFacilitySchools are the COMBOKEYs of the kept JJ=Yes rows.
 	JusticeFacilitySchools []string `json:"justiceFacilitySchools,omitempty"`
 	// TotalMismatches are CRDC TOT_ cells that differ from the sum of their known cells.
 	TotalMismatches []string `json:"totalMismatches,omitempty"`
 	Seconds         float64  `json:"seconds"`
 	MBPerSecond     float64  `json:"mbPerSecond"`
+}
+
+// ReserveCells counts CRDC reserve-code cells by meaning.
+type ReserveCells struct {
+	Suppressed    int64 `json:"suppressed"`
+	NotApplicable int64 `json:"notApplicable"`
+	Missing       int64 `json:"missing"`
+}
+
+// reserveCells sums reserve codes by meaning (nil when there are none).
+func reserveCells(in map[string]map[int]int64) *ReserveCells {
+	if len(in) == 0 {
+		return nil
+	}
+	var rc ReserveCells
+	for _, codes := range in {
+		for code, n := range codes {
+			switch code {
+			case -2, -11, -12:
+				rc.Suppressed += n
+			case -9, -13:
+				rc.NotApplicable += n
+			default:
+				rc.Missing += n
+			}
+		}
+	}
+	return &rc
 }
 
 // ManifestObject is one object a run published.

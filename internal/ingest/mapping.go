@@ -29,6 +29,8 @@ type rowMapper interface {
 	stats() *sourceStats
 	// fills says which schema columns the mapper may set (besides the plan's).
 	fills() []bool
+	// column names the source column schema column c is read from ("" when none).
+	column(c int) string
 }
 
 // sourceStats describe one source's rows, for the manifest and the summary.
@@ -42,8 +44,12 @@ type sourceStats struct {
 	JusticeFacilities []string
 	// TotalMismatches lists CRDC rows whose TOT_ column differs from the sum of its cells.
 	TotalMismatches []string
-	// CRDCFile is the CRDC file the header was recognised as.
+	// CRDCFile is the CRDC layout the header was recognised as ("2020-21 School Support").
 	CRDCFile string
+	// Unmapped are the file's columns the CRDC preset did not read, in header order.
+	Unmapped []string
+	// Repairs counts the CRDC repairs of documented damage, by kind.
+	Repairs map[string]int64
 }
 
 // context of a source: the plan's constants that every row gets.
@@ -177,7 +183,7 @@ func newGenericMapper(ctx *rowContext, s *spec, t table, columns map[string]stri
 	}
 	t.selectColumns(names)
 	if ct, ok := t.(*csvTable); ok && m.lea >= 0 {
-		ct.filter(binds[m.lea].column, ctx.lea)
+		ct.filter(binds[m.lea].column, ctx.lea, "")
 	}
 	return m, nil
 }
@@ -195,7 +201,22 @@ func (m *genericMapper) fills() []bool {
 }
 
 func (m *genericMapper) fail(at position, column, msg string) error {
-	return &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: column, Msg: msg}
+	e := &RowError{Source: m.ctx.source, Row: at.row, Line: at.line, Column: column, Msg: msg}
+	for _, b := range m.binds {
+		if b.column == column {
+			e.Field = b.f.name
+		}
+	}
+	return e
+}
+
+func (m *genericMapper) column(c int) string {
+	for _, b := range m.binds {
+		if b.f.col == c {
+			return b.column
+		}
+	}
+	return ""
 }
 
 func (m *genericMapper) run(emit emitter) error {

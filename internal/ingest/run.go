@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
@@ -244,7 +245,8 @@ func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output
 		for _, src := range out.sources {
 			name := src.Name
 			emit := func(row []value, at position) error { return join.add(name, row, at) }
-			if err = r.readSource(ctx, s, src, func(rowMapper) (emitter, error) { return emit, nil }); err != nil {
+			ready := func(m rowMapper) (emitter, error) { join.columns[name] = m.column; return emit, nil }
+			if err = r.readSource(ctx, s, src, ready); err != nil {
 				break
 			}
 		}
@@ -293,7 +295,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 		"bytes", stream.Size(), "gzip", stream.Gzip(), "spooled", stream.Spooled())
 	rc := r.rowContext(src)
 	prog := &progress{r: stream, log: r.log, every: r.opts.ProgressEvery, source: src.Name, start: start, last: start}
-	m, closeTable, err := r.mapper(ctx, s, src, rc, prog)
+	m, closeTable, err := r.mapper(ctx, s, src, rc, prog, decode(src, prog))
 	if err != nil {
 		return err
 	}
@@ -316,11 +318,17 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	}
 	st := m.stats()
 	if st.Kept == 0 {
+		// A district file with a header (csv), an empty array (json) or no lines (ndjson)
+		// and no rows is a valid empty source: for contracts, "no contract reported". A
+		// CRDC file always has rows of the district.
+		empty := src.Format == dataset.FormatJSON || src.Format == dataset.FormatNDJSON || (src.Format == dataset.FormatCSV && stream.Bytes() > 0)
 		switch {
-		case stream.Bytes() == 0:
-			return &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
 		case st.Dropped > 0:
 			return &SourceError{Source: src.Name, Err: fmt.Errorf("no rows of district %s (LEAID) among its %d rows", r.p.District.NCESID, st.Rows)}
+		case empty:
+			r.log.Info("Read an empty source", "source", src.Name)
+		case stream.Bytes() == 0:
+			return &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
 		default:
 			return &SourceError{Source: src.Name, Err: errNoRows}
 		}
@@ -328,12 +336,14 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 	secs := time.Since(start).Seconds()
 	mbps := float64(stream.Bytes()) / 1e6 / max(secs, 1e-9)
 	r.log.Info("Read source", "source", src.Name, "rows", st.Rows, "kept", st.Kept, "otherDistricts", st.Dropped,
-		"written", rows, "bytes", stream.Bytes(), "fetchedBytes", stream.Fetched(), "seconds", secs, "mbPerSecond", mbps)
+		"written", rows, "bytes", stream.Bytes(), "fetchedBytes", stream.Fetched(), "seconds", secs, "mbPerSecond", mbps,
+		"unmappedColumns", len(st.Unmapped))
 	r.manifest.Sources = append(r.manifest.Sources, ManifestSource{
 		Name: src.Name, Dataset: src.Dataset, Format: src.Format, SchoolYear: src.SchoolYear,
 		Location: stream.Location(), Member: stream.Member(), Bytes: stream.Bytes(), FetchedBytes: stream.Fetched(),
 		Gzip: stream.Gzip(), Spooled: stream.Spooled(), SHA256: stream.SHA256(), ETag: stream.ETag(),
-		CRDCFile: st.CRDCFile, RowsRead: st.Rows, RowsOtherDistricts: st.Dropped, RowsKept: st.Kept, RowsWritten: rows,
+		CRDCFile: st.CRDCFile, UnmappedColumns: st.Unmapped, Repairs: st.Repairs, ReserveCells: reserveCells(st.ReserveCodes),
+		RowsRead: st.Rows, RowsOtherDistricts: st.Dropped, RowsKept: st.Kept, RowsWritten: rows,
 		ReserveCodes: reserveJSON(st.ReserveCodes), JusticeFacilitySchools: st.JusticeFacilities,
 		TotalMismatches: st.TotalMismatches, Seconds: secs, MBPerSecond: mbps,
 	})
@@ -345,7 +355,7 @@ func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready
 }
 
 // mapper opens the reader of a source's format and its mapping.
-func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowContext, prog *progress) (rowMapper, func(), error) {
+func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowContext, prog *progress, text io.Reader) (rowMapper, func(), error) {
 	noop := func() {}
 	comma := byte(',')
 	if src.Delimiter != "" {
@@ -356,7 +366,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 	}
 	switch src.Format {
 	case dataset.FormatCSV, dataset.FormatCRDC:
-		t, err := newCSVTable(src.Name, prog, comma)
+		t, err := newCSVTable(src.Name, text, comma)
 		if err != nil {
 			return nil, noop, err
 		}
@@ -368,7 +378,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
 	case dataset.FormatJSON:
-		t, err := newJSONTable(src.Name, prog)
+		t, err := newJSONTable(src.Name, text)
 		if err != nil {
 			return nil, noop, err
 		}
@@ -376,7 +386,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
 	case dataset.FormatNDJSON:
-		t := newNDJSONTable(src.Name, prog)
+		t := newNDJSONTable(src.Name, text)
 		prog.rows = func() int64 { return int64(t.row) }
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
@@ -384,6 +394,15 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		return r.parquetMapper(ctx, s, src, rc, prog)
 	}
 	return nil, noop, &SourceError{Source: src.Name, Err: fmt.Errorf("format %q is not one of %s", src.Format, strings.Join(dataset.Formats(), ", "))}
+}
+
+// decode returns a text source's bytes as UTF-8: a windows-1252 source is decoded (the
+// stream's size and checksum stay those of the file's own bytes).
+func decode(src plan.Source, r io.Reader) io.Reader {
+	if src.Encoding == plan.EncodingWindows1252 {
+		return charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	return r
 }
 
 // parquetMapper spools a Parquet source to a temporary file (Parquet is read from its

@@ -74,7 +74,10 @@ func newCSVTable(source string, r io.Reader, comma byte) (*csvTable, error) {
 	seen := map[string]bool{}
 	for i, f := range h {
 		if !utf8.Valid(f) {
-			return nil, &RowError{Source: source, Line: 1, Msg: fmt.Sprintf("header column %d %s is not valid UTF-8", i+1, quoted(f))}
+			return nil, &RowError{Source: source, Line: 1, Msg: fmt.Sprintf("header column %d %s is not valid UTF-8%s", i+1, quoted(f), encodingHint)}
+		}
+		if bytes.IndexByte(f, 0) >= 0 {
+			return nil, &RowError{Source: source, Line: 1, Msg: fmt.Sprintf("header column %d holds a NUL byte, which text does not (is the file UTF-16, or damaged?)", i+1)}
 		}
 		name := strings.TrimSpace(string(f))
 		if seen[name] && name != "" { // unnamed columns (a trailing comma) cannot be selected
@@ -104,11 +107,16 @@ func (t *csvTable) selectColumns(names []string) {
 	t.out = make([][]byte, len(names))
 }
 
-// filter keeps only rows whose column equals want, skipping the others cheaply.
-func (t *csvTable) filter(column string, want string) {
+// filter keeps only rows whose column equals want (or alt, when not empty), skipping the
+// others cheaply.
+func (t *csvTable) filter(column string, want, alt string) {
+	var a []byte
+	if alt != "" {
+		a = []byte(alt)
+	}
 	for j, h := range t.names {
 		if h == column {
-			t.s.setFilter(j, []byte(want))
+			t.s.setFilter(j, []byte(want), a)
 			return
 		}
 	}
@@ -145,6 +153,10 @@ func (t *csvTable) next() bool {
 				Msg: fmt.Sprintf("the row has %d fields, the header has %d", len(rec), t.nfields)}
 			return false
 		}
+		if err := t.checkText(rec); err != nil {
+			t.e = err
+			return false
+		}
 		for i, j := range t.idx {
 			if j >= 0 {
 				t.out[i] = rec[j]
@@ -155,6 +167,30 @@ func (t *csvTable) next() bool {
 		return true
 	}
 }
+
+// checkText refuses a record with a NUL byte or invalid UTF-8 in any of its fields, read or
+// not: either means the file is not UTF-8 text.
+func (t *csvTable) checkText(rec [][]byte) error {
+	for i, f := range rec {
+		msg := ""
+		switch {
+		case bytes.IndexByte(f, 0) >= 0:
+			msg = nulMsg
+		case !utf8.Valid(f):
+			msg = quoted(f) + " is not valid UTF-8" + encodingHint
+		default:
+			continue
+		}
+		return &RowError{Source: t.source, Row: t.row, Line: t.s.line, Column: t.names[i], Msg: msg}
+	}
+	return nil
+}
+
+// nulMsg explains a NUL byte in a cell.
+const nulMsg = "holds a NUL byte, which text does not (is the file UTF-16, or damaged?)"
+
+// encodingHint follows an invalid UTF-8 error.
+const encodingHint = " (if the file is Windows-1252, set encoding: windows-1252 on the source)"
 
 func (t *csvTable) cells() [][]byte { return t.out }
 func (t *csvTable) pos() position   { return position{row: t.row, line: t.s.line} }

@@ -78,6 +78,7 @@ func (b *IngestPlan) source(s v1alpha1.Source, lakes Lakes) (Source, error) {
 		SchoolYear: string(s.SchoolYear),
 		Columns:    s.Columns,
 		Delimiter:  s.Delimiter,
+		Encoding:   string(s.Encoding),
 		SHA256:     s.SHA256,
 		Inline:     s.Inline,
 	}

@@ -45,6 +45,12 @@ type Lake struct {
 	SecretAccessKeyEnv string `json:"secretAccessKeyEnv,omitempty"`
 }
 
+// Encodings of a text source.
+const (
+	EncodingUTF8        = "utf-8"
+	EncodingWindows1252 = "windows-1252"
+)
+
 // Lake types.
 const (
 	LakeS3   = "s3"
@@ -88,9 +94,11 @@ type File struct {
 
 // Source is one file feeding one dataset.
 type Source struct {
-	Name       string            `json:"name"`
-	Dataset    string            `json:"dataset"`
-	Format     string            `json:"format"`
+	Name    string `json:"name"`
+	Dataset string `json:"dataset"`
+	Format  string `json:"format"`
+	// Encoding is "utf-8" (or empty) or "windows-1252".
+	Encoding   string            `json:"encoding,omitempty"`
 	SchoolYear string            `json:"schoolYear,omitempty"`
 	HTTP       *HTTP             `json:"http,omitempty"`
 	S3         *S3               `json:"s3,omitempty"`

@@ -28,7 +28,7 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 			District: v1alpha1.District{NCESID: "5508520", Name: "Madison", State: "WI"},
 			LakeRef:  v1alpha1.LocalObjectReference{Name: "statewide"},
 			Sources: []v1alpha1.Source{
-				{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
+				{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21", Encoding: v1alpha1.EncodingWindows1252,
 					HTTP: &v1alpha1.HTTPSource{URL: "https://example.gov/crdc.zip", Member: "SCH/School Support.csv", Headers: []v1alpha1.HTTPHeader{
 						{Name: "Authorization", ValueFrom: v1alpha1.SecretKeyReference{Name: "token", Key: "value"}}}}},
 				{Name: "from-s3", Dataset: "incidents", Format: "parquet", SchoolYear: "2020-21",
@@ -51,6 +51,9 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 	}
 	if m := b.Plan.Sources[0].HTTP.Member; m != "SCH/School Support.csv" {
 		t.Fatalf("http member = %q", m)
+	}
+	if e := b.Plan.Sources[0].Encoding; e != EncodingWindows1252 {
+		t.Fatalf("encoding = %q", e)
 	}
 	h := b.Plan.Sources[0].HTTP.Headers[0]
 	if h.Name != "Authorization" || h.ValueEnv != "DISTRICTLAKE_SRC_CRDC_SUPPORT_HEADER_0" {
@@ -85,7 +88,7 @@ func TestForDistrictSourceMapsEverySourceKind(t *testing.T) {
 
 func TestValidateNamesEachProblem(t *testing.T) {
 	p := Ingest{Version: 2, Kind: "x", District: District{NCESID: "55", State: "Wisconsin"},
-		Lake: Lake{Type: "s3"}, Sources: []Source{{Name: "a", Dataset: "staff", Format: "xml"}, {Name: "a", Dataset: "contracts", Format: "csv"}}}
+		Lake: Lake{Type: "s3"}, Sources: []Source{{Name: "a", Dataset: "staff", Format: "xml", Encoding: "latin1"}, {Name: "a", Dataset: "contracts", Format: "parquet", Encoding: "windows-1252"}}}
 	err := p.Validate()
 	if err == nil {
 		t.Fatal("a bad plan validated")
@@ -96,6 +99,8 @@ func TestValidateNamesEachProblem(t *testing.T) {
 		"lake: an s3 lake needs an endpoint and a bucket", `sources[0] (a): dataset "staff" is not staffing, incidents or contracts`,
 		`sources[0] (a): format "xml" is not csv, json, ndjson, parquet or crdc`,
 		"sources[0] (a): set exactly one of http, s3, file or inline (0 set)", `sources[1]: name "a" is used twice`,
+		`sources[0] (a): encoding "latin1" is not utf-8 or windows-1252`,
+		"a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)

@@ -57,6 +57,15 @@ func (s *Source) validate(where string) error {
 	if !slices.Contains(dataset.Formats(), s.Format) {
 		errs = append(errs, fmt.Errorf("%s: format %q is not %s", where, s.Format, oneOf(dataset.Formats())))
 	}
+	switch s.Encoding {
+	case "", EncodingUTF8:
+	case EncodingWindows1252:
+		if s.Format == "parquet" {
+			errs = append(errs, fmt.Errorf("%s: a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc", where))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%s: encoding %q is not utf-8 or windows-1252", where, s.Encoding))
+	}
 	kinds := 0
 	for _, set := range []bool{s.HTTP != nil, s.S3 != nil, s.File != nil, s.Inline != nil} {
 		if set {

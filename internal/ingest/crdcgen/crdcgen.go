@@ -1,16 +1,28 @@
 // Package crdcgen writes synthetic Civil Rights Data Collection school files in the layout the
-// Department of Education publishes (School Support.csv, Enrollment.csv, Referrals and
-// Arrests.csv): the real header names, reserve codes, justice-facility (JJ=Yes) rows,
-// leading-zero LEAIDs, quoted school names with commas, CRLF line endings and a UTF-8 BOM.
-// It makes test fixtures and benchmark inputs; the same options and seed give the same
-// schools in every kind of file, so the files join on COMBOKEY.
+// Department of Education published for a collection (2015-16: one wide School Data file;
+// 2017-18, 2020-21, 2021-22: School Support.csv, Enrollment.csv, Referrals and Arrests.csv):
+// the real header of that year (layouts/, copied from the published record layouts), the
+// year's reserve codes, justice-facility (JJ=Yes) rows, leading-zero LEAIDs, quoted school
+// names with commas, CRLF line endings and a UTF-8 BOM, and on request the documented damage
+// of the 2015-16 file (LEAIDs without their leading zero, COMBOKEYs in scientific notation,
+// Windows-1252 text). The numbers are made up. It makes test fixtures and benchmark inputs;
+// the same options and seed give the same schools in every kind of file, so the files join
+// on COMBOKEY.
+//
+// Layouts: the 2015-16 header is exact; 2017-18's are the 2015-16 modules (names exact);
+// 2020-21 School Support and the 2021-22 files are reconstructed from the documentation
+// (2021-22 Enrollment is the subset of its 233 columns that is known by name); 2020-21
+// Enrollment and Referrals and Arrests, for which no header was at hand, are written as
+// 2017-18's.
 package crdcgen
 
 import (
 	"bufio"
+	"embed"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,15 +31,50 @@ import (
 // Kind is which CRDC school file to write.
 type Kind string
 
-// Kinds of file.
+// Kinds of file. In 2015-16 every kind is the one wide School Data file.
 const (
 	Support    Kind = "support"
 	Enrollment Kind = "enrollment"
 	Arrests    Kind = "arrests"
 )
 
+// Years are the collections whose layouts crdcgen writes.
+var Years = []string{"2015-16", "2017-18", "2020-21", "2021-22"}
+
+//go:embed layouts/*.csv
+var layouts embed.FS
+
 // ReserveCodes are the CRDC's reserve codes ("not applicable", "suppressed", ...).
 var ReserveCodes = []int{-2, -3, -4, -5, -6, -7, -8, -9, -11, -12, -13}
+
+// reserveCodes are the codes the user's manual of a year lists.
+func reserveCodes(year string) []int {
+	switch year {
+	case "2015-16":
+		return []int{-2, -5, -6, -7, -8, -9}
+	case "2017-18":
+		return []int{-3, -5, -6, -8, -9, -11}
+	case "2020-21":
+		return []int{-3, -4, -5, -6, -8, -9, -11, -13}
+	}
+	return []int{-3, -4, -5, -6, -9, -12, -13}
+}
+
+// Header returns the published header of a year's file.
+func Header(year string, k Kind) ([]string, error) {
+	name := year + "-" + string(k) + ".csv"
+	switch {
+	case year == "2015-16":
+		name = "2015-16-school-data.csv"
+	case year == "2020-21" && k != Support:
+		name = "2017-18-" + string(k) + ".csv"
+	}
+	b, err := layouts.ReadFile("layouts/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("no %s layout of %s", k, year)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), ","), nil
+}
 
 // Races are the CRDC race/ethnicity codes in the order of the published columns.
 var Races = []string{"HI", "AM", "AS", "HP", "BL", "WH", "TR"}
@@ -35,6 +82,8 @@ var Races = []string{"HI", "AM", "AS", "HP", "BL", "WH", "TR"}
 // Options say what to write.
 type Options struct {
 	Kind Kind
+	// Year is the collection whose layout to write (see Years).
+	Year string
 	// Schools is the number of school rows in the file.
 	Schools int
 	// Districts is the number of districts the schools belong to (at least 1).
@@ -47,8 +96,12 @@ type Options struct {
 	// BOM writes a UTF-8 byte order mark first; CRLF ends lines with \r\n.
 	BOM  bool
 	CRLF bool
-	// NonBinary writes the _X (nonbinary) columns of the 2021-22 collection.
-	NonBinary bool
+	// Damage writes the documented damage of the published 2015-16 file: LEAIDs that
+	// lost their leading zero (and COMBOKEYs with them), and one COMBOKEY in five in
+	// Excel's scientific notation (1.00005E+10).
+	Damage bool
+	// Windows1252 writes the school names with accents in Windows-1252, not UTF-8.
+	Windows1252 bool
 	// ReserveRate is the share of count and FTE cells holding a reserve code.
 	ReserveRate float64
 	// JJRate is the share of schools that are justice facilities (JJ=Yes).
@@ -58,9 +111,9 @@ type Options struct {
 // Defaults are the options of a published-like file.
 func Defaults() Options {
 	return Options{
-		Kind: Support, Schools: 100, Districts: 1, LEAID: "5508520",
+		Kind: Support, Year: "2020-21", Schools: 100, Districts: 1, LEAID: "5508520",
 		DistrictName: "Madison Metropolitan School District", Seed: 1,
-		BOM: true, CRLF: true, NonBinary: true, ReserveRate: 0.03, JJRate: 0.01,
+		BOM: true, CRLF: true, ReserveRate: 0.03, JJRate: 0.01,
 	}
 }
 
@@ -85,7 +138,12 @@ func Generate(w io.Writer, o Options) (Stats, error) {
 	if err := o.check(); err != nil {
 		return Stats{}, err
 	}
-	g := &gen{o: o, cw: &countWriter{w: w}}
+	h, err := Header(o.Year, o.Kind)
+	if err != nil {
+		return Stats{}, err
+	}
+	g := &gen{o: o, cw: &countWriter{w: w}, header: h, codes: reserveCodes(o.Year)}
+	g.classify()
 	g.bw = bufio.NewWriterSize(g.cw, 1<<20)
 	schools := o.schools()
 	if o.BOM {
@@ -114,6 +172,9 @@ func (o Options) check() error {
 	default:
 		return fmt.Errorf("kind %q is not support, enrollment or arrests", o.Kind)
 	}
+	if !slices.Contains(Years, o.Year) {
+		return fmt.Errorf("year %q is not one of %s", o.Year, strings.Join(Years, ", "))
+	}
 	if o.Schools < 1 || o.Districts < 1 || o.Districts > o.Schools {
 		return fmt.Errorf("need 1 <= districts (%d) <= schools (%d)", o.Districts, o.Schools)
 	}
@@ -138,10 +199,73 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 type gen struct {
-	o   Options
-	cw  *countWriter
-	bw  *bufio.Writer
-	buf []byte
+	o      Options
+	cw     *countWriter
+	bw     *bufio.Writer
+	buf    []byte
+	header []string
+	codes  []int
+	// cols says how each column after the 8 id columns is filled.
+	cols []column
+	// per row
+	enr    map[string]int
+	totals map[string]int
+}
+
+// column is how one column is filled.
+type column struct {
+	fill fill
+	// key finds the value in the row's enrollment or the total a cell adds to.
+	key string
+	max int
+}
+
+type fill uint8
+
+const (
+	fillOther      fill = iota // a column the preset does not read: -9
+	fillFTE                    // an FTE figure up to max hundredths
+	fillTeachers               // teacher FTE, by enrollment
+	fillCount                  // a head count up to max
+	fillEnrollment             // a cell of the row's enrollment
+	fillDiscipline             // a small count, added to the total key
+	fillTotal                  // the sum of the cells of key
+)
+
+var (
+	enrCell  = regexp.MustCompile(`^(SCH|TOT)_ENR_(?:([A-Z0-9]+)_)?(M|F|X)$`)
+	discCell = regexp.MustCompile(`^SCH_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?([A-Z0-9]+)_(M|F|X)$`)
+	discTot  = regexp.MustCompile(`^TOT_DISCW(O?)DIS_(REF|ARR)_(IDEA_)?(M|F|X)$`)
+	fteMax   = map[string]int{"SCH_FTECOUNSELORS": 400, "SCH_FTESERVICES_NUR": 200, "SCH_FTESERVICES_PSY": 200,
+		"SCH_FTESERVICES_SOC": 200, "SCH_FTESECURITY_LEO": 300, "SCH_FTESECURITY_GUA": 400}
+)
+
+// classify decides how each column is filled.
+func (g *gen) classify() {
+	isRace := func(code string) bool { return slices.Contains(Races, code) }
+	for _, c := range g.header[8:] {
+		col := column{}
+		switch m := enrCell.FindStringSubmatch(c); {
+		case fteMax[c] > 0:
+			col = column{fill: fillFTE, max: fteMax[c]}
+		case strings.HasPrefix(c, "SCH_FTETEACH_"):
+			col = column{fill: fillTeachers}
+		case strings.HasPrefix(c, "SCH_TEACHERS_") || strings.HasPrefix(c, "TOT_TEACHERS_"):
+			col = column{fill: fillCount, max: 80}
+		case m != nil:
+			col = column{fill: fillEnrollment, key: m[1] + "_" + m[2] + "_" + m[3]}
+		default:
+			if d := discCell.FindStringSubmatch(c); d != nil {
+				col = column{fill: fillDiscipline}
+				if isRace(d[4]) {
+					col.key = d[1] + d[2] + d[3] + d[5]
+				}
+			} else if d := discTot.FindStringSubmatch(c); d != nil {
+				col = column{fill: fillTotal, key: d[1] + d[2] + d[3] + d[4]}
+			}
+		}
+		g.cols = append(g.cols, col)
+	}
 }
 
 // States by FIPS code (the first two digits of an LEAID).
@@ -211,6 +335,8 @@ func (o Options) schools() []school {
 				s.name += ", North Campus"
 			case 2:
 				s.name = `The "` + nameStems[r.IntN(len(nameStems))] + `" Academy`
+			case 3:
+				s.name = "Cañon " + s.name
 			}
 			s.jj = r.Float64() < o.JJRate
 			s.enrollment = 50 + r.IntN(1950)
@@ -218,64 +344,6 @@ func (o Options) schools() []school {
 		}
 	}
 	return out
-}
-
-// header returns the column names of the file.
-func (g *gen) header() []string {
-	h := []string{"LEA_STATE", "LEA_STATE_NAME", "LEAID", "LEA_NAME", "SCHID", "SCH_NAME", "COMBOKEY", "JJ"}
-	sexes := g.sexes()
-	switch g.o.Kind {
-	case Support:
-		h = append(h, "SCH_FTETEACH_TOT", "SCH_FTETEACH_CERT", "SCH_FTETEACH_NOTCERT",
-			"SCH_FTETEACH_FY", "SCH_FTETEACH_SY", "SCH_FTETEACH_ABSENT",
-			"SCH_FTECOUNSELORS", "SCH_FTESERVICES_NUR", "SCH_FTESERVICES_PSY", "SCH_FTESERVICES_SOC",
-			"SCH_FTESECURITY_LEO", "SCH_FTESECURITY_GUA", "SCH_FTESECURITY_IND",
-			"SCH_FTE_AIDES", "SCH_FTE_LIBRARIANS")
-	case Enrollment:
-		for _, r := range Races {
-			for _, s := range sexes {
-				h = append(h, "SCH_ENR_"+r+"_"+s)
-			}
-		}
-		for _, s := range sexes {
-			h = append(h, "TOT_ENR_"+s)
-		}
-		for _, grp := range []string{"LEP", "504", "IDEA"} {
-			for _, s := range sexes {
-				h = append(h, "SCH_ENR_"+grp+"_"+s)
-			}
-		}
-		for _, s := range sexes {
-			h = append(h, "SCH_LEPPROGENR_"+s)
-		}
-	case Arrests:
-		for _, cat := range []string{"REF", "ARR"} {
-			for _, grp := range append(slices.Clone(Races), "LEP", "504") {
-				for _, s := range sexes {
-					h = append(h, "SCH_DISCWODIS_"+cat+"_"+grp+"_"+s)
-				}
-			}
-			for _, s := range sexes {
-				h = append(h, "TOT_DISCWODIS_"+cat+"_"+s)
-			}
-			for _, grp := range append(slices.Clone(Races), "LEP") {
-				for _, s := range sexes {
-					h = append(h, "SCH_DISCWDIS_"+cat+"_IDEA_"+grp+"_"+s)
-				}
-			}
-			for _, s := range sexes {
-				h = append(h, "TOT_DISCWDIS_"+cat+"_IDEA_"+s)
-			}
-		}
-	}
-	return h
-}
-
-func (g *gen) sexes() []string {
-	if g.o.NonBinary {
-		return []string{"M", "F", "X"}
-	}
-	return []string{"M", "F"}
 }
 
 func (g *gen) eol() {
@@ -287,7 +355,7 @@ func (g *gen) eol() {
 }
 
 func (g *gen) writeHeader() {
-	g.bw.WriteString(strings.Join(g.header(), ","))
+	g.bw.WriteString(strings.Join(g.header, ","))
 	g.eol()
 }
 
@@ -308,45 +376,102 @@ func text(b []byte, s string) []byte {
 
 func (g *gen) writeRow(s *school, r *rand.Rand) {
 	b := g.buf[:0]
-	b = text(b, s.state)
-	b = append(b, ',')
-	b = text(b, s.stateName)
-	b = append(b, ',')
-	b = append(b, s.leaid...)
-	b = append(b, ',')
-	b = text(b, s.leaName)
-	b = append(b, ',')
-	b = append(b, s.schid...)
-	b = append(b, ',')
-	b = text(b, s.name)
-	b = append(b, ',')
-	b = append(b, s.leaid...)
-	b = append(b, s.schid...)
+	leaid, combo := s.leaid, s.leaid+s.schid
+	if g.o.Damage && leaid[0] == '0' {
+		leaid, combo = leaid[1:], combo[1:]
+	}
+	if g.o.Damage && r.IntN(5) == 0 {
+		var n float64
+		fmt.Sscan(combo, &n)
+		combo = fmt.Sprintf("%.5E", n)
+	}
+	name := s.name
+	if g.o.Windows1252 {
+		name = strings.ReplaceAll(strings.ReplaceAll(name, "ñ", "\xf1"), "é", "\xe9")
+	}
+	for i, v := range []string{s.state, s.stateName, leaid, s.leaName, s.schid, name, combo} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = text(b, v)
+	}
 	if s.jj {
 		b = append(b, ",Yes"...)
 	} else {
 		b = append(b, ",No"...)
 	}
-	switch g.o.Kind {
-	case Support:
-		b = g.supportCells(b, s, r)
-	case Enrollment:
-		b = g.enrollmentCells(b, s, r)
-	case Arrests:
-		b = g.arrestCells(b, r)
+	g.rowValues(s, r)
+	for _, c := range g.cols {
+		switch c.fill {
+		case fillOther:
+			b = append(b, ",-9"...)
+		case fillFTE:
+			b = g.fte(b, r, c.max)
+		case fillTeachers:
+			b = g.fte(b, r, s.enrollment*100/16)
+		case fillCount:
+			b = g.count(b, r, r.IntN(c.max))
+		case fillEnrollment:
+			b = g.count(b, r, g.enr[c.key])
+		case fillDiscipline:
+			v := 0
+			if r.IntN(4) == 0 {
+				v = r.IntN(6)
+			}
+			b = g.count(b, r, v)
+			if c.key != "" {
+				g.totals[c.key] += v
+			}
+		case fillTotal:
+			b = g.count(b, r, g.totals[c.key])
+		}
 	}
 	g.buf = b
 	g.bw.Write(b)
 	g.eol()
 }
 
-// reserve appends a reserve code instead of a value with probability ReserveRate.
+// rowValues draws a school's enrollment by race and sex (adding up to its enrollment) and
+// by group, and clears the discipline totals.
+func (g *gen) rowValues(s *school, r *rand.Rand) {
+	if g.enr == nil {
+		g.enr, g.totals = map[string]int{}, map[string]int{}
+	}
+	clear(g.enr)
+	clear(g.totals)
+	nonbinary := g.o.Year == "2021-22"
+	races := split(r, s.enrollment, len(Races), nil)
+	for i, n := range races {
+		m := n / 2
+		f, x := n-m, 0
+		if nonbinary && f > 3 && r.IntN(20) == 0 {
+			f, x = f-1, 1
+		}
+		for k, sex := range []string{"M", "F", "X"} {
+			v := []int{m, f, x}[k]
+			g.enr["SCH_"+Races[i]+"_"+sex] = v
+			g.enr["TOT__"+sex] += v
+		}
+	}
+	for _, grp := range []string{"LEP", "EL", "504", "IDEA"} {
+		parts := split(r, s.enrollment/8, 3, nil)
+		for i, sex := range []string{"M", "F", "X"} {
+			v := parts[i]
+			if sex == "X" && !nonbinary {
+				v = 0
+			}
+			g.enr["SCH_"+grp+"_"+sex] = v
+		}
+	}
+}
+
+// reserve appends a reserve code of the year instead of a value with probability ReserveRate.
 func (g *gen) reserve(b []byte, r *rand.Rand) ([]byte, bool) {
 	if r.Float64() >= g.o.ReserveRate {
 		return b, false
 	}
 	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(ReserveCodes[r.IntN(len(ReserveCodes))]), 10)
+	b = strconv.AppendInt(b, int64(g.codes[r.IntN(len(g.codes))]), 10)
 	return b, true
 }
 
@@ -379,17 +504,6 @@ func (g *gen) count(b []byte, r *rand.Rand, v int) []byte {
 	return strconv.AppendInt(b, int64(v), 10)
 }
 
-func (g *gen) supportCells(b []byte, s *school, r *rand.Rand) []byte {
-	teachers := s.enrollment * 100 / 16
-	for range 6 {
-		b = g.fte(b, r, teachers)
-	}
-	for _, max := range []int{400, 200, 200, 200, 300, 400, 200, 800, 100} {
-		b = g.fte(b, r, max)
-	}
-	return b
-}
-
 // split divides total into n random parts.
 func split(r *rand.Rand, total, n int, out []int) []int {
 	out = out[:0]
@@ -407,79 +521,4 @@ func split(r *rand.Rand, total, n int, out []int) []int {
 		left -= v
 	}
 	return out
-}
-
-func (g *gen) enrollmentCells(b []byte, s *school, r *rand.Rand) []byte {
-	nsex := len(g.sexes())
-	var parts, sex []int
-	races := split(r, s.enrollment, len(Races), nil)
-	totals := make([]int, nsex)
-	for _, n := range races {
-		sex = sex[:0]
-		m := n / 2
-		sex = append(sex, m, n-m)
-		if nsex == 3 {
-			x := 0
-			if n-m > 3 && r.IntN(20) == 0 {
-				x = 1
-			}
-			sex[1] -= x
-			sex = append(sex, x)
-		}
-		for i, v := range sex {
-			b = g.count(b, r, v)
-			totals[i] += v
-		}
-	}
-	for _, t := range totals {
-		b = g.count(b, r, t)
-	}
-	for range 4 { // LEP, 504, IDEA, LEP program
-		parts = split(r, s.enrollment/8, nsex, parts)
-		for _, v := range parts {
-			b = g.count(b, r, v)
-		}
-	}
-	return b
-}
-
-func (g *gen) arrestCells(b []byte, r *rand.Rand) []byte {
-	nsex := len(g.sexes())
-	small := func() int {
-		if r.IntN(4) != 0 {
-			return 0
-		}
-		return r.IntN(6)
-	}
-	for range 2 { // REF, ARR
-		totals := make([]int, nsex)
-		for grp := range len(Races) + 2 { // races, then LEP and 504 (not in the total)
-			for i := range nsex {
-				v := small()
-				b = g.count(b, r, v)
-				if grp < len(Races) {
-					totals[i] += v
-				}
-			}
-		}
-		for _, t := range totals {
-			b = g.count(b, r, t)
-		}
-		for i := range totals {
-			totals[i] = 0
-		}
-		for grp := range len(Races) + 1 { // races, then LEP
-			for i := range nsex {
-				v := small()
-				b = g.count(b, r, v)
-				if grp < len(Races) {
-					totals[i] += v
-				}
-			}
-		}
-		for _, t := range totals {
-			b = g.count(b, r, t)
-		}
-	}
-	return b
 }

@@ -3,6 +3,8 @@ package crdcgen
 import (
 	"bytes"
 	"encoding/csv"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,9 +40,9 @@ func TestGenerateLooksPublished(t *testing.T) {
 		}
 		want := map[Kind][]string{
 			Support:    {"SCH_FTECOUNSELORS", "SCH_FTESERVICES_NUR", "SCH_FTESERVICES_PSY", "SCH_FTESERVICES_SOC", "SCH_FTESECURITY_LEO", "SCH_FTESECURITY_GUA"},
-			Enrollment: {"SCH_ENR_HI_M", "SCH_ENR_TR_X", "TOT_ENR_M", "TOT_ENR_F", "TOT_ENR_X", "SCH_ENR_IDEA_F", "SCH_ENR_504_M", "SCH_ENR_LEP_X"},
-			Arrests: {"SCH_DISCWODIS_REF_BL_M", "SCH_DISCWODIS_ARR_WH_F", "SCH_DISCWODIS_ARR_LEP_X", "SCH_DISCWODIS_REF_504_F",
-				"TOT_DISCWODIS_ARR_M", "SCH_DISCWDIS_ARR_IDEA_HI_F", "SCH_DISCWDIS_REF_IDEA_LEP_M", "TOT_DISCWDIS_REF_IDEA_X"},
+			Enrollment: {"SCH_ENR_HI_M", "SCH_ENR_TR_F", "TOT_ENR_M", "TOT_ENR_F", "SCH_ENR_IDEA_F", "SCH_ENR_504_M", "SCH_ENR_LEP_F"},
+			Arrests: {"SCH_DISCWODIS_REF_BL_M", "SCH_DISCWODIS_ARR_WH_F", "SCH_DISCWODIS_ARR_LEP_F", "SCH_DISCWDIS_REF_504_F",
+				"TOT_DISCWODIS_ARR_M", "SCH_DISCWDIS_ARR_IDEA_HI_F", "SCH_DISCWDIS_REF_LEP_M", "TOT_DISCWDIS_REF_IDEA_F"},
 		}[k]
 		for _, c := range want {
 			if !slices.Contains(h, c) {
@@ -93,6 +95,60 @@ func TestGenerateRejectsBadOptions(t *testing.T) {
 	} {
 		if _, err := Generate(&bytes.Buffer{}, o); err == nil {
 			t.Errorf("%+v: no error", o)
+		}
+	}
+}
+
+// TestHeadersArePublished compares every header crdcgen writes with the published header
+// lines in DISTRICTLAKE_CRDC_LAYOUTS (default ../shared/data/crdc-layouts from the repository).
+func TestHeadersArePublished(t *testing.T) {
+	dir := os.Getenv("DISTRICTLAKE_CRDC_LAYOUTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "..", "shared", "data", "crdc-layouts")
+	}
+	files := map[string]string{
+		"2015-16/support": "2015-16_CRDC_School_Data.exact.csv", "2015-16/arrests": "2015-16_CRDC_School_Data.exact.csv",
+		"2017-18/support": "2017-18_School_Support.from-2015-16-layout.csv", "2017-18/enrollment": "2017-18_Enrollment.from-2015-16-layout.csv",
+		"2017-18/arrests": "2017-18_Referrals_and_Arrests.from-2015-16-layout.csv", "2020-21/support": "2020-21_School_Support.reconstructed.csv",
+		"2021-22/support": "2021-22_School_Support.reconstructed.csv", "2021-22/enrollment": "2021-22_Enrollment.reconstructed-subset.csv",
+		"2021-22/arrests": "2021-22_Referrals_and_Arrests.reconstructed.csv",
+	}
+	for key, file := range files {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatalf("the published layouts (set DISTRICTLAKE_CRDC_LAYOUTS): %v", err)
+		}
+		year, kind, _ := strings.Cut(key, "/")
+		h, err := Header(year, Kind(kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.Split(strings.TrimSpace(string(b)), ","); !slices.Equal(h, want) {
+			t.Errorf("%s: crdcgen writes %d columns, the published header has %d", key, len(h), len(want))
+		}
+	}
+}
+
+// TestGenerateEveryYear writes every kind of every year, with the 2015-16 damage.
+func TestGenerateEveryYear(t *testing.T) {
+	for _, y := range Years {
+		for _, k := range []Kind{Support, Enrollment, Arrests} {
+			o := Defaults()
+			o.Year, o.Kind, o.Schools, o.LEAID, o.Damage, o.Windows1252 = y, k, 30, "0100005", y == "2015-16", y == "2015-16"
+			var b bytes.Buffer
+			if _, err := Generate(&b, o); err != nil {
+				t.Fatal(err)
+			}
+			h, _ := Header(y, k)
+			r := csv.NewReader(bytes.NewReader(b.Bytes()[3:]))
+			r.FieldsPerRecord = len(h)
+			rows, err := r.ReadAll()
+			if err != nil || len(rows) != 31 {
+				t.Fatalf("%s %s: %d rows, %v", y, k, len(rows), err)
+			}
+			if y == "2015-16" && (rows[1][2] != "100005" || !bytes.Contains(b.Bytes(), []byte("E+10")) || !bytes.Contains(b.Bytes(), []byte("Ca\xf1on"))) {
+				t.Errorf("%s: no damage in %v", y, rows[1][:8])
+			}
 		}
 	}
 }
