@@ -27,6 +27,7 @@ import (
 func TestIngestCRDCMembersOfAZip(t *testing.T) {
 	o := crdcgen.Defaults()
 	o.Schools, o.Districts, o.LEAID, o.DistrictName, o.Seed = 3000, 60, wiLEA, wiName, 11
+	o.Year = "2021-22"
 	web := t.TempDir()
 	files := map[crdcgen.Kind][]byte{}
 	for _, k := range []crdcgen.Kind{crdcgen.Support, crdcgen.Enrollment, crdcgen.Arrests} {
