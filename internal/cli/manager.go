@@ -29,6 +29,9 @@ type managerFlags struct {
 	leaderElectNS string
 	jobImage      string
 	jobPullPolicy string
+	workers       controller.Workers
+	qps           float32
+	burst         int
 	zap           zap.Options
 }
 
@@ -50,6 +53,12 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
 	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
+	def := controller.DefaultWorkers()
+	fs.IntVar(&f.workers.DistrictSource, "concurrent-districtsource-reconciles", def.DistrictSource, "how many DistrictSources are reconciled at once")
+	fs.IntVar(&f.workers.StateComparison, "concurrent-statecomparison-reconciles", def.StateComparison, "how many StateComparisons are reconciled at once")
+	fs.IntVar(&f.workers.Lake, "concurrent-lake-reconciles", def.Lake, "how many Lakes are checked at once")
+	fs.Float32Var(&f.qps, "kube-api-qps", 0, "queries per second to the API server; 0 leaves client-side throttling off, so that the server's API Priority and Fairness limits the manager")
+	fs.IntVar(&f.burst, "kube-api-burst", 0, "burst of queries to the API server above --kube-api-qps; 0 is client-go's default (10) when --kube-api-qps is set")
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	f.zap.BindFlags(gofs)
 	fs.AddGoFlagSet(gofs)
@@ -79,6 +88,9 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	default:
 		return fmt.Errorf("--job-image-pull-policy %q is not Always, IfNotPresent or Never", f.jobPullPolicy)
 	}
+	if err := checkWorkers(f.workers); err != nil {
+		return err
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
@@ -92,6 +104,10 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("finding the cluster: %w", err)
+	}
+	if f.qps > 0 {
+		cfg.QPS = f.qps
+		cfg.Burst = f.burst
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
@@ -113,6 +129,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		JobImagePullPolicy: pull,
 		Registerer:         metrics.Registry,
 		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
+		Workers:            f.workers,
 	}); err != nil {
 		return err
 	}
@@ -122,9 +139,24 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("Starting manager", "jobImage", f.jobImage, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure)
+	log.Info("Starting manager", "jobImage", f.jobImage, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
+		"districtSourceWorkers", f.workers.DistrictSource, "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
+	}
+	return nil
+}
+
+// checkWorkers refuses a concurrency below one.
+func checkWorkers(w controller.Workers) error {
+	for flag, n := range map[string]int{
+		"--concurrent-districtsource-reconciles":  w.DistrictSource,
+		"--concurrent-statecomparison-reconciles": w.StateComparison,
+		"--concurrent-lake-reconciles":            w.Lake,
+	} {
+		if n < 1 {
+			return fmt.Errorf("%s is %d; it must be at least 1", flag, n)
+		}
 	}
 	return nil
 }

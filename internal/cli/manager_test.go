@@ -34,12 +34,17 @@ import (
 func TestManagerFlags(t *testing.T) {
 	cmd := newManagerCommand()
 	for flag, want := range map[string]string{
-		"metrics-bind-address":      ":8080",
-		"metrics-secure":            "true",
-		"health-probe-bind-address": ":8081",
-		"leader-elect":              "false",
-		"job-image":                 "ghcr.io/districtlake/districtlake:latest",
-		"job-image-pull-policy":     "IfNotPresent",
+		"metrics-bind-address":                  ":8080",
+		"metrics-secure":                        "true",
+		"health-probe-bind-address":             ":8081",
+		"leader-elect":                          "false",
+		"job-image":                             "ghcr.io/districtlake/districtlake:latest",
+		"job-image-pull-policy":                 "IfNotPresent",
+		"concurrent-districtsource-reconciles":  "8",
+		"concurrent-statecomparison-reconciles": "2",
+		"concurrent-lake-reconciles":            "2",
+		"kube-api-qps":                          "0",
+		"kube-api-burst":                        "0",
 	} {
 		f := cmd.Flags().Lookup(flag)
 		if f == nil {
@@ -53,6 +58,15 @@ func TestManagerFlags(t *testing.T) {
 		if cmd.Flags().Lookup(flag) == nil {
 			t.Errorf("manager has no --%s flag", flag)
 		}
+	}
+}
+
+func TestManagerRejectsNoWorkers(t *testing.T) {
+	root := NewRootCommand()
+	root.SetArgs([]string{"manager", "--concurrent-districtsource-reconciles=0"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "--concurrent-districtsource-reconciles is 0; it must be at least 1") {
+		t.Fatalf("got %v", err)
 	}
 }
 
@@ -108,7 +122,7 @@ func TestManagerRuns(t *testing.T) {
 	cmd := NewRootCommand()
 	cmd.SetArgs([]string{"manager", "--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
 		"--leader-elect", "--leader-election-namespace=default", "--job-image=example.test/districtlake:v9",
-		"--zap-log-level=error"})
+		"--zap-log-level=error", "--concurrent-districtsource-reconciles=4", "--kube-api-qps=200", "--kube-api-burst=400"})
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 	t.Cleanup(func() {
@@ -170,6 +184,13 @@ func TestManagerRuns(t *testing.T) {
 		}
 		if !strings.Contains(body, `controller_runtime_reconcile_total{controller="districtsource"`) {
 			return fmt.Errorf("no districtsource reconcile metrics yet")
+		}
+		if !strings.Contains(body, `controller_runtime_max_concurrent_reconciles{controller="districtsource"} 4`) {
+			return fmt.Errorf("the districtsource controller does not run 4 workers")
+		}
+		// Every district's freshness, from status: a weekly schedule's period.
+		if !strings.Contains(body, `districtlake_schedule_period_seconds{kind="DistrictSource",name="wi-5508520",namespace="default",state="WI"} 604800`) {
+			return fmt.Errorf("no schedule period for wi-5508520 in the metrics")
 		}
 		return nil
 	})

@@ -29,6 +29,8 @@ const dsLakeIndex = "districtlake.io/lake"
 // its run-now Jobs and records its runs in status.
 type DistrictSourceReconciler struct {
 	Runner
+	// Workers is how many DistrictSources are reconciled at once.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=districtlake.io,resources=districtsources,verbs=get;list;watch
@@ -72,6 +74,7 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("districtsource").
+		WithOptions(workerOptions(r.Workers)).
 		Complete(r)
 }
 

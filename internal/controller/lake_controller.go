@@ -47,6 +47,8 @@ type LakeReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Checker   BucketChecker
+	// Workers is how many Lakes are checked at once.
+	Workers int
 	// Interval between checks of a reachable bucket.
 	Interval time.Duration
 	// Timeout bounds one check.
@@ -159,5 +161,6 @@ func (r *LakeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Lake{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("lake").
+		WithOptions(workerOptions(r.Workers)).
 		Complete(r)
 }

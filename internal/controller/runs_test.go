@@ -144,6 +144,14 @@ func TestRunResults(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Expect(runs("Succeeded")).To(Equal(succeeded + 1))
 
+	// The manager exports the run from status for Prometheus, per district and dataset.
+	who := map[string]string{"kind": kindDistrictSource, "namespace": ns, "name": ds.Name, "state": "WI"}
+	g.Expect(gauge(t, "districtlake_last_success_timestamp_seconds", who)).To(Equal(float64(lastSuccess.Unix())))
+	g.Expect(gauge(t, "districtlake_last_run_rows", with(who, "dataset", "staffing"))).To(Equal(52.0))
+	g.Expect(gauge(t, "districtlake_last_run_rows", with(who, "dataset", "contracts"))).To(Equal(1.0))
+	g.Expect(gauge(t, "districtlake_last_run_fetched_bytes", who)).To(Equal(123456.0 + 512))
+	g.Expect(gauge(t, "districtlake_status_condition", with(with(with(who, "type", "Ready"), "status", "True"), "reason", v1alpha1.ReasonSucceeded))).To(Equal(1.0))
+
 	// A failed Job: not Ready, with reason RunFailed and the run's own message, but not
 	// Stalled (nothing in the spec needs to change); the last good figures stay.
 	bad := runNow(t, ds, kindDistrictSource, "bad")

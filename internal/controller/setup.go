@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 )
 
 // DefaultJobImage is the image of the Jobs unless the manager or a resource names another.
@@ -38,6 +39,26 @@ type Options struct {
 	// ReferenceRecheck is how soon a DistrictSource whose ConfigMap or Secret is missing is
 	// looked at again; 1 minute when zero.
 	ReferenceRecheck time.Duration
+	// Workers is how many resources of each kind are reconciled at once; Defaults when zero.
+	Workers Workers
+}
+
+// Workers is the number of concurrent reconciles per kind.
+type Workers struct {
+	DistrictSource  int
+	StateComparison int
+	Lake            int
+}
+
+// DefaultWorkers are the concurrent reconciles per kind unless the manager's flags say
+// otherwise.
+func DefaultWorkers() Workers {
+	return Workers{DistrictSource: 8, StateComparison: 2, Lake: 2}
+}
+
+// workerOptions are a controller's options for n concurrent reconciles (at least one).
+func workerOptions(n int) crcontroller.Options {
+	return crcontroller.Options{MaxConcurrentReconciles: max(n, 1)}
 }
 
 // Setup registers the Job index and the three reconcilers with mgr.
@@ -63,9 +84,15 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.LakeTimeout == 0 {
 		o.LakeTimeout = 15 * time.Second
 	}
+	if o.Workers == (Workers{}) {
+		o.Workers = DefaultWorkers()
+	}
 	metrics, err := NewMetrics(o.Registerer)
 	if err != nil {
 		return err
+	}
+	if err := o.Registerer.Register(newFreshness(mgr.GetCache())); err != nil {
+		return fmt.Errorf("registering the freshness metrics: %w", err)
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &batchv1.Job{}, jobOwnerIndex, indexJobOwner); err != nil {
 		return fmt.Errorf("indexing Jobs by owner: %w", err)
@@ -81,10 +108,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		JobImagePullPolicy: o.JobImagePullPolicy,
 		ReferenceRecheck:   o.ReferenceRecheck,
 	}
-	if err := (&DistrictSourceReconciler{Runner: runner}).SetupWithManager(mgr); err != nil {
+	if err := (&DistrictSourceReconciler{Runner: runner, Workers: o.Workers.DistrictSource}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DistrictSource controller: %w", err)
 	}
-	if err := (&StateComparisonReconciler{Runner: runner}).SetupWithManager(mgr); err != nil {
+	if err := (&StateComparisonReconciler{Runner: runner, Workers: o.Workers.StateComparison}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the StateComparison controller: %w", err)
 	}
 	lake := &LakeReconciler{
@@ -92,6 +119,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		APIReader: mgr.GetAPIReader(),
 		Clock:     o.Clock,
 		Checker:   o.Checker,
+		Workers:   o.Workers.Lake,
 		Interval:  o.LakeInterval,
 		Timeout:   o.LakeTimeout,
 	}

@@ -31,6 +31,8 @@ const scLakeIndex = "districtlake.io/lake"
 // its run-now Jobs and records its runs in status.
 type StateComparisonReconciler struct {
 	Runner
+	// Workers is how many StateComparisons are reconciled at once.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=districtlake.io,resources=statecomparisons,verbs=get;list;watch
@@ -112,6 +114,7 @@ func (r *StateComparisonReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("statecomparison").
+		WithOptions(workerOptions(r.Workers)).
 		Complete(r)
 }
 

@@ -1,0 +1,127 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+)
+
+// freshness exports every DistrictSource's and StateComparison's last run from status, at
+// scrape time: the Jobs live too briefly to be scraped themselves. It reads the manager's
+// cache, so a scrape sends nothing to the API server.
+type freshness struct {
+	reader  client.Reader
+	timeout time.Duration
+
+	lastSuccess, created, period, duration, rows, bytes, condition *prometheus.Desc
+}
+
+// Labels of every freshness series.
+var freshnessLabels = []string{"kind", "namespace", "name", "state"}
+
+func newFreshness(reader client.Reader) *freshness {
+	desc := func(name, help string, extra ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(append([]string{}, freshnessLabels...), extra...), nil)
+	}
+	return &freshness{
+		reader:      reader,
+		timeout:     10 * time.Second,
+		lastSuccess: desc("districtlake_last_success_timestamp_seconds", "When the resource's last successful run ended (status.lastSuccessfulTime), in Unix seconds; absent until a run succeeds."),
+		created:     desc("districtlake_created_timestamp_seconds", "When the resource was created, in Unix seconds (for alerts on resources that never succeeded)."),
+		period:      desc("districtlake_schedule_period_seconds", "Seconds between two scheduled runs of the resource (from its cron schedule)."),
+		duration:    desc("districtlake_last_run_duration_seconds", "How long the last finished run took, from its Job's start to its end."),
+		rows:        desc("districtlake_last_run_rows", "Rows the last successful run wrote, by dataset.", "dataset"),
+		bytes:       desc("districtlake_last_run_fetched_bytes", "Bytes the last successful run read from the district's sources."),
+		condition:   desc("districtlake_status_condition", "The resource's current conditions: 1 for the status and reason it has now.", "type", "status", "reason"),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (f *freshness) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{f.lastSuccess, f.created, f.period, f.duration, f.rows, f.bytes, f.condition} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (f *freshness) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	var sources v1alpha1.DistrictSourceList
+	if err := f.reader.List(ctx, &sources, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range sources.Items {
+			ds := &sources.Items[i]
+			labels := []string{kindDistrictSource, ds.Namespace, ds.Name, string(ds.Spec.District.State)}
+			f.collectWorkload(ch, labels, &ds.ObjectMeta, ds.Spec.ScheduleSpec, ds.Status.LastSuccessfulTime, ds.Status.LastRun, ds.Status.Conditions)
+			f.collectSources(ch, labels, ds.Status.Sources)
+		}
+	}
+	var comparisons v1alpha1.StateComparisonList
+	if err := f.reader.List(ctx, &comparisons, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range comparisons.Items {
+			sc := &comparisons.Items[i]
+			labels := []string{kindStateComparison, sc.Namespace, sc.Name, string(sc.Spec.State)}
+			f.collectWorkload(ch, labels, &sc.ObjectMeta, sc.Spec.ScheduleSpec, sc.Status.LastSuccessfulTime, sc.Status.LastRun, sc.Status.Conditions)
+			if sc.Status.LastSuccessfulTime != nil {
+				ch <- prometheus.MustNewConstMetric(f.rows, prometheus.GaugeValue, float64(sc.Status.Rows), append(labels, "comparison")...)
+			}
+		}
+	}
+}
+
+func (f *freshness) collectWorkload(ch chan<- prometheus.Metric, labels []string, meta *metav1.ObjectMeta,
+	schedule v1alpha1.ScheduleSpec, lastSuccess *metav1.Time, lastRun *v1alpha1.RunStatus, conditions []metav1.Condition) {
+	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string{}, labels...), extra...)...)
+	}
+	gauge(f.created, float64(meta.CreationTimestamp.Unix()))
+	if p, ok := schedulePeriod(schedule.Schedule, meta.CreationTimestamp.Time); ok {
+		gauge(f.period, p.Seconds())
+	}
+	if lastSuccess != nil {
+		gauge(f.lastSuccess, float64(lastSuccess.Unix()))
+	}
+	if lastRun != nil && lastRun.StartTime != nil && lastRun.CompletionTime != nil {
+		gauge(f.duration, lastRun.CompletionTime.Sub(lastRun.StartTime.Time).Seconds())
+	}
+	for _, c := range conditions {
+		gauge(f.condition, 1, c.Type, string(c.Status), c.Reason)
+	}
+}
+
+func (f *freshness) collectSources(ch chan<- prometheus.Metric, labels []string, sources []v1alpha1.SourceStatus) {
+	if len(sources) == 0 {
+		return
+	}
+	rows := map[string]int64{}
+	var fetched int64
+	for _, s := range sources {
+		rows[string(s.Dataset)] += s.Rows
+		fetched += s.Bytes
+	}
+	for dataset, n := range rows {
+		ch <- prometheus.MustNewConstMetric(f.rows, prometheus.GaugeValue, float64(n), append(append([]string{}, labels...), dataset)...)
+	}
+	ch <- prometheus.MustNewConstMetric(f.bytes, prometheus.GaugeValue, float64(fetched), labels...)
+}
+
+// schedulePeriod is the time between the two scheduled runs that follow from; false when
+// the schedule does not parse (the resource is then Stalled and says why).
+func schedulePeriod(schedule string, from time.Time) (time.Duration, bool) {
+	s, err := cron.ParseStandard(schedule)
+	if err != nil {
+		return 0, false
+	}
+	first := s.Next(from)
+	second := s.Next(first)
+	if first.IsZero() || second.IsZero() {
+		return 0, false
+	}
+	return second.Sub(first), true
+}
