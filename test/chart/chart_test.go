@@ -356,3 +356,45 @@ func ruleSet(rules []rbacv1.PolicyRule) []string {
 	sort.Strings(out)
 	return slices.Compact(out)
 }
+
+func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
+	_, objs := render(t, combination{name: "prometheus-rule", set: []string{"prometheusRule.enabled=true", "prometheusRule.stalePeriods=3",
+		"controller.concurrency.districtSource=16", "controller.kubeAPIQPS=100", "controller.kubeAPIBurst=200"}})
+	pr := objs["PrometheusRule/districtlake"]
+	if pr == nil {
+		t.Fatalf("no PrometheusRule with prometheusRule.enabled=true; rendered %v", kinds(objs))
+	}
+	groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+	if len(groups) != 1 {
+		t.Fatalf("PrometheusRule groups = %v", groups)
+	}
+	rules := groups[0].(map[string]any)["rules"].([]any)
+	stale := rules[0].(map[string]any)
+	expr := fmt.Sprint(stale["expr"])
+	// The rule reads the series the manager exports (internal/controller/freshness.go).
+	for _, want := range []string{"districtlake_last_success_timestamp_seconds", "districtlake_created_timestamp_seconds",
+		"> 3 * max by (kind, namespace, name, state) (districtlake_schedule_period_seconds)"} {
+		if !strings.Contains(expr, want) {
+			t.Errorf("stale alert expr %q lacks %q", expr, want)
+		}
+	}
+	_, c := manager(t, objs)
+	for _, want := range []string{"--concurrent-districtsource-reconciles=16", "--concurrent-statecomparison-reconciles=2",
+		"--kube-api-qps=100", "--kube-api-burst=200"} {
+		if !slices.Contains(args(c), want) {
+			t.Errorf("manager args %v lack %s", args(c), want)
+		}
+	}
+	_, defaults := render(t, combinations[0])
+	for k := range defaults {
+		if strings.HasPrefix(k, "PrometheusRule/") {
+			t.Errorf("%s rendered although prometheusRule.enabled defaults to false", k)
+		}
+	}
+	_, dc := manager(t, defaults)
+	for _, a := range args(dc) {
+		if strings.HasPrefix(a, "--kube-api-qps") {
+			t.Errorf("default manager args set %s; client-side throttling is off by default", a)
+		}
+	}
+}
