@@ -182,7 +182,17 @@ type JobTemplate struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+	// queueName is the Kueue LocalQueue the Jobs are submitted to: they are created suspended
+	// with the label kueue.x-k8s.io/queue-name, and Kueue starts them under its ClusterQueue's
+	// quota. Overrides the manager's --job-queue-name; empty uses it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	QueueName string `json:"queueName,omitempty"`
 }
+
+// KueueQueueNameLabel is the label that submits a Job to a Kueue LocalQueue.
+const KueueQueueNameLabel = "kueue.x-k8s.io/queue-name"
 
 // StateCode is a two-letter USPS code of a state, the District of Columbia, Puerto Rico or an
 // outlying area.

@@ -29,6 +29,7 @@ type managerFlags struct {
 	leaderElectNS string
 	jobImage      string
 	jobPullPolicy string
+	jobQueueName  string
 	workers       controller.Workers
 	qps           float32
 	burst         int
@@ -53,6 +54,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
 	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
+	fs.StringVar(&f.jobQueueName, "job-queue-name", "", "Kueue LocalQueue the Jobs are submitted to (created suspended, labelled kueue.x-k8s.io/queue-name); a resource's spec.job.queueName overrides it; empty: no queue")
 	def := controller.DefaultWorkers()
 	fs.IntVar(&f.workers.DistrictSource, "concurrent-districtsource-reconciles", def.DistrictSource, "how many DistrictSources are reconciled at once")
 	fs.IntVar(&f.workers.StateComparison, "concurrent-statecomparison-reconciles", def.StateComparison, "how many StateComparisons are reconciled at once")
@@ -130,6 +132,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		Registerer:         metrics.Registry,
 		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
 		Workers:            f.workers,
+		JobQueueName:       f.jobQueueName,
 	}); err != nil {
 		return err
 	}

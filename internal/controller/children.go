@@ -115,7 +115,7 @@ func (r *Runner) desiredCronJob(w *workload) *batchv1.CronJob {
 			FailedJobsHistoryLimit:     ptr.To(ptr.Deref(s.FailedJobsHistoryLimit, 1)),
 			JobTemplate: batchv1.JobTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      mergeLabels(w.labels(), map[string]string{LabelTrigger: triggerSched}),
+					Labels:      mergeLabels(w.labels(), r.queueLabels(w)),
 					Annotations: map[string]string{AnnotationOwner: w.owner.GetName()},
 				},
 				Spec: r.jobSpec(w),
@@ -171,7 +171,13 @@ func (r *Runner) jobSpec(w *workload) batchv1.JobSpec {
 		volumes = append(volumes, configMapVolume(name, f.ConfigMap, f.Key, f.File))
 		container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: f.Dir, ReadOnly: true})
 	}
+	var suspend *bool
+	if r.queueName(w) != "" {
+		// Kueue starts the Job when its ClusterQueue admits it.
+		suspend = ptr.To(true)
+	}
 	return batchv1.JobSpec{
+		Suspend:               suspend,
 		BackoffLimit:          ptr.To(ptr.Deref(jt.BackoffLimit, 0)),
 		ActiveDeadlineSeconds: jt.ActiveDeadlineSeconds,
 		Template: corev1.PodTemplateSpec{
@@ -194,6 +200,24 @@ func (r *Runner) jobSpec(w *workload) batchv1.JobSpec {
 			},
 		},
 	}
+}
+
+// queueName is the Kueue LocalQueue of a workload's Jobs, empty for none.
+func (r *Runner) queueName(w *workload) string {
+	if w.job != nil && w.job.QueueName != "" {
+		return w.job.QueueName
+	}
+	return r.JobQueueName
+}
+
+// queueLabels are the labels of a workload's scheduled Jobs: the trigger and, with a
+// queue, Kueue's queue-name label.
+func (r *Runner) queueLabels(w *workload) map[string]string {
+	l := map[string]string{LabelTrigger: triggerSched}
+	if q := r.queueName(w); q != "" {
+		l[v1alpha1.KueueQueueNameLabel] = q
+	}
+	return l
 }
 
 // jobEnv passes each Secret key the plan needs as an environment variable read from the

@@ -57,6 +57,9 @@ type Runner struct {
 	JobImage string
 	// JobImagePullPolicy is the Jobs' image pull policy.
 	JobImagePullPolicy corev1.PullPolicy
+	// JobQueueName is the Kueue LocalQueue of the Jobs unless a resource sets
+	// spec.job.queueName; empty submits them straight to the cluster.
+	JobQueueName string
 	// ReferenceRecheck is how soon a workload whose source ConfigMap or Secret is missing is
 	// looked at again (the controllers do not watch the users' ConfigMaps and Secrets).
 	ReferenceRecheck time.Duration

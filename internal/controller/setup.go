@@ -25,6 +25,8 @@ type Options struct {
 	// JobImage and JobImagePullPolicy are the Jobs' image and pull policy.
 	JobImage           string
 	JobImagePullPolicy corev1.PullPolicy
+	// JobQueueName is the Kueue LocalQueue of the Jobs unless a resource names one.
+	JobQueueName string
 	// Registerer receives the controllers' metrics (controller-runtime's metrics.Registry in
 	// the manager).
 	Registerer prometheus.Registerer
@@ -106,6 +108,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Metrics:            metrics,
 		JobImage:           o.JobImage,
 		JobImagePullPolicy: o.JobImagePullPolicy,
+		JobQueueName:       o.JobQueueName,
 		ReferenceRecheck:   o.ReferenceRecheck,
 	}
 	if err := (&DistrictSourceReconciler{Runner: runner, Workers: o.Workers.DistrictSource}).SetupWithManager(mgr); err != nil {
