@@ -9,8 +9,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 )
@@ -47,4 +49,34 @@ func TestCreateOrPatchWhenTheCacheIsBehind(t *testing.T) {
 	_, err := r.createOrPatch(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "wi-plan", Namespace: "ns"}},
 		func() error { return nil })
 	g.Expect(apierrors.IsAlreadyExists(err)).To(BeTrue())
+}
+
+// A reconcile that moved nothing in status sends no PATCH; one that did sends one.
+func TestPatchStatusSendsNothingWhenNothingChanged(t *testing.T) {
+	g := NewWithT(t)
+	scheme := runtime.NewScheme()
+	g.Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	ds := &v1alpha1.DistrictSource{ObjectMeta: metav1.ObjectMeta{Name: "wi", Namespace: "ns"}}
+	ds.Status.LastRunNow = "1"
+	patches := 0
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ds).WithStatusSubresource(ds).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			patches++
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		}}).Build()
+	ctx := context.Background()
+
+	got := &v1alpha1.DistrictSource{}
+	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(ds), got)).To(Succeed())
+	_, err := patchStatus(ctx, c, got, client.MergeFrom(got.DeepCopy()), ctrl.Result{}, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(patches).To(Equal(0))
+
+	base := client.MergeFrom(got.DeepCopy())
+	got.Status.LastRunNow = "2"
+	_, err = patchStatus(ctx, c, got, base, ctrl.Result{}, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(patches).To(Equal(1))
+	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(ds), got)).To(Succeed())
+	g.Expect(got.Status.LastRunNow).To(Equal("2"))
 }

@@ -137,7 +137,12 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 
 // patchStatus writes the status changes of one reconcile as a merge patch, then turns a
 // stall into the reconcile's result (see status.Result).
+// A reconcile that changed nothing sends nothing: at 13,300 DistrictSources a resync would
+// otherwise be 13,300 empty PATCH requests.
 func patchStatus(ctx context.Context, c client.Client, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
+	if data, derr := base.Data(obj); derr == nil && string(data) == "{}" {
+		return status.Result(ctx, res, err)
+	}
 	if perr := c.Status().Patch(ctx, obj, base); perr != nil && !apierrors.IsNotFound(perr) {
 		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
 	}
