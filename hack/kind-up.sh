@@ -8,7 +8,7 @@
 # (Dockerfile) and a MinIO image (hack/kind/minio.Dockerfile) and loads them into the cluster,
 # starts MinIO in districtlake-system with a bucket, helm installs the chart, applies
 # config/samples with the Lake's credentials Secret, runs every DistrictSource and then every
-# StateComparison once, and prints `kubectl get ds,sc` and the DuckDB line that opens the lake.
+# StateComparison once, and prints `kubectl get dsrc,sc` and the DuckDB line that opens the lake.
 # Run it again to rebuild, reinstall and rerun; `kind delete cluster --name districtlake`
 # removes everything.
 #
@@ -187,7 +187,7 @@ k -n "$SAMPLES_NS" wait sc --all --for=jsonpath="{.status.lastRunNow}=$run" --ti
 k -n "$SAMPLES_NS" wait sc --all --for=condition=Ready --timeout "$TIMEOUT"
 
 echo
-k -n "$SAMPLES_NS" get ds,sc
+k -n "$SAMPLES_NS" get dsrc,sc
 cat <<MSG
 
 Open the lake in DuckDB (the port-forward runs until you stop it):
