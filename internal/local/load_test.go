@@ -225,9 +225,11 @@ func TestLoadReportsEachRuleWithFileDocumentLineAndField(t *testing.T) {
 		},
 		{
 			// Five fields pass the CRD's shape rule; the CronJob API refuses a zone in the schedule.
-			name:  "time zone in the schedule",
-			file:  "sc.yaml",
-			edit:  func(s string) string { return strings.Replace(s, `schedule: "0 6 * * 1"`, `schedule: "TZ=UTC 0 6 * *"`, 1) },
+			name: "time zone in the schedule",
+			file: "sc.yaml",
+			edit: func(s string) string {
+				return strings.Replace(s, `schedule: "0 6 * * 1"`, `schedule: "TZ=UTC 0 6 * *"`, 1)
+			},
 			wants: []string{`sc.yaml:7 (document 1): StateComparison wisconsin/wi: spec.schedule: Invalid value: "TZ=UTC 0 6 * *": must not name a time zone (TZ= or CRON_TZ=); set spec.timeZone instead`},
 		},
 		{

@@ -66,7 +66,7 @@ type YearTable struct {
 
 // RunResult is the outcome of a local run.
 type RunResult struct {
-	Lake      plan.Lake
+	Lake      lake.Config
 	LakeURL   string
 	Districts []DistrictResult
 	States    []StateResult
@@ -157,7 +157,7 @@ func selectState(f *Folder, state string) ([]*v1alpha1.DistrictSource, []*v1alph
 }
 
 // ingestAll ingests the districts, Concurrency at a time, in the folder's order.
-func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l plan.Lake, store lake.Store, o RunOptions) []DistrictResult {
+func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []DistrictResult {
 	out := make([]DistrictResult, len(dss))
 	progress := NewProgress(o.Out, len(dss), o.Terminal)
 	defer progress.Close()
@@ -186,7 +186,7 @@ func rowsOf(s summary.Summary) int64 {
 	return n
 }
 
-func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, store lake.Store, env lake.Env) DistrictResult {
+func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env) DistrictResult {
 	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
 	p, err := LocalPlan(ctx, f, ds, l, env)
 	if err != nil {
@@ -209,7 +209,7 @@ type LocalIngestPlan struct {
 // run here: the lake is l, and each Secret value a source needs comes from a Secret in the
 // folder or else from env under the variable name the plan gives it. Secret values live
 // only in the returned Env.
-func LocalPlan(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env) (*LocalIngestPlan, error) {
+func LocalPlan(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, env lake.Env) (*LocalIngestPlan, error) {
 	ip, err := render.DistrictSource(ctx, ds, folderResolver{f: f}, render.InlineConfigMaps)
 	if err != nil {
 		return nil, err
@@ -260,7 +260,7 @@ func neededEnv(p *plan.Ingest) map[string]bool {
 	return out
 }
 
-func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, l plan.Lake, store lake.Store, o RunOptions) StateResult {
+func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, l lake.Config, store lake.Store, o RunOptions) StateResult {
 	r := StateResult{Namespace: sc.Namespace, Name: sc.Name, State: string(sc.Spec.State)}
 	c, err := render.StateComparison(ctx, sc, folderResolver{f: f})
 	if err != nil {
@@ -324,8 +324,8 @@ func DuckDBLine(command, lakeURL string) string {
 }
 
 // objectLocation is where a user finds an object: a local path in a file lake, else its URL.
-func objectLocation(l plan.Lake, lakeURL, key string) string {
-	if l.Type == plan.LakeFile {
+func objectLocation(l lake.Config, lakeURL, key string) string {
+	if l.Type == lake.TypeFile {
 		return filepath.Join(l.Path, filepath.FromSlash(strings.Trim(l.Prefix, "/")), filepath.FromSlash(key))
 	}
 	return strings.TrimSuffix(lakeURL, "/") + "/" + key
