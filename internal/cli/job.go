@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/districtlake/districtlake/internal/lake"
-	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -43,7 +42,7 @@ func (f *jobFlags) logger(cmd *cobra.Command, name string) logr.Logger {
 // runJob reads the plan with read (which returns the plan's lake, so --lake can replace it),
 // opens the lake, runs job and writes the run's summary to --termination-log whether it
 // succeeded or failed, so the controller can read either.
-func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*plan.Lake, error),
+func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*lake.Config, error),
 	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
 	sum, err := f.openAndRun(ctx, read, job)
 	if err != nil && sum.Outcome != summary.Failed {
@@ -55,7 +54,7 @@ func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*pl
 	return sum, err
 }
 
-func (f *jobFlags) openAndRun(ctx context.Context, read func() (*plan.Lake, error),
+func (f *jobFlags) openAndRun(ctx context.Context, read func() (*lake.Config, error),
 	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
 	planLake, err := read()
 	if err != nil {

@@ -47,12 +47,45 @@ func TestValidateCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		dir + `/sc.yaml:4 (document 1): StateComparison ns/wi: spec.lakeRef.name: Invalid value: "statewide": no Lake "statewide" in namespace ns in this folder`,
-		dir + `/sc.yaml:4 (document 1): StateComparison ns/wi: spec.schedule: Invalid value: "0 6 * * 8": not a valid cron schedule: end of range (8) above maximum (6): 8`,
+		dir + `/sc.yaml:4 (document 1): StateComparison ns/wi: spec.schedule: Invalid value: "0 6 * * 8": is not a valid cron expression: end of range (8) above maximum (6): 8`,
 		"\n2 errors\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("validate output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestValidateRefusesWhatTheControllerRefuses: validate runs the controllers' own schedule
+// check, so a folder that validates does not stall on a cluster with InvalidSchedule.
+func TestValidateRefusesWhatTheControllerRefuses(t *testing.T) {
+	lake := "apiVersion: districtlake.io/v1alpha1\nkind: Lake\nmetadata: {name: statewide, namespace: ns}\n" +
+		"spec: {endpoint: minio:9000, bucket: lake, credentialsSecretRef: {name: creds}}\n"
+	for _, tc := range []struct {
+		name, schedule, want string
+	}{
+		{"time zone Local", `"0 6 * * 1", timeZone: Local`,
+			`spec.timeZone: Invalid value: "Local": must name an IANA time zone, such as America/Chicago`},
+		{"TZ= in the schedule", `"TZ=America/Chicago 0 6 * *"`,
+			`spec.schedule: Invalid value: "TZ=America/Chicago 0 6 * *": must not name a time zone (TZ= or CRON_TZ=); set spec.timeZone instead`},
+		{"CRON_TZ= in the schedule", `"CRON_TZ=UTC 0 6 * *"`,
+			`spec.schedule: Invalid value: "CRON_TZ=UTC 0 6 * *": must not name a time zone (TZ= or CRON_TZ=); set spec.timeZone instead`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sc := "apiVersion: districtlake.io/v1alpha1\nkind: StateComparison\nmetadata: {name: wi, namespace: ns}\n" +
+				"spec: {state: WI, lakeRef: {name: statewide}, schedule: " + tc.schedule + ", schoolYears: [\"2020-21\"]}\n"
+			if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(lake+"---\n"+sc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := execute(t, "validate", "-f", dir)
+			if err == nil || err.Error() != dir+" is not valid (1 errors)" {
+				t.Fatalf("validate error = %v\n%s", err, out)
+			}
+			if want := dir + "/all.yaml:9 (document 2): StateComparison ns/wi: " + tc.want; !strings.Contains(out, want) {
+				t.Errorf("validate output lacks %q:\n%s", want, out)
+			}
+		})
 	}
 }
 

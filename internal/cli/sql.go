@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/districtlake/districtlake/internal/lake"
-	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/sqlgen"
 )
 
@@ -41,7 +40,7 @@ holds no secret (needs DuckDB's aws extension).`,
 				return err
 			}
 			opts := sqlgen.Options{Lake: l, Credentials: sqlgen.Credentials{Chain: chain}}
-			if l.Type == plan.LakeS3 && !chain {
+			if l.Type == lake.TypeS3 && !chain {
 				id, secret, err := lake.Credentials(l, env)
 				if err != nil {
 					return fmt.Errorf("%w (or use --credential-chain)", err)

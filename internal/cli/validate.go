@@ -15,9 +15,11 @@ func newValidateCommand() *cobra.Command {
 		Short: "Check the YAML in a folder against the API's rules",
 		Long: `Reads every *.yaml and *.yml file under DIR (the files kubectl apply -f DIR takes) and checks
 each DistrictSource, StateComparison and Lake with the CRDs' own OpenAPI schemas and CEL rules,
-as the API server would, plus what the API server cannot check: cron schedules, time zones, and
-that Lakes and ConfigMaps (and their keys) referred to are in the folder. Prints each object with
-OK or its errors; exits 1 when there is any error.`,
+as the API server would, plus what the operator checks before it creates a CronJob, with the
+operator's own code: cron schedules and time zones (no TZ= or CRON_TZ= in a schedule, no
+timeZone: Local), and that the Lakes, ConfigMaps (and their keys) and the keys of the Secrets in
+the folder that an object refers to resolve. Prints each object with OK or its errors; exits 1
+when there is any error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := local.Load(cmd.Context(), dir)

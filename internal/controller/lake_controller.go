@@ -18,7 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
-	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/status"
 )
 
@@ -26,14 +27,14 @@ import (
 // errors must never hold the secret; a missing bucket wraps ErrBucketNotFound (or says
 // NoSuchBucket).
 type BucketChecker interface {
-	CheckBucket(ctx context.Context, l plan.Lake, accessKeyID, secretAccessKey string) error
+	CheckBucket(ctx context.Context, l lake.Config, accessKeyID, secretAccessKey string) error
 }
 
 // BucketCheckFunc adapts a function, such as lake.CheckBucket, to a BucketChecker.
-type BucketCheckFunc func(ctx context.Context, l plan.Lake, accessKeyID, secretAccessKey string) error
+type BucketCheckFunc func(ctx context.Context, l lake.Config, accessKeyID, secretAccessKey string) error
 
 // CheckBucket calls f.
-func (f BucketCheckFunc) CheckBucket(ctx context.Context, l plan.Lake, id, secret string) error {
+func (f BucketCheckFunc) CheckBucket(ctx context.Context, l lake.Config, id, secret string) error {
 	return f(ctx, l, id, secret)
 }
 
@@ -97,7 +98,7 @@ func (r *LakeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res c
 func (r *LakeReconciler) checkBucket(ctx context.Context, lake *v1alpha1.Lake, id, secret string) error {
 	checkCtx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
-	err := r.Checker.CheckBucket(checkCtx, plan.LakeFromSpec(lake, "", ""), id, secret)
+	err := r.Checker.CheckBucket(checkCtx, render.LakeConfig(lake, "", ""), id, secret)
 	if err == nil {
 		return nil
 	}

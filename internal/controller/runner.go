@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
-	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/status"
 	"github.com/districtlake/districtlake/internal/summary"
 )
@@ -74,8 +74,8 @@ type workload struct {
 	schedule   v1alpha1.ScheduleSpec
 	job        *v1alpha1.JobTemplate
 	plan       []byte
-	secrets    []plan.SecretEnv
-	configMaps []plan.ConfigMapFile
+	secrets    []render.SecretEnv
+	configMaps []render.ConfigMapFile
 }
 
 // now is the clock's time as a metav1.Time, cut to seconds as the API stores it.
@@ -107,12 +107,12 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha
 }
 
 // reconcileWorkload runs the steps a DistrictSource and a StateComparison share, in order:
-// render the workload (plan and schedule), check the ConfigMaps and Secrets its Job reads,
+// render the workload (schedule, plan, and the ConfigMaps and Secrets its Job reads),
 // write the children (plan ConfigMap, CronJob, run-now Job) and record the newest run in st,
 // the object's own status. A deferred block summarises the conditions and patches status
 // once, whatever the outcome.
 func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v1alpha1.WorkloadStatus,
-	render func() (*workload, error), onSuccess func(summary.Summary)) (res ctrl.Result, retErr error) {
+	renderWorkload func() (*workload, error), onSuccess func(summary.Summary)) (res ctrl.Result, retErr error) {
 	base := client.MergeFrom(obj.DeepCopyObject().(client.Object))
 	var running string
 	defer func() {
@@ -121,11 +121,8 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 		res, retErr = patchStatus(ctx, r.Client, obj, base, res, retErr)
 	}()
 
-	w, err := render()
+	w, err := renderWorkload()
 	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.checkReferences(ctx, w); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.reconcileChildren(ctx, w, st); err != nil {

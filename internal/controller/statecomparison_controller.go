@@ -18,6 +18,7 @@ import (
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -53,21 +54,16 @@ func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		func(s summary.Summary) { setComparisonStatus(sc, s) })
 }
 
-// workload checks a StateComparison's schedule and renders its plan.
+// workload checks a StateComparison's schedule and renders its plan, resolving its Lake.
 func (r *StateComparisonReconciler) workload(ctx context.Context, sc *v1alpha1.StateComparison) (*workload, error) {
-	if err := checkSchedule(sc.Spec.ScheduleSpec); err != nil {
-		return nil, stalled(v1alpha1.ReasonInvalidSchedule, "%v", err)
+	if err := render.CheckSchedule(sc.Spec.ScheduleSpec); err != nil {
+		return nil, r.renderError(err)
 	}
-	lakes := lakeResolver(ctx, r.Client, sc.Namespace)
-	lake, err := lakes.get(sc.Spec.LakeRef.Name)
+	p, err := render.StateComparison(ctx, sc, r.resolver())
 	if err != nil {
-		if lakes.missing != "" {
-			return nil, stalled(v1alpha1.ReasonLakeNotFound, "Lake %q not found in namespace %s", lakes.missing, sc.Namespace)
-		}
-		return nil, fmt.Errorf("reading Lake %s: %w", sc.Spec.LakeRef.Name, err)
+		return nil, r.renderError(err)
 	}
-	p, secrets := plan.ForStateComparison(sc, lake)
-	data, err := plan.Marshal(p)
+	data, err := plan.Marshal(p.Plan)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +74,7 @@ func (r *StateComparisonReconciler) workload(ctx context.Context, sc *v1alpha1.S
 		schedule: sc.Spec.ScheduleSpec,
 		job:      sc.Spec.Job,
 		plan:     data,
-		secrets:  secrets,
+		secrets:  p.Secrets,
 	}, nil
 }
 

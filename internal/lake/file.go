@@ -13,8 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/districtlake/districtlake/internal/plan"
 )
 
 // tempPrefix starts the names of files being written; List never shows them.
@@ -25,15 +23,15 @@ type fileStore struct {
 	root string
 }
 
-func fileLake(p string) (plan.Lake, error) {
+func fileLake(p string) (Config, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
-		return plan.Lake{}, fmt.Errorf("lake path %q: %w", p, err)
+		return Config{}, fmt.Errorf("lake path %q: %w", p, err)
 	}
-	return plan.Lake{Type: plan.LakeFile, Path: abs}, nil
+	return Config{Type: TypeFile, Path: abs}, nil
 }
 
-func newFile(l plan.Lake) (*fileStore, error) {
+func newFile(l Config) (*fileStore, error) {
 	if l.Path == "" {
 		return nil, errors.New("file lake: no path given")
 	}

@@ -13,8 +13,6 @@ import (
 	"path"
 	"strings"
 	"time"
-
-	"github.com/districtlake/districtlake/internal/plan"
 )
 
 // Env looks up an environment variable: os.LookupEnv in a Job, a map in tests and local
@@ -113,20 +111,20 @@ func WithPartSize(n uint64) Option { return func(o *options) { o.partSize = n } 
 // bounds an object to PartSize x MaxParts bytes. For tests of that limit.
 func WithMaxParts(n int64) Option { return func(o *options) { o.maxParts = n } }
 
-// New opens the lake a plan names: type "s3" (credentials from the env variables the plan
+// New opens the lake c describes: type "s3" (credentials from the env variables c
 // names) or "file".
-func New(ctx context.Context, l plan.Lake, env Env, opts ...Option) (Store, error) {
+func New(ctx context.Context, c Config, env Env, opts ...Option) (Store, error) {
 	o := options{partSize: DefaultPartSize, maxParts: DefaultMaxParts}
 	for _, f := range opts {
 		f(&o)
 	}
-	switch l.Type {
-	case plan.LakeS3:
-		return newS3(ctx, l, env, o)
-	case plan.LakeFile:
-		return newFile(l)
+	switch c.Type {
+	case TypeS3:
+		return newS3(ctx, c, env, o)
+	case TypeFile:
+		return newFile(c)
 	default:
-		return nil, fmt.Errorf("lake type %q is not s3 or file", l.Type)
+		return nil, fmt.Errorf("lake type %q is not s3 or file", c.Type)
 	}
 }
 
@@ -140,31 +138,31 @@ const (
 	EnvS3Insecure     = "DISTRICTLAKE_S3_INSECURE"
 )
 
-// ParseURL turns a lake given on the command line into a plan lake:
+// ParseURL turns a lake given on the command line into a Config:
 //   - "s3://bucket/prefix": the endpoint comes from DISTRICTLAKE_S3_ENDPOINT or
 //     AWS_ENDPOINT_URL (host:port or a URL; s3.amazonaws.com when neither is set), the
-//     credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the plan keeps only
+//     credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the Config keeps only
 //     those names), the region from AWS_REGION, and DISTRICTLAKE_S3_INSECURE=true turns
 //     TLS off (an http:// endpoint URL does too). Path-style requests are used for any
 //     endpoint but Amazon's.
 //   - "file:///abs/path" or a plain path such as "./lake": a local folder, made absolute.
-func ParseURL(u string, env Env) (plan.Lake, error) {
+func ParseURL(u string, env Env) (Config, error) {
 	if env == nil {
 		env = OSEnv()
 	}
 	switch {
 	case u == "":
-		return plan.Lake{}, errors.New("lake URL is empty")
+		return Config{}, errors.New("lake URL is empty")
 	case strings.HasPrefix(u, "s3://"):
 		return parseS3URL(u, env)
 	case strings.HasPrefix(u, "file://"):
 		p := strings.TrimPrefix(u, "file://")
 		if !strings.HasPrefix(p, "/") {
-			return plan.Lake{}, fmt.Errorf("lake URL %q: a file URL needs an absolute path (file:///path)", u)
+			return Config{}, fmt.Errorf("lake URL %q: a file URL needs an absolute path (file:///path)", u)
 		}
 		return fileLake(p)
 	case strings.Contains(u, "://"):
-		return plan.Lake{}, fmt.Errorf("lake URL %q: the scheme is not s3:// or file://", u)
+		return Config{}, fmt.Errorf("lake URL %q: the scheme is not s3:// or file://", u)
 	default:
 		return fileLake(u)
 	}
@@ -173,7 +171,7 @@ func ParseURL(u string, env Env) (plan.Lake, error) {
 // CheckBucket checks that a lake's bucket exists and that the credentials may reach it.
 // Its errors name the endpoint and bucket and say what is wrong in words (unknown access
 // key, wrong secret, no such bucket, connection refused); they never hold the secret.
-func CheckBucket(ctx context.Context, l plan.Lake, accessKeyID, secretAccessKey string) error {
+func CheckBucket(ctx context.Context, l Config, accessKeyID, secretAccessKey string) error {
 	return checkBucket(ctx, l, accessKeyID, secretAccessKey)
 }
 
@@ -196,14 +194,14 @@ func cleanKey(key string) (string, error) {
 	return key, nil
 }
 
-func parseS3URL(u string, env Env) (plan.Lake, error) {
+func parseS3URL(u string, env Env) (Config, error) {
 	rest := strings.TrimPrefix(u, "s3://")
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	if bucket == "" {
-		return plan.Lake{}, fmt.Errorf("lake URL %q names no bucket", u)
+		return Config{}, fmt.Errorf("lake URL %q names no bucket", u)
 	}
-	l := plan.Lake{
-		Type:               plan.LakeS3,
+	l := Config{
+		Type:               TypeS3,
 		Bucket:             bucket,
 		Prefix:             strings.Trim(prefix, "/"),
 		Secure:             true,
@@ -225,7 +223,7 @@ func parseS3URL(u string, env Env) (plan.Lake, error) {
 	}
 	l.Endpoint = strings.TrimSuffix(l.Endpoint, "/")
 	if strings.Contains(l.Endpoint, "/") {
-		return plan.Lake{}, fmt.Errorf("lake endpoint %q has a path; give host:port or a URL without one", endpoint)
+		return Config{}, fmt.Errorf("lake endpoint %q has a path; give host:port or a URL without one", endpoint)
 	}
 	l.PathStyle = !strings.HasSuffix(l.Endpoint, "amazonaws.com")
 	if v, _ := env(EnvS3Insecure); strings.EqualFold(v, "true") || v == "1" {

@@ -16,8 +16,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-
-	"github.com/districtlake/districtlake/internal/plan"
 )
 
 // defaultRegion is used when a lake names none, so that no region lookup is needed.
@@ -25,12 +23,12 @@ const defaultRegion = "us-east-1"
 
 // s3Store is a lake in an S3-compatible bucket.
 type s3Store struct {
-	l      plan.Lake
+	l      Config
 	client *minio.Client
 	opts   options
 }
 
-func newS3(_ context.Context, l plan.Lake, env Env, o options) (*s3Store, error) {
+func newS3(_ context.Context, l Config, env Env, o options) (*s3Store, error) {
 	if l.Bucket == "" {
 		return nil, fmt.Errorf("lake at endpoint %s: no bucket given", l.Endpoint)
 	}
@@ -49,15 +47,15 @@ func newS3(_ context.Context, l plan.Lake, env Env, o options) (*s3Store, error)
 	return &s3Store{l: l, client: c, opts: o}, nil
 }
 
-// Credentials reads a plan lake's access key ID and secret from the environment
+// Credentials reads a lake's access key ID and secret from the environment
 // variables it names. Its errors name the variable, never a value.
-func Credentials(l plan.Lake, env Env) (accessKeyID, secretAccessKey string, err error) {
+func Credentials(l Config, env Env) (accessKeyID, secretAccessKey string, err error) {
 	if env == nil {
 		env = OSEnv()
 	}
 	get := func(what, name string) (string, error) {
 		if name == "" {
-			return "", fmt.Errorf("lake %s: the plan names no environment variable for the %s", s3URL(l), what)
+			return "", fmt.Errorf("lake %s: the configuration names no environment variable for the %s", s3URL(l), what)
 		}
 		v, ok := env(name)
 		if !ok || v == "" {
@@ -74,9 +72,9 @@ func Credentials(l plan.Lake, env Env) (accessKeyID, secretAccessKey string, err
 	return accessKeyID, secretAccessKey, nil
 }
 
-// S3Client connects to a plan lake's endpoint with the credentials from env (for readers
+// S3Client connects to a lake's endpoint with the credentials from env (for readers
 // of other buckets, such as an s3 source). It does not touch the network.
-func S3Client(l plan.Lake, env Env) (*minio.Client, error) {
+func S3Client(l Config, env Env) (*minio.Client, error) {
 	id, secret, err := Credentials(l, env)
 	if err != nil {
 		return nil, err
@@ -86,7 +84,7 @@ func S3Client(l plan.Lake, env Env) (*minio.Client, error) {
 
 // newClient connects to a lake's endpoint. maxRetries 0 keeps minio-go's default (10
 // tries with backoff); 1 tries once.
-func newClient(l plan.Lake, id, secret string, limits *minio.UploadLimits, maxRetries int) (*minio.Client, error) {
+func newClient(l Config, id, secret string, limits *minio.UploadLimits, maxRetries int) (*minio.Client, error) {
 	if l.Endpoint == "" {
 		return nil, fmt.Errorf("lake s3://%s: no endpoint given", l.Bucket)
 	}
@@ -112,7 +110,7 @@ func newClient(l plan.Lake, id, secret string, limits *minio.UploadLimits, maxRe
 	return c, nil
 }
 
-func checkBucket(ctx context.Context, l plan.Lake, id, secret string) error {
+func checkBucket(ctx context.Context, l Config, id, secret string) error {
 	where := fmt.Sprintf("bucket %q at %s", l.Bucket, endpointURL(l))
 	if id == "" || secret == "" {
 		return fmt.Errorf("%s: the credentials Secret has an empty accessKeyID or secretAccessKey", where)
@@ -133,7 +131,7 @@ func checkBucket(ctx context.Context, l plan.Lake, id, secret string) error {
 }
 
 // s3URL is the lake's address without credentials.
-func s3URL(l plan.Lake) string {
+func s3URL(l Config) string {
 	u := "s3://" + l.Bucket
 	if p := strings.Trim(l.Prefix, "/"); p != "" {
 		u += "/" + p
@@ -141,7 +139,7 @@ func s3URL(l plan.Lake) string {
 	return u
 }
 
-func endpointURL(l plan.Lake) string {
+func endpointURL(l Config) string {
 	if l.Secure {
 		return "https://" + l.Endpoint
 	}

@@ -215,7 +215,7 @@ func TestS3ConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	l := plan.Lake{Type: plan.LakeS3, Endpoint: addr, Bucket: "statewide", PathStyle: true,
+	l := lake.Config{Type: lake.TypeS3, Endpoint: addr, Bucket: "statewide", PathStyle: true,
 		AccessKeyIDEnv: "ID", SecretAccessKeyEnv: "SECRET"}
 	env := lake.MapEnv(map[string]string{"ID": "id", "SECRET": "secret-value"})
 	ctx := context.Background()

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/districtlake/districtlake/internal/lake"
-	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
 
@@ -365,21 +364,21 @@ func TestParseURL(t *testing.T) {
 	cases := []struct {
 		url  string
 		env  lake.Env
-		want plan.Lake
+		want lake.Config
 		err  string
 	}{
-		{url: "./lake", want: plan.Lake{Type: "file", Path: filepath.Join(wd, "lake")}},
-		{url: "file:///var/lake", want: plan.Lake{Type: "file", Path: "/var/lake"}},
-		{url: "s3://statewide/districtlake/v1/", env: env, want: plan.Lake{Type: "s3", Endpoint: "minio.lake:9000",
+		{url: "./lake", want: lake.Config{Type: "file", Path: filepath.Join(wd, "lake")}},
+		{url: "file:///var/lake", want: lake.Config{Type: "file", Path: "/var/lake"}},
+		{url: "s3://statewide/districtlake/v1/", env: env, want: lake.Config{Type: "s3", Endpoint: "minio.lake:9000",
 			Bucket: "statewide", Prefix: "districtlake/v1", Region: "us-west-2", Secure: true, PathStyle: true,
 			AccessKeyIDEnv: "AWS_ACCESS_KEY_ID", SecretAccessKeyEnv: "AWS_SECRET_ACCESS_KEY"}},
 		{url: "s3://statewide", env: lake.MapEnv(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}),
-			want: plan.Lake{Type: "s3", Endpoint: "127.0.0.1:9000", Bucket: "statewide", PathStyle: true,
+			want: lake.Config{Type: "s3", Endpoint: "127.0.0.1:9000", Bucket: "statewide", PathStyle: true,
 				AccessKeyIDEnv: "AWS_ACCESS_KEY_ID", SecretAccessKeyEnv: "AWS_SECRET_ACCESS_KEY"}},
 		{url: "s3://b/p", env: lake.MapEnv(map[string]string{"AWS_ENDPOINT_URL": "https://minio:9000", "DISTRICTLAKE_S3_INSECURE": "true"}),
-			want: plan.Lake{Type: "s3", Endpoint: "minio:9000", Bucket: "b", Prefix: "p", PathStyle: true,
+			want: lake.Config{Type: "s3", Endpoint: "minio:9000", Bucket: "b", Prefix: "p", PathStyle: true,
 				AccessKeyIDEnv: "AWS_ACCESS_KEY_ID", SecretAccessKeyEnv: "AWS_SECRET_ACCESS_KEY"}},
-		{url: "s3://b", env: lake.MapEnv(nil), want: plan.Lake{Type: "s3", Endpoint: "s3.amazonaws.com", Bucket: "b", Secure: true,
+		{url: "s3://b", env: lake.MapEnv(nil), want: lake.Config{Type: "s3", Endpoint: "s3.amazonaws.com", Bucket: "b", Secure: true,
 			AccessKeyIDEnv: "AWS_ACCESS_KEY_ID", SecretAccessKeyEnv: "AWS_SECRET_ACCESS_KEY"}},
 		{url: "s3:///x", err: `lake URL "s3:///x" names no bucket`},
 		{url: "gs://b", err: `lake URL "gs://b": the scheme is not s3:// or file://`},

@@ -192,7 +192,7 @@ func (l *Loader) Load(ctx context.Context, dir string) (*Folder, error) {
 		}
 	}
 	checkDuplicates(f)
-	checkReferences(f)
+	checkReferences(ctx, f)
 	sortProblems(f.Problems)
 	countErrors(f)
 	return f, nil

@@ -200,7 +200,7 @@ func TestLoadReportsEachRuleWithFileDocumentLineAndField(t *testing.T) {
 			name:  "schedule that does not parse (cron)",
 			file:  "wi/madison.yaml",
 			edit:  func(s string) string { return strings.Replace(s, `schedule: "0 3 * * 1"`, `schedule: "61 3 * * 1"`, 1) },
-			wants: []string{`wi/madison.yaml:14 (document 1): DistrictSource wisconsin/wi-5508520: spec.schedule: Invalid value: "61 3 * * 1": not a valid cron schedule: end of range (61) above maximum (59): 61`},
+			wants: []string{`wi/madison.yaml:14 (document 1): DistrictSource wisconsin/wi-5508520: spec.schedule: Invalid value: "61 3 * * 1": is not a valid cron expression: end of range (61) above maximum (59): 61`},
 		},
 		{
 			name: "state comparison descriptor that does not parse (cron)",
@@ -208,13 +208,37 @@ func TestLoadReportsEachRuleWithFileDocumentLineAndField(t *testing.T) {
 			edit: func(s string) string {
 				return strings.Replace(s, `schedule: "0 6 * * 1"`, `schedule: "@fortnightly"`, 1)
 			},
-			wants: []string{`sc.yaml:7 (document 1): StateComparison wisconsin/wi: spec.schedule: Invalid value: "@fortnightly": not a valid cron schedule: unrecognized descriptor: @fortnightly`},
+			wants: []string{`sc.yaml:7 (document 1): StateComparison wisconsin/wi: spec.schedule: Invalid value: "@fortnightly": is not a valid cron expression: unrecognized descriptor: @fortnightly`},
 		},
 		{
 			name:  "time zone",
 			file:  "wi/madison.yaml",
 			edit:  func(s string) string { return strings.Replace(s, "America/Chicago", "America/Madison", 1) },
-			wants: []string{`wi/madison.yaml:15 (document 1): DistrictSource wisconsin/wi-5508520: spec.timeZone: Invalid value: "America/Madison": not a known IANA time zone`},
+			wants: []string{`wi/madison.yaml:15 (document 1): DistrictSource wisconsin/wi-5508520: spec.timeZone: Invalid value: "America/Madison": is not a known IANA time zone, such as America/Chicago`},
+		},
+		{
+			// The controller refuses Local (the manager's own zone); so does validate.
+			name:  "time zone Local",
+			file:  "wi/madison.yaml",
+			edit:  func(s string) string { return strings.Replace(s, "America/Chicago", "Local", 1) },
+			wants: []string{`wi/madison.yaml:15 (document 1): DistrictSource wisconsin/wi-5508520: spec.timeZone: Invalid value: "Local": must name an IANA time zone, such as America/Chicago`},
+		},
+		{
+			// Five fields pass the CRD's shape rule; the CronJob API refuses a zone in the schedule.
+			name: "time zone in the schedule",
+			file: "sc.yaml",
+			edit: func(s string) string {
+				return strings.Replace(s, `schedule: "0 6 * * 1"`, `schedule: "TZ=UTC 0 6 * *"`, 1)
+			},
+			wants: []string{`sc.yaml:7 (document 1): StateComparison wisconsin/wi: spec.schedule: Invalid value: "TZ=UTC 0 6 * *": must not name a time zone (TZ= or CRON_TZ=); set spec.timeZone instead`},
+		},
+		{
+			name: "CRON_TZ in the schedule",
+			file: "wi/madison.yaml",
+			edit: func(s string) string {
+				return strings.Replace(s, `schedule: "0 3 * * 1"`, `schedule: "CRON_TZ=America/Chicago 0 3 * *"`, 1)
+			},
+			wants: []string{`wi/madison.yaml:14 (document 1): DistrictSource wisconsin/wi-5508520: spec.schedule: Invalid value: "CRON_TZ=America/Chicago 0 3 * *": must not name a time zone (TZ= or CRON_TZ=); set spec.timeZone instead`},
 		},
 		{
 			name: "endpoint with a scheme (CEL)",

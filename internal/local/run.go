@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/districtlake/districtlake/internal/ingest"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -67,7 +66,7 @@ type YearTable struct {
 
 // RunResult is the outcome of a local run.
 type RunResult struct {
-	Lake      plan.Lake
+	Lake      lake.Config
 	LakeURL   string
 	Districts []DistrictResult
 	States    []StateResult
@@ -158,7 +157,7 @@ func selectState(f *Folder, state string) ([]*v1alpha1.DistrictSource, []*v1alph
 }
 
 // ingestAll ingests the districts, Concurrency at a time, in the folder's order.
-func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l plan.Lake, store lake.Store, o RunOptions) []DistrictResult {
+func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []DistrictResult {
 	out := make([]DistrictResult, len(dss))
 	progress := NewProgress(o.Out, len(dss), o.Terminal)
 	defer progress.Close()
@@ -187,10 +186,9 @@ func rowsOf(s summary.Summary) int64 {
 	return n
 }
 
-func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, store lake.Store, env lake.Env) DistrictResult {
+func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env) DistrictResult {
 	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
-	p, cleanup, err := LocalPlan(f, ds, l, env)
-	defer cleanup()
+	p, err := LocalPlan(ctx, f, ds, l, env)
 	if err != nil {
 		r.Err = err
 		return r
@@ -206,60 +204,18 @@ type LocalIngestPlan struct {
 	Env  lake.Env
 }
 
-// LocalPlan renders a DistrictSource with plan.ForDistrictSource and the folder's Lakes,
-// then makes it run here: the lake is l, ConfigMap sources read the folder's ConfigMaps
-// (inline, or a temporary file for binaryData, which cleanup removes), and each Secret
-// value a source needs comes from a Secret in the folder or else from env under the
-// variable name the plan gives it. Secret values live only in the returned Env.
-func LocalPlan(f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env) (*LocalIngestPlan, func(), error) {
-	var tmp []string
-	cleanup := func() {
-		for _, p := range tmp {
-			_ = os.RemoveAll(p)
-		}
-	}
-	ip, err := plan.ForDistrictSource(ds, func(name string) (*v1alpha1.Lake, error) {
-		if lk := f.Lake(ds.Namespace, name); lk != nil {
-			return lk, nil
-		}
-		return nil, fmt.Errorf("no Lake %q in namespace %s in %s", name, ds.Namespace, f.Dir)
-	})
+// LocalPlan renders a DistrictSource from the folder, as the operator renders it from the
+// cluster but with the ConfigMap keys its sources read inline in the plan, then makes it
+// run here: the lake is l, and each Secret value a source needs comes from a Secret in the
+// folder or else from env under the variable name the plan gives it. Secret values live
+// only in the returned Env.
+func LocalPlan(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, env lake.Env) (*LocalIngestPlan, error) {
+	ip, err := render.DistrictSource(ctx, ds, folderResolver{f: f}, render.InlineConfigMaps)
 	if err != nil {
-		return nil, cleanup, err
+		return nil, err
 	}
 	p := ip.Plan
 	p.Lake = l
-	for _, cm := range ip.ConfigMaps {
-		obj := f.ConfigMap(ds.Namespace, cm.ConfigMap)
-		if obj == nil {
-			return nil, cleanup, fmt.Errorf("no ConfigMap %s/%s in %s", ds.Namespace, cm.ConfigMap, f.Dir)
-		}
-		mounted := path.Join(cm.Dir, cm.File)
-		for i := range p.Sources {
-			s := &p.Sources[i]
-			if s.File == nil || s.File.Path != mounted {
-				continue
-			}
-			if text, ok := obj.Data[cm.Key]; ok {
-				s.File, s.Inline = nil, &text
-				continue
-			}
-			data, ok := obj.BinaryData[cm.Key]
-			if !ok {
-				return nil, cleanup, fmt.Errorf("source %q: ConfigMap %s/%s has no key %q", s.Name, ds.Namespace, cm.ConfigMap, cm.Key)
-			}
-			dir, err := os.MkdirTemp("", "districtlake-"+s.Name+"-")
-			if err != nil {
-				return nil, cleanup, fmt.Errorf("source %q: %w", s.Name, err)
-			}
-			tmp = append(tmp, dir)
-			file := filepath.Join(dir, "data")
-			if err := os.WriteFile(file, data, 0o600); err != nil {
-				return nil, cleanup, fmt.Errorf("source %q: %w", s.Name, err)
-			}
-			s.File = &plan.File{Path: file}
-		}
-	}
 	secrets := map[string]string{}
 	needed := neededEnv(&p)
 	for _, se := range ip.Secrets {
@@ -267,18 +223,14 @@ func LocalPlan(f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env
 			continue // such as the keys of the folder's Lake, which l replaces
 		}
 		if sec := f.Secret(ds.Namespace, se.Secret); sec != nil {
-			v, ok := sec.Data[se.Key]
-			if !ok {
-				return nil, cleanup, fmt.Errorf("Secret %s/%s has no key %q", ds.Namespace, se.Secret, se.Key)
-			}
-			secrets[se.Env] = string(v)
+			secrets[se.Env] = string(sec.Data[se.Key]) // render checked that the key is there
 			continue
 		}
 		if v, ok := env(se.Env); ok {
 			secrets[se.Env] = v
 			continue
 		}
-		return nil, cleanup, fmt.Errorf("Secret %s/%s (key %q) is not in %s and the environment variable %s is not set",
+		return nil, fmt.Errorf("Secret %s/%s (key %q) is not in %s and the environment variable %s is not set",
 			ds.Namespace, se.Secret, se.Key, f.Dir, se.Env)
 	}
 	merged := func(name string) (string, bool) {
@@ -287,7 +239,7 @@ func LocalPlan(f *Folder, ds *v1alpha1.DistrictSource, l plan.Lake, env lake.Env
 		}
 		return env(name)
 	}
-	return &LocalIngestPlan{Plan: p, Env: merged}, cleanup, nil
+	return &LocalIngestPlan{Plan: p, Env: merged}, nil
 }
 
 // neededEnv names the environment variables the plan's sources read: HTTP header values and
@@ -308,17 +260,17 @@ func neededEnv(p *plan.Ingest) map[string]bool {
 	return out
 }
 
-func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, l plan.Lake, store lake.Store, o RunOptions) StateResult {
+func compareState(ctx context.Context, f *Folder, sc *v1alpha1.StateComparison, l lake.Config, store lake.Store, o RunOptions) StateResult {
 	r := StateResult{Namespace: sc.Namespace, Name: sc.Name, State: string(sc.Spec.State)}
-	lk := f.Lake(sc.Namespace, sc.Spec.LakeRef.Name)
-	if lk == nil {
-		r.Err = fmt.Errorf("no Lake %q in namespace %s in %s", sc.Spec.LakeRef.Name, sc.Namespace, f.Dir)
+	c, err := render.StateComparison(ctx, sc, folderResolver{f: f})
+	if err != nil {
+		r.Err = err
 		return r
 	}
-	p, _ := plan.ForStateComparison(sc, lk)
+	p := c.Plan
 	p.Lake = l
 	var years []*compare.YearResult
-	r.Summary, r.Err = compare.Run(ctx, p, store, compare.Options{
+	r.Summary, r.Err = compare.Run(ctx, &p, store, compare.Options{
 		Concurrency: o.Concurrency,
 		OnYear:      func(y *compare.YearResult) { years = append(years, y) },
 	})
@@ -372,8 +324,8 @@ func DuckDBLine(command, lakeURL string) string {
 }
 
 // objectLocation is where a user finds an object: a local path in a file lake, else its URL.
-func objectLocation(l plan.Lake, lakeURL, key string) string {
-	if l.Type == plan.LakeFile {
+func objectLocation(l lake.Config, lakeURL, key string) string {
+	if l.Type == lake.TypeFile {
 		return filepath.Join(l.Path, filepath.FromSlash(strings.Trim(l.Prefix, "/")), filepath.FromSlash(key))
 	}
 	return strings.TrimSuffix(lakeURL, "/") + "/" + key

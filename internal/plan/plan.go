@@ -1,7 +1,8 @@
-// Package plan holds the run plans that the controllers render into ConfigMaps and that
-// `districtlake ingest` and `districtlake compare` execute: what to fetch, how to map it and
-// where to write it. A plan never holds a secret value, only the names of the environment
-// variables that carry one.
+// Package plan is the contract between the operator and its Jobs: the run plans that
+// internal/render renders from the custom resources into ConfigMaps and that `districtlake
+// ingest` and `districtlake compare` execute (what to fetch, how to map it and where to
+// write it), and their validation. It imports no Kubernetes package. A plan never holds a
+// secret value, only the names of the environment variables that carry one.
 package plan
 
 import (
@@ -10,6 +11,7 @@ import (
 	"os"
 
 	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/lake"
 )
 
 // Version is the plan format's version; a binary refuses a plan of another version.
@@ -27,23 +29,9 @@ const (
 	EnvLakeSecretAccessKey = "DISTRICTLAKE_LAKE_SECRET_ACCESS_KEY"
 )
 
-// Lake says where the lake is. Type "s3" is an S3-compatible bucket; type "file" is a local
-// folder with the same layout (for runs without a cluster).
-type Lake struct {
-	Type      string `json:"type"`
-	Endpoint  string `json:"endpoint,omitempty"`
-	Bucket    string `json:"bucket,omitempty"`
-	Prefix    string `json:"prefix,omitempty"`
-	Region    string `json:"region,omitempty"`
-	Secure    bool   `json:"secure,omitempty"`
-	PathStyle bool   `json:"pathStyle,omitempty"`
-	// Path is the lake's root folder when Type is "file".
-	Path string `json:"path,omitempty"`
-	// AccessKeyIDEnv and SecretAccessKeyEnv name the environment variables holding the
-	// credentials.
-	AccessKeyIDEnv     string `json:"accessKeyIDEnv,omitempty"`
-	SecretAccessKeyEnv string `json:"secretAccessKeyEnv,omitempty"`
-}
+// Lake says where the lake is: the lake package's own configuration, as the plan carries
+// it.
+type Lake = lake.Config
 
 // Encodings of a text source.
 const (
@@ -53,8 +41,8 @@ const (
 
 // Lake types.
 const (
-	LakeS3   = "s3"
-	LakeFile = "file"
+	LakeS3   = lake.TypeS3
+	LakeFile = lake.TypeFile
 )
 
 // District identifies the district a plan ingests.

@@ -31,7 +31,7 @@ func (p *Ingest) Validate() error {
 	if !statePattern.MatchString(p.District.State) {
 		errs = append(errs, fmt.Errorf("district.state %q is not a two-letter state code", p.District.State))
 	}
-	errs = append(errs, p.Lake.validate("lake"))
+	errs = append(errs, validateLake(p.Lake, "lake"))
 	if len(p.Sources) == 0 {
 		errs = append(errs, errors.New("no sources"))
 	}
@@ -76,23 +76,14 @@ func (s *Source) validate(where string) error {
 		errs = append(errs, fmt.Errorf("%s: set exactly one of http, s3, file or inline (%d set)", where, kinds))
 	}
 	if s.S3 != nil {
-		errs = append(errs, s.S3.Lake.validate(where+": s3.lake"))
+		errs = append(errs, validateLake(s.S3.Lake, where+": s3.lake"))
 	}
 	return errors.Join(errs...)
 }
 
-func (l *Lake) validate(where string) error {
-	switch l.Type {
-	case LakeS3:
-		if l.Endpoint == "" || l.Bucket == "" {
-			return fmt.Errorf("%s: an s3 lake needs an endpoint and a bucket", where)
-		}
-	case LakeFile:
-		if l.Path == "" {
-			return fmt.Errorf("%s: a file lake needs a path", where)
-		}
-	default:
-		return fmt.Errorf("%s: type %q is not s3 or file", where, l.Type)
+func validateLake(l Lake, where string) error {
+	if err := l.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil
 }
@@ -123,7 +114,7 @@ func (p *Compare) Validate() error {
 			break
 		}
 	}
-	errs = append(errs, p.Lake.validate("lake"))
+	errs = append(errs, validateLake(p.Lake, "lake"))
 	return errors.Join(errs...)
 }
 

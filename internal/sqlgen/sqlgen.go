@@ -20,7 +20,6 @@ import (
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
-	"github.com/districtlake/districtlake/internal/plan"
 )
 
 // Datasets are the datasets a view is made for, in the order they are printed.
@@ -42,7 +41,7 @@ type Credentials struct {
 
 // Options say what to generate.
 type Options struct {
-	Lake plan.Lake
+	Lake lake.Config
 	// Credentials of an s3 lake.
 	Credentials Credentials
 	// Present names the datasets that have at least one file in the lake. A dataset not in
@@ -59,7 +58,7 @@ func Generate(o Options) (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- districtlake: DuckDB views over the lake %s\n", root)
-	if o.Lake.Type == plan.LakeS3 {
+	if o.Lake.Type == lake.TypeS3 {
 		writeSecret(&b, o.Lake, o.Credentials)
 	}
 	for _, ds := range Datasets {
@@ -77,9 +76,9 @@ func Generate(o Options) (string, error) {
 }
 
 // Root is the lake's root as DuckDB reads it: s3://bucket/prefix or an absolute folder.
-func Root(l plan.Lake) (string, error) {
+func Root(l lake.Config) (string, error) {
 	switch l.Type {
-	case plan.LakeS3:
+	case lake.TypeS3:
 		if l.Bucket == "" {
 			return "", fmt.Errorf("s3 lake: no bucket")
 		}
@@ -88,7 +87,7 @@ func Root(l plan.Lake) (string, error) {
 			root += "/" + p
 		}
 		return root, nil
-	case plan.LakeFile:
+	case lake.TypeFile:
 		if !path.IsAbs(l.Path) {
 			return "", fmt.Errorf("file lake %q: the path must be absolute", l.Path)
 		}
@@ -116,7 +115,7 @@ func partitionedByDistrict(ds string) bool {
 	return false
 }
 
-func writeSecret(b *strings.Builder, l plan.Lake, c Credentials) {
+func writeSecret(b *strings.Builder, l lake.Config, c Credentials) {
 	scope := "s3://" + l.Bucket
 	params := []string{"TYPE s3"}
 	if c.Chain {

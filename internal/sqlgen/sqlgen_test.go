@@ -10,12 +10,11 @@ import (
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
-	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 func TestGenerateFileLake(t *testing.T) {
-	got, err := Generate(Options{Lake: plan.Lake{Type: plan.LakeFile, Path: "/data/it's lake"}})
+	got, err := Generate(Options{Lake: lake.Config{Type: lake.TypeFile, Path: "/data/it's lake"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,13 +28,13 @@ CREATE OR REPLACE VIEW comparison_groups AS SELECT * FROM read_parquet('/data/it
 	if got != want {
 		t.Errorf("SQL:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := Generate(Options{Lake: plan.Lake{Type: plan.LakeFile, Path: "lake"}}); err == nil {
+	if _, err := Generate(Options{Lake: lake.Config{Type: lake.TypeFile, Path: "lake"}}); err == nil {
 		t.Error("a relative file lake path was accepted")
 	}
 }
 
 func TestGenerateS3Secret(t *testing.T) {
-	l := plan.Lake{Type: plan.LakeS3, Endpoint: "127.0.0.1:9000", Bucket: "districtlake", Prefix: "v1/",
+	l := lake.Config{Type: lake.TypeS3, Endpoint: "127.0.0.1:9000", Bucket: "districtlake", Prefix: "v1/",
 		PathStyle: true, Secure: false}
 	got, err := Generate(Options{Lake: l, Present: map[string]bool{"staffing": true},
 		Credentials: Credentials{AccessKeyID: "AKID", SecretAccessKey: "se'cret"}})
@@ -52,7 +51,7 @@ func TestGenerateS3Secret(t *testing.T) {
 		t.Errorf("the staffing view does not read s3://districtlake/v1/staffing:\n%s", got)
 	}
 
-	aws := plan.Lake{Type: plan.LakeS3, Endpoint: "s3.amazonaws.com", Bucket: "b", Region: "us-west-2", Secure: true}
+	aws := lake.Config{Type: lake.TypeS3, Endpoint: "s3.amazonaws.com", Bucket: "b", Region: "us-west-2", Secure: true}
 	got, err = Generate(Options{Lake: aws, Credentials: Credentials{Chain: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +82,7 @@ func TestViewsOverHivePartitionsInDuckDB(t *testing.T) {
 		"SELECT 'WI' AS state, '5508520' AS nces_lea_id, '2020-21' AS school_year, 300::INTEGER AS enrollment, 2.5::DOUBLE AS counselors_fte")
 	writeParquet(t, root, dataset.StateKey("comparison", "WI", "2020-21"),
 		"SELECT 'WI' AS state, '2020-21' AS school_year, '5508520' AS nces_lea_id")
-	store, err := lake.New(context.Background(), plan.Lake{Type: plan.LakeFile, Path: root}, nil)
+	store, err := lake.New(context.Background(), lake.Config{Type: lake.TypeFile, Path: root}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +93,7 @@ func TestViewsOverHivePartitionsInDuckDB(t *testing.T) {
 	if fmt.Sprint(present) != "map[comparison:true staffing:true]" {
 		t.Fatalf("present = %v", present)
 	}
-	views, err := Generate(Options{Lake: plan.Lake{Type: plan.LakeFile, Path: root}, Present: present})
+	views, err := Generate(Options{Lake: lake.Config{Type: lake.TypeFile, Path: root}, Present: present})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +124,7 @@ func TestViewsOverHivePartitionsInDuckDB(t *testing.T) {
 // DuckDB reads from our Parquet.
 func TestEmptyViewsHaveTheDatasetColumns(t *testing.T) {
 	root := t.TempDir()
-	views, err := Generate(Options{Lake: plan.Lake{Type: plan.LakeFile, Path: root}, Present: map[string]bool{}})
+	views, err := Generate(Options{Lake: lake.Config{Type: lake.TypeFile, Path: root}, Present: map[string]bool{}})
 	if err != nil {
 		t.Fatal(err)
 	}

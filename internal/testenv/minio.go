@@ -209,9 +209,9 @@ func (m *MinIO) CreateBucket(t testing.TB, name string) {
 
 // Lake is a plan lake in this server's bucket under prefix, with an environment holding
 // its credentials under plan.EnvLakeAccessKeyID and plan.EnvLakeSecretAccessKey.
-func (m *MinIO) Lake(bucket, prefix string) (plan.Lake, lake.Env) {
-	l := plan.Lake{
-		Type:               plan.LakeS3,
+func (m *MinIO) Lake(bucket, prefix string) (lake.Config, lake.Env) {
+	l := lake.Config{
+		Type:               lake.TypeS3,
 		Endpoint:           m.Endpoint,
 		Bucket:             bucket,
 		Prefix:             strings.Trim(prefix, "/"),

@@ -1,0 +1,79 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/render"
+)
+
+// clusterResolver is the cluster's render.Resolver: Lakes from the manager's cache (the
+// controllers watch them), ConfigMaps and Secrets from the API server directly (the
+// controllers neither watch nor cache users' ConfigMaps and Secrets). Secret values are
+// read only for render to see whether a key is there; none is kept.
+type clusterResolver struct {
+	cache client.Reader
+	api   client.Reader
+}
+
+// resolver is the cluster's render.Resolver.
+func (r *Runner) resolver() render.Resolver {
+	return clusterResolver{cache: r.Client, api: r.APIReader}
+}
+
+func (c clusterResolver) Lake(ctx context.Context, namespace, name string) (*v1alpha1.Lake, error) {
+	return get(ctx, c.cache, namespace, name, &v1alpha1.Lake{})
+}
+
+func (c clusterResolver) ConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
+	return get(ctx, c.api, namespace, name, &corev1.ConfigMap{})
+}
+
+func (c clusterResolver) Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	return get(ctx, c.api, namespace, name, &corev1.Secret{})
+}
+
+func get[T client.Object](ctx context.Context, reader client.Reader, namespace, name string, obj T) (T, error) {
+	if err := reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj); err != nil {
+		var zero T
+		if apierrors.IsNotFound(err) {
+			return zero, render.ErrNotFound
+		}
+		return zero, err
+	}
+	return obj, nil
+}
+
+// renderError turns what render refuses into a Stalled reason: an invalid schedule, a
+// missing Lake (watched, so no recheck), a missing ConfigMap, Secret or key (looked at
+// again after ReferenceRecheck: they are not watched), or a spec render cannot use. Any
+// other error is transient and retried.
+func (r *Runner) renderError(err error) error {
+	var sched *render.ScheduleError
+	if errors.As(err, &sched) {
+		return stalled(v1alpha1.ReasonInvalidSchedule, "%v", sched)
+	}
+	var ref *render.RefError
+	if errors.As(err, &ref) {
+		switch ref.Kind {
+		case render.KindLake:
+			return stalled(v1alpha1.ReasonLakeNotFound, "%v", ref)
+		case render.KindConfigMap:
+			return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonConfigMapNotFound, "%v", ref)
+		default:
+			return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonSecretNotFound, "%v", ref)
+		}
+	}
+	var spec *render.SpecError
+	if errors.As(err, &spec) {
+		return stalled(v1alpha1.ReasonInvalidSpec, "rendering plan: %v", spec)
+	}
+	return fmt.Errorf("rendering plan: %w", err)
+}
