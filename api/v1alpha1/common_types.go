@@ -119,6 +119,11 @@ type ConditionedStatus struct {
 type WorkloadStatus struct {
 	ConditionedStatus `json:",inline"`
 
+	// schedule is the cron schedule the CronJob runs: spec.schedule with any H token
+	// replaced by the value hashed from this resource's namespace and name.
+	// +optional
+	Schedule string `json:"schedule,omitempty"`
+
 	// lastScheduleTime is when a run was last started.
 	// +optional
 	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`

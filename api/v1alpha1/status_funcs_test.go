@@ -15,9 +15,9 @@ func TestStatusJSONFields(t *testing.T) {
 	ws := WorkloadStatus{
 		ConditionedStatus: ConditionedStatus{ObservedGeneration: 2,
 			Conditions: []metav1.Condition{{Type: ReadyCondition, Status: metav1.ConditionTrue, Reason: ReasonSucceeded}}},
-		LastScheduleTime: &at, LastSuccessfulTime: &at, LastRun: &RunStatus{Job: "j"}, LastRunNow: "1",
+		LastScheduleTime: &at, LastSuccessfulTime: &at, LastRun: &RunStatus{Job: "j"}, LastRunNow: "1", Schedule: "7 3 * * 1",
 	}
-	workload := []string{"conditions", "lastRun", "lastRunNow", "lastScheduleTime", "lastSuccessfulTime", "observedGeneration"}
+	workload := []string{"conditions", "lastRun", "lastRunNow", "lastScheduleTime", "lastSuccessfulTime", "observedGeneration", "schedule"}
 	tests := []struct {
 		name   string
 		status any

@@ -11,9 +11,11 @@ import (
 // workload checks a DistrictSource's schedule and renders its plan, resolving its Lakes,
 // ConfigMaps and Secrets; the sources' ConfigMap keys are mounted into the Job.
 func (r *DistrictSourceReconciler) workload(ctx context.Context, ds *v1alpha1.DistrictSource) (*workload, error) {
-	if err := render.CheckSchedule(ds.Spec.ScheduleSpec); err != nil {
+	schedule, err := render.ResolveSchedule(ds.Spec.ScheduleSpec, ds.Namespace+"/"+ds.Name)
+	if err != nil {
 		return nil, r.renderError(err)
 	}
+	ds.Status.Schedule = schedule.Schedule
 	p, err := render.DistrictSource(ctx, ds, r.resolver(), render.MountConfigMaps)
 	if err != nil {
 		return nil, r.renderError(err)
@@ -26,7 +28,7 @@ func (r *DistrictSourceReconciler) workload(ctx context.Context, ds *v1alpha1.Di
 		owner:      ds,
 		kind:       kindDistrictSource,
 		command:    "ingest",
-		schedule:   ds.Spec.ScheduleSpec,
+		schedule:   schedule,
 		job:        ds.Spec.Job,
 		plan:       data,
 		secrets:    p.Secrets,

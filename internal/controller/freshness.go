@@ -58,7 +58,7 @@ func (f *freshness) Collect(ch chan<- prometheus.Metric) {
 		for i := range sources.Items {
 			ds := &sources.Items[i]
 			labels := []string{kindDistrictSource, ds.Namespace, ds.Name, string(ds.Spec.District.State)}
-			f.collectWorkload(ch, labels, &ds.ObjectMeta, ds.Spec.ScheduleSpec, ds.Status.LastSuccessfulTime, ds.Status.LastRun, ds.Status.Conditions)
+			f.collectWorkload(ch, labels, &ds.ObjectMeta, resolvedSchedule(ds.Spec.Schedule, ds.Status.Schedule), ds.Status.LastSuccessfulTime, ds.Status.LastRun, ds.Status.Conditions)
 			f.collectSources(ch, labels, ds.Status.Sources)
 		}
 	}
@@ -67,7 +67,7 @@ func (f *freshness) Collect(ch chan<- prometheus.Metric) {
 		for i := range comparisons.Items {
 			sc := &comparisons.Items[i]
 			labels := []string{kindStateComparison, sc.Namespace, sc.Name, string(sc.Spec.State)}
-			f.collectWorkload(ch, labels, &sc.ObjectMeta, sc.Spec.ScheduleSpec, sc.Status.LastSuccessfulTime, sc.Status.LastRun, sc.Status.Conditions)
+			f.collectWorkload(ch, labels, &sc.ObjectMeta, resolvedSchedule(sc.Spec.Schedule, sc.Status.Schedule), sc.Status.LastSuccessfulTime, sc.Status.LastRun, sc.Status.Conditions)
 			if sc.Status.LastSuccessfulTime != nil {
 				ch <- prometheus.MustNewConstMetric(f.rows, prometheus.GaugeValue, float64(sc.Status.Rows), append(labels, "comparison")...)
 			}
@@ -76,12 +76,12 @@ func (f *freshness) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (f *freshness) collectWorkload(ch chan<- prometheus.Metric, labels []string, meta *metav1.ObjectMeta,
-	schedule v1alpha1.ScheduleSpec, lastSuccess *metav1.Time, lastRun *v1alpha1.RunStatus, conditions []metav1.Condition) {
+	resolved string, lastSuccess *metav1.Time, lastRun *v1alpha1.RunStatus, conditions []metav1.Condition) {
 	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string{}, labels...), extra...)...)
 	}
 	gauge(f.created, float64(meta.CreationTimestamp.Unix()))
-	if p, ok := schedulePeriod(schedule.Schedule, meta.CreationTimestamp.Time); ok {
+	if p, ok := schedulePeriod(resolved, meta.CreationTimestamp.Time); ok {
 		gauge(f.period, p.Seconds())
 	}
 	if lastSuccess != nil {
@@ -124,4 +124,13 @@ func schedulePeriod(schedule string, from time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	return second.Sub(first), true
+}
+
+// resolvedSchedule is the schedule the CronJob runs (status.schedule, H tokens expanded),
+// else the spec's.
+func resolvedSchedule(spec, status string) string {
+	if status != "" {
+		return status
+	}
+	return spec
 }

@@ -56,9 +56,11 @@ func (r *StateComparisonReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 // workload checks a StateComparison's schedule and renders its plan, resolving its Lake.
 func (r *StateComparisonReconciler) workload(ctx context.Context, sc *v1alpha1.StateComparison) (*workload, error) {
-	if err := render.CheckSchedule(sc.Spec.ScheduleSpec); err != nil {
+	schedule, err := render.ResolveSchedule(sc.Spec.ScheduleSpec, sc.Namespace+"/"+sc.Name)
+	if err != nil {
 		return nil, r.renderError(err)
 	}
+	sc.Status.Schedule = schedule.Schedule
 	p, err := render.StateComparison(ctx, sc, r.resolver())
 	if err != nil {
 		return nil, r.renderError(err)
@@ -71,7 +73,7 @@ func (r *StateComparisonReconciler) workload(ctx context.Context, sc *v1alpha1.S
 		owner:    sc,
 		kind:     kindStateComparison,
 		command:  "compare",
-		schedule: sc.Spec.ScheduleSpec,
+		schedule: schedule,
 		job:      sc.Spec.Job,
 		plan:     data,
 		secrets:  p.Secrets,
