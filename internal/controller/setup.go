@@ -136,9 +136,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 // districtlake manages, so that it does not hold every ConfigMap of the cluster.
 func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{LabelManagedBy: managedBy})
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}: {Label: managed},
-		&batchv1.CronJob{}:  {Label: managed},
-		&batchv1.Job{}:      {Label: managed},
-	}}
+	return cache.Options{
+		// Nothing reads managedFields, which made most of the 29 KB a cached DistrictSource
+		// took (issue 13's measurement at 13,300).
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {Label: managed},
+			&batchv1.CronJob{}:  {Label: managed},
+			&batchv1.Job{}:      {Label: managed},
+		}}
 }
