@@ -20,6 +20,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // Datasets are the datasets a view is made for, in the order they are printed.
@@ -57,7 +58,9 @@ func Generate(o Options) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "-- districtlake: DuckDB views over the lake %s\n", root)
+	// The root goes into a comment escaped (a newline in a folder name or a prefix must
+	// not end the comment) and into string literals quoted (see literal).
+	fmt.Fprintf(&b, "-- districtlake: DuckDB views over the lake %s\n", term.Escape(root))
 	if o.Lake.Type == lake.TypeS3 {
 		writeSecret(&b, o.Lake, o.Credentials)
 	}
@@ -192,7 +195,9 @@ func duckType(t arrow.DataType) (string, error) {
 	return "", fmt.Errorf("no DuckDB type for %s", t)
 }
 
-// literal quotes s as a SQL string.
+// literal quotes s as a SQL string. DuckDB's standard strings take every character but the
+// quote as it is (a backslash or a newline is part of the string, no escape), so doubling
+// the quote is all it takes to keep s inside the literal.
 func literal(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
