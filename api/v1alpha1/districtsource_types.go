@@ -45,10 +45,12 @@ type District struct {
 	// +required
 	// +kubebuilder:validation:Pattern=`^[0-9]{7}$`
 	NCESID string `json:"ncesId"`
-	// name is the district's name as it should appear in reports.
+	// name is the district's name as it should appear in reports, without control characters
+	// (line breaks, tabs, escapes).
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x1F\x7F-\x9F]+$`
 	Name string `json:"name"`
 	// state is the two-letter USPS code of the district's state.
 	// +required
@@ -57,10 +59,13 @@ type District struct {
 
 // HTTPSource fetches a file over http or https.
 type HTTPSource struct {
-	// url of the file; http:// or https:// only.
+	// url of the file; http:// or https:// only, without user information (user:password@):
+	// a credential goes in a header whose value comes from a Secret. Query values are
+	// redacted in every message, log and run manifest.
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('http://') || self.startsWith('https://'))",message="url must be an http:// or https:// URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[A-Za-z]+://[^/?#]*@')",message="url must not hold user information (user:password@): pass credentials in a header from a Secret"
 	URL string `json:"url"`
 	// headers are request headers whose values come from Secrets, such as an API token.
 	// They reach the Job as environment variables only.

@@ -7,11 +7,14 @@ import (
 // LakeSpec says where datasets are written: one bucket (and prefix) of an S3-compatible
 // object store.
 type LakeSpec struct {
-	// endpoint is the object store's host:port, without a scheme, such as minio.lake:9000.
+	// endpoint is the object store's host:port, without a scheme, user information, spaces
+	// or control characters, such as minio.lake:9000.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule="!self.contains('://') && !self.contains('/')",message="endpoint is host:port, without a scheme or a path"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('@')",message="endpoint is host:port, without user information"
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x20\x7F-\x9F]+$`
 	Endpoint string `json:"endpoint"`
 	// bucket holds the lake.
 	// +required
@@ -19,15 +22,16 @@ type LakeSpec struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`
 	Bucket string `json:"bucket"`
-	// prefix is prepended to every object key (no leading or trailing slash), such as
-	// districtlake/v1.
+	// prefix is prepended to every object key (no leading or trailing slash, no control
+	// characters), such as districtlake/v1.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:Pattern=`^([^/]+(/[^/]+)*)?$`
+	// +kubebuilder:validation:Pattern=`^([^/\x00-\x1F\x7F-\x9F]+(/[^/\x00-\x1F\x7F-\x9F]+)*)?$`
 	Prefix string `json:"prefix,omitempty"`
-	// region of the bucket; us-east-1 when empty.
+	// region of the bucket, without spaces or control characters; us-east-1 when empty.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[^\x00-\x20\x7F-\x9F]*$`
 	Region string `json:"region,omitempty"`
 	// secure selects TLS (https) to the endpoint.
 	// +optional

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // Main runs the command line with args and returns the process exit code.
@@ -19,7 +21,7 @@ func Main(args []string) int {
 	root := NewRootCommand()
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "Error:", err)
+		fmt.Fprintln(os.Stderr, "Error:", term.Text(err.Error()))
 		return 1
 	}
 	return 0

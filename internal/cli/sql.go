@@ -7,6 +7,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/sqlgen"
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 func newSQLCommand() *cobra.Command {
@@ -52,7 +53,7 @@ holds no secret (needs DuckDB's aws extension).`,
 				opts.Present, err = sqlgen.Present(cmd.Context(), store)
 			}
 			if err != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "Warning: could not list the lake (%v); every view reads its files\n", err)
+				fmt.Fprintf(cmd.ErrOrStderr(), "Warning: could not list the lake (%s); every view reads its files\n", term.Text(err.Error()))
 				opts.Present = nil
 			}
 			out, err := sqlgen.Generate(opts)

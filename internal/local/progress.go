@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/districtlake/districtlake/internal/report"
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // Progress reports districts as they finish: a bar redrawn in place on a terminal, one
@@ -28,6 +29,7 @@ func NewProgress(w io.Writer, total int, terminal bool) *Progress {
 
 // Started notes that a district began (a plain line when not on a terminal).
 func (p *Progress) Started(name string) {
+	name = term.Escape(name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.terminal {
@@ -40,6 +42,7 @@ func (p *Progress) Started(name string) {
 // Finished notes that a district ended with rows written, or failed with err; the error
 // is printed in full on a line of its own.
 func (p *Progress) Finished(name string, rows int64, err error) {
+	name = term.Escape(name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
@@ -49,7 +52,7 @@ func (p *Progress) Finished(name string, rows int64, err error) {
 	}
 	if !p.terminal {
 		if err != nil {
-			fmt.Fprintf(p.w, "Failed district %s (%d/%d): %v\n", name, p.done, p.total, err)
+			fmt.Fprintf(p.w, "Failed district %s (%d/%d): %s\n", name, p.done, p.total, term.Text(err.Error()))
 		} else {
 			fmt.Fprintf(p.w, "Ingested district %s (%d/%d): %s rows\n", name, p.done, p.total, report.Thousands(rows))
 		}
@@ -57,7 +60,7 @@ func (p *Progress) Finished(name string, rows int64, err error) {
 	}
 	if err != nil {
 		p.clear()
-		fmt.Fprintf(p.w, "Failed district %s: %v\n", name, err)
+		fmt.Fprintf(p.w, "Failed district %s: %s\n", name, term.Text(err.Error()))
 	}
 	p.draw(status)
 }

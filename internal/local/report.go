@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // WriteValidation prints every document found in the folder with OK, its number of errors
@@ -29,7 +31,7 @@ func WriteValidation(w io.Writer, f *Folder) error {
 		if kind == "" {
 			kind = "?"
 		}
-		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\n", it.Origin.File, it.Origin.Line, kind, name, result)
+		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\n", term.Escape(it.Origin.File), it.Origin.Line, term.Escape(kind), term.Escape(name), term.Escape(result))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -37,7 +39,7 @@ func WriteValidation(w io.Writer, f *Folder) error {
 	if len(f.Problems) > 0 {
 		fmt.Fprintln(w)
 		for _, p := range f.Problems {
-			fmt.Fprintln(w, p.Error())
+			fmt.Fprintln(w, term.Text(p.Error()))
 		}
 	}
 	used := 0

@@ -16,6 +16,7 @@ import (
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/summary"
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // RunOptions say where and how a local run goes.
@@ -121,7 +122,7 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 		return nil, err
 	}
 	res := &RunResult{Lake: l, LakeURL: store.URL()}
-	fmt.Fprintf(o.Out, "Lake: %s\n", store.URL())
+	fmt.Fprintf(o.Out, "Lake: %s\n", term.Escape(store.URL()))
 	res.Districts = ingestAll(ctx, f, dss, l, store, o)
 	for _, sc := range scs {
 		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
@@ -294,7 +295,7 @@ func writeResults(w io.Writer, res *RunResult, o RunOptions) {
 	fmt.Fprintf(w, "Ingested %d of %d districts\n", ok, len(res.Districts))
 	for _, d := range res.Districts {
 		if d.Err != nil {
-			fmt.Fprintf(w, "  FAILED %s/%s (%s): %v\n", d.Namespace, d.Name, d.District, d.Err)
+			fmt.Fprintf(w, "  FAILED %s/%s (%s): %s\n", term.Escape(d.Namespace), term.Escape(d.Name), term.Escape(d.District), term.Text(d.Err.Error()))
 		}
 	}
 	states := append([]StateResult(nil), res.States...)
@@ -302,19 +303,19 @@ func writeResults(w io.Writer, res *RunResult, o RunOptions) {
 	for _, s := range states {
 		fmt.Fprintln(w)
 		if s.Err != nil {
-			fmt.Fprintf(w, "Comparison %s/%s (%s) FAILED: %v\n", s.Namespace, s.Name, s.State, s.Err)
+			fmt.Fprintf(w, "Comparison %s/%s (%s) FAILED: %s\n", term.Escape(s.Namespace), term.Escape(s.Name), s.State, term.Text(s.Err.Error()))
 			continue
 		}
 		for _, y := range s.Years {
 			_ = WriteStateTable(w, s.State, y.SchoolYear, y.Districts)
 			if y.ReportKey != "" {
-				fmt.Fprintf(w, "Report: %s\n", objectLocation(res.Lake, res.LakeURL, y.ReportKey))
+				fmt.Fprintf(w, "Report: %s\n", term.Escape(objectLocation(res.Lake, res.LakeURL, y.ReportKey)))
 			}
 		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Open the lake in DuckDB:")
-	fmt.Fprintf(w, "  %s\n", DuckDBLine(o.Command, o.Lake))
+	fmt.Fprintf(w, "  %s\n", term.Escape(DuckDBLine(o.Command, o.Lake)))
 }
 
 // DuckDBLine is the shell line that opens the lake in DuckDB with the SQL of

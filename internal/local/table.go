@@ -10,6 +10,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/compare"
 	"github.com/districtlake/districtlake/internal/report"
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // WriteStateTable prints a state-year's comparison as a table: district, enrollment,
@@ -31,11 +32,11 @@ func WriteStateTable(w io.Writer, state, schoolYear string, districts []compare.
 	for i := range ds {
 		d := &ds[i]
 		cells = append(cells, []string{
-			d.Name, d.NCESID, integer(d.Enrollment),
+			term.Escape(d.Name), term.Escape(d.NCESID), integer(d.Enrollment),
 			perCounselor(d), decimal(d.SupportGapFTETotal, 1), decimal(d.SwornOfficersFTE, 1),
 			contractCost(d), decimal(d.ArrestsPer1000, 2)})
 		if c := coverage(d); c != "" {
-			notes = append(notes, "  "+d.Name+": "+c+"\n")
+			notes = append(notes, "  "+term.Escape(d.Name)+": "+c+"\n")
 		}
 	}
 	if _, err := io.WriteString(w, columns(cells, 2)); err != nil {
