@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/redact"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -45,6 +46,7 @@ func (f *jobFlags) logger(cmd *cobra.Command, name string) logr.Logger {
 func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*lake.Config, error),
 	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
 	sum, err := f.openAndRun(ctx, read, job)
+	err = redact.Error(err)
 	if err != nil && sum.Outcome != summary.Failed {
 		sum = summary.Summary{RunID: f.runID, Outcome: summary.Failed, Message: err.Error()}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/redact"
 	"github.com/districtlake/districtlake/internal/source"
 	"github.com/districtlake/districtlake/internal/summary"
 )
@@ -128,6 +129,7 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 	}
 	r.log.Info("Started run", "district", p.District.NCESID, "state", p.District.State, "sources", len(p.Sources), "lake", store.URL())
 	if err := r.run(ctx); err != nil {
+		err = redact.Error(err) // an error may quote a URL with a token in its query
 		r.sum.Message = err.Error()
 		r.log.Error(err, "Aborted run: published nothing")
 		return r.sum, err

@@ -3,11 +3,13 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/redact"
 )
 
 var (
@@ -78,6 +80,9 @@ func (s *Source) validate(where string) error {
 	if s.S3 != nil {
 		errs = append(errs, validateLake(s.S3.Lake, where+": s3.lake"))
 	}
+	if s.HTTP != nil {
+		errs = append(errs, s.HTTP.validate(where+": http"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -124,4 +129,17 @@ func oneOf(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// validate refuses a URL with user information: the plan is a ConfigMap that the view role
+// reads, so a password there is a password anyone can read.
+func (h *HTTP) validate(where string) error {
+	u, err := url.Parse(h.URL)
+	if err != nil {
+		return fmt.Errorf("%s: url %q does not parse", where, redact.URL(h.URL))
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s: url %s holds user information (user:password@); send credentials in a header from a Secret", where, redact.URL(h.URL))
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/redact"
 )
 
 // errTooManyRedirects ends a fetch that keeps being redirected.
@@ -33,9 +34,13 @@ type httpGetter struct {
 func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env) (*httpGetter, error) {
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("source %s: %q is not an http(s) URL", s.name, redactURL(h.URL))
+		return nil, fmt.Errorf("source %s: %q is not an http(s) URL", s.name, redact.URL(h.URL))
 	}
-	s.location = u.Redacted()
+	if u.User != nil {
+		return nil, fmt.Errorf("source %s: %s holds user information (user:password@); send credentials in a header from a Secret", s.name, redact.URL(h.URL))
+	}
+	// Query values (tokens) and user information never reach a message, log or manifest.
+	s.location = redact.URL(h.URL)
 	g := &httpGetter{s: s, url: h.URL, header: http.Header{}, size: -1}
 	names := make([]string, 0, len(h.Headers))
 	for _, hd := range h.Headers {
@@ -266,17 +271,4 @@ func httpError(ctx context.Context, err error) error {
 		return errTooManyRedirects
 	}
 	return lake.Explain(err)
-}
-
-// redactURL hides a password in a URL that may not parse.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	if i := strings.LastIndex(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "xxxxx" + raw[i:]
-		}
-	}
-	return raw
 }

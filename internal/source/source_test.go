@@ -114,7 +114,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"not a URL", httpSource("s", "ftp://example.com/x"),
 			`source s: "ftp://example.com/x" is not an http(s) URL`},
 		{"password hidden", httpSource("s", "ftp://user:hunter2@example.com/x"),
-			`source s: "ftp://user:xxxxx@example.com/x" is not an http(s) URL`},
+			`source s: "ftp://xxxxx@example.com/x" is not an http(s) URL`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

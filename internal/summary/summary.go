@@ -5,6 +5,7 @@ package summary
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/districtlake/districtlake/internal/redact"
 	"os"
 )
 
@@ -56,6 +57,7 @@ type Summary struct {
 // Encode renders s as JSON of at most MaxBytes, shortening the message and then dropping
 // per-source detail when needed.
 func Encode(s Summary) ([]byte, error) {
+	s.Message = redact.Text(s.Message)
 	for {
 		b, err := json.Marshal(s)
 		if err != nil {
