@@ -193,6 +193,7 @@ func (l *Loader) Load(ctx context.Context, dir string) (*Folder, error) {
 	}
 	checkDuplicates(f)
 	checkReferences(ctx, f)
+	checkGuards(f)
 	sortProblems(f.Problems)
 	countErrors(f)
 	return f, nil

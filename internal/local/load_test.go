@@ -363,7 +363,7 @@ func TestLoadHeaderSecretKeysAndLakeCredentials(t *testing.T) {
 			"      - name: X-Other\n        valueFrom: {name: not-in-folder, key: v}\n", 1)
 	files["secrets.yaml"] = `apiVersion: v1
 kind: Secret
-metadata: {name: api-token, namespace: wisconsin}
+metadata: {name: api-token, namespace: wisconsin, labels: {districtlake.io/source-credential: "true"}}
 stringData:
   tokn: abc
 ---

@@ -402,7 +402,7 @@ spec:
 
 const tokenSecret = `apiVersion: v1
 kind: Secret
-metadata: {name: api-token, namespace: ns}
+metadata: {name: api-token, namespace: ns, labels: {districtlake.io/source-credential: "true"}}
 stringData: {token: "Bearer s3cr3t-t0ken"}
 `
 
