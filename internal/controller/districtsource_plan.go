@@ -16,6 +16,9 @@ func (r *DistrictSourceReconciler) workload(ctx context.Context, ds *v1alpha1.Di
 		return nil, r.renderError(err)
 	}
 	ds.Status.Schedule = schedule.Schedule
+	if err := r.checkGuards(ctx, ds); err != nil {
+		return nil, err
+	}
 	p, err := render.DistrictSource(ctx, ds, r.resolver(), render.MountConfigMaps)
 	if err != nil {
 		return nil, r.renderError(err)

@@ -26,7 +26,7 @@ func madison(t *testing.T) (string, *v1alpha1.DistrictSource) {
 	t.Helper()
 	ns := newNamespace(t)
 	token := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "api-token", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "api-token", Namespace: ns, Labels: sourceCredential},
 		StringData: map[string]string{"token": tokenValue},
 	}
 	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), lakeSecret(ns, "other-creds", otherSecretValue), token,
@@ -316,7 +316,7 @@ func TestMissingReferencesStall(t *testing.T) {
 	})
 	expectStalled(v1alpha1.ReasonSecretNotFound,
 		"Secret "+ns+"/api-token not found (it fills DISTRICTLAKE_SRC_CRDC_SUPPORT_HEADER_0)")
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "api-token", Namespace: ns},
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "api-token", Namespace: ns, Labels: sourceCredential},
 		StringData: map[string]string{"token": tokenValue}})
 	expectReady()
 }

@@ -54,18 +54,8 @@ func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env) (*httpGetter, error) {
 	g.transport = http.DefaultTransport.(*http.Transport).Clone()
 	g.client = &http.Client{
 		Transport: g.transport,
-		CheckRedirect: func(next *http.Request, via []*http.Request) error {
-			if len(via) > MaxRedirects {
-				return errTooManyRedirects
-			}
-			// The plan's headers (tokens) go only to the host the plan names.
-			if next.URL.Host != u.Host {
-				for _, n := range names {
-					next.Header.Del(n)
-				}
-			}
-			return nil
-		},
+		// The plan's headers (tokens) go only to the origin the plan names.
+		CheckRedirect: redirectPolicy(u, names),
 	}
 	return g, nil
 }
