@@ -28,6 +28,8 @@ func finishJob(t *testing.T, job *batchv1.Job, ok bool, message string) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name: job.Name + "-x1", Namespace: job.Namespace,
 			Labels: map[string]string{jobNameLabel: job.Name, legacyJobLabel: job.Name},
+			// The Job controller makes the Job the Pod's controller.
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(job, batchv1.SchemeGroupVersion.WithKind("Job"))},
 		},
 		Spec: *job.Spec.Template.Spec.DeepCopy(),
 	}

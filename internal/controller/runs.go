@@ -194,7 +194,8 @@ func (r *Runner) readSummary(ctx context.Context, job *batchv1.Job) (sum summary
 	return sum, false, raw, nil
 }
 
-// jobPods lists a Job's Pods from the API server (Pods are not cached).
+// jobPods lists a Job's Pods from the API server (Pods are not cached): those labelled with
+// its name and controlled by it (see ownedByJob).
 func (r *Runner) jobPods(ctx context.Context, job *batchv1.Job) ([]corev1.Pod, error) {
 	for _, label := range []string{jobNameLabel, legacyJobLabel} {
 		var pods corev1.PodList
@@ -202,8 +203,8 @@ func (r *Runner) jobPods(ctx context.Context, job *batchv1.Job) ([]corev1.Pod, e
 			client.MatchingLabels{label: job.Name}); err != nil {
 			return nil, fmt.Errorf("listing Pods of Job %s: %w", job.Name, err)
 		}
-		if len(pods.Items) > 0 {
-			return pods.Items, nil
+		if owned := ownedByJob(pods.Items, job); len(owned) > 0 {
+			return owned, nil
 		}
 	}
 	return nil, nil
