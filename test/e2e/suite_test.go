@@ -46,6 +46,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/guard"
 )
 
 // Fixed names of the installation under test.
@@ -589,7 +590,9 @@ func (s *suite) applySamples() error {
 	secrets := []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Name: lakeSecretName, Namespace: samplesNS},
 			StringData: map[string]string{v1alpha1.LakeSecretKeyAccessKeyID: s.minio.accessKey, v1alpha1.LakeSecretKeySecretAccessKey: s.minio.secretKey}},
-		{ObjectMeta: metav1.ObjectMeta{Name: httpSecretName, Namespace: samplesNS},
+		// Source headers read only Secrets that opt in with this label.
+		{ObjectMeta: metav1.ObjectMeta{Name: httpSecretName, Namespace: samplesNS,
+			Labels: map[string]string{guard.SourceCredentialLabel: "true"}},
 			StringData: map[string]string{"authorization": "Bearer " + s.files.token}},
 	}
 	for _, sec := range secrets {
