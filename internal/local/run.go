@@ -13,6 +13,7 @@ import (
 	"github.com/districtlake/districtlake/internal/compare"
 	"github.com/districtlake/districtlake/internal/ingest"
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/lakelock"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/summary"
@@ -39,6 +40,9 @@ type RunOptions struct {
 	// Command is how the user runs districtlake, for the DuckDB line ("districtlake" when
 	// empty).
 	Command string
+
+	// locks are the run's locks on a file lake (nil for an s3 lake).
+	locks *lakelock.Lake
 }
 
 // DistrictResult is what happened to one DistrictSource.
@@ -123,6 +127,12 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	}
 	res := &RunResult{Lake: l, LakeURL: store.URL()}
 	fmt.Fprintf(o.Out, "Lake: %s\n", term.Escape(store.URL()))
+	if o.locks, err = lockFileLake(ctx, l, o.Out); err != nil {
+		return nil, err
+	}
+	if o.locks != nil {
+		defer o.locks.Close()
+	}
 	res.Districts = ingestAll(ctx, f, dss, l, store, o)
 	for _, sc := range scs {
 		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
@@ -171,7 +181,7 @@ func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress.Started(ds.Name)
-			out[i] = ingestOne(ctx, f, ds, l, store, o.Env)
+			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, ds, l, store, o.Env) })
 			progress.Finished(ds.Name, rowsOf(out[i].Summary), out[i].Err)
 		}()
 	}
