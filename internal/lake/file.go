@@ -88,6 +88,9 @@ func (s *fileStore) List(_ context.Context, prefix string) ([]ObjectInfo, error)
 			}
 			return err
 		}
+		if d.IsDir() && p == filepath.Join(s.root, LockDir) {
+			return filepath.SkipDir // local runs' lock files, not objects
+		}
 		if d.IsDir() || strings.HasPrefix(d.Name(), tempPrefix) || !d.Type().IsRegular() {
 			return nil
 		}

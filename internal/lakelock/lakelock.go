@@ -24,7 +24,7 @@ import (
 const poll = 50 * time.Millisecond
 
 // Dir is the folder of a lake's lock files (hidden from the datasets' globs).
-const Dir = ".locks"
+const Dir = ".locks" // lake.LockDir, which List skips
 
 // Lake is a run's hold on a file lake.
 type Lake struct {
