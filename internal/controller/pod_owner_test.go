@@ -40,8 +40,8 @@ func TestSummaryOnlyFromTheJobsOwnPod(t *testing.T) {
 	finishJob(t, job, false, "")
 	g.Eventually(func(g Gomega) {
 		ds := getDS(g, ns, ds.Name)
-		s := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonRunFailed)
-		g.Expect(s.Message).To(Equal("Job " + job.Name + " failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
+		r := expectCondition(g, ds.Status.Conditions, ds.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonRunFailed)
+		g.Expect(r.Message).To(Equal("Job " + job.Name + " failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
 		g.Expect(ds.Status.LastRun.RunID).NotTo(Equal("forged"))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 }
