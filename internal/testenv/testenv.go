@@ -1,7 +1,8 @@
 // Package testenv starts the real servers tests run against (a MinIO process for the
 // lake, the DuckDB command line for what analysts read) and finds the repository's test
 // binaries. Binaries come from DISTRICTLAKE_MINIO and DISTRICTLAKE_DUCKDB, else from
-// <repo>/bin; a missing binary fails the test with the script that builds it.
+// <repo>/bin; a missing binary fails the test with the script that builds it. Under
+// -short (the fast tier) a test that needs a server skips instead: see Needs.
 package testenv
 
 import (
@@ -52,8 +53,10 @@ func isRoot(gomod string) bool {
 }
 
 // binary finds a test binary: the environment variable env if set, else <repo>/bin/name.
+// Under -short it skips the test instead (see Needs).
 func binary(t testing.TB, env, name string) string {
 	t.Helper()
+	Needs(t, Server(prettyName(name)))
 	p := os.Getenv(env)
 	if p == "" {
 		p = filepath.Join(RepoRoot(t), "bin", name)

@@ -15,7 +15,8 @@ import (
 	"github.com/districtlake/districtlake/internal/lake"
 )
 
-// fatalTB records the first Fatalf and ends the goroutine, as testing.T does.
+// fatalTB records the first Fatalf (or, under -short, Skip) and ends the goroutine, as
+// testing.T does.
 type fatalTB struct {
 	testing.TB
 	msg string
@@ -24,6 +25,10 @@ type fatalTB struct {
 func (f *fatalTB) Helper() {}
 func (f *fatalTB) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (f *fatalTB) Skip(args ...any) {
+	f.msg = "skipped: " + fmt.Sprint(args...)
 	runtime.Goexit()
 }
 
@@ -43,12 +48,26 @@ func TestMissingBinaryFails(t *testing.T) {
 	t.Setenv("DISTRICTLAKE_MINIO", missing)
 	msg := fatalOf(t, func(tb testing.TB) { StartMinIO(tb) })
 	want := "MinIO not found at " + missing + " (set DISTRICTLAKE_MINIO or build it): run hack/test-binaries.sh"
+	wantDuckDB := "DuckDB not found at "
+	if testing.Short() {
+		want = "skipped: needs MinIO: skipped under -short (make test-unit); make test runs it"
+		wantDuckDB = "skipped: needs DuckDB: "
+	}
 	if msg != want {
 		t.Fatalf("message %q\nwant    %q", msg, want)
 	}
 	t.Setenv("DISTRICTLAKE_DUCKDB", filepath.Join(t.TempDir(), "duckdb"))
-	if msg := fatalOf(t, func(tb testing.TB) { DuckDBPath(tb) }); !strings.HasPrefix(msg, "DuckDB not found at ") {
-		t.Fatalf("message %q", msg)
+	if msg := fatalOf(t, func(tb testing.TB) { DuckDBPath(tb) }); !strings.HasPrefix(msg, wantDuckDB) {
+		t.Fatalf("message %q, want it to start with %q", msg, wantDuckDB)
+	}
+}
+
+func TestNeedsSkipsOnlyUnderShort(t *testing.T) {
+	if msg := shortSkip(false, ServerMinIO); msg != "" {
+		t.Fatalf("without -short: %q, want no skip", msg)
+	}
+	if msg := shortSkip(true, ServerEnvtest); msg != "needs kube-apiserver and etcd (envtest): skipped under -short (make test-unit); make test runs it" {
+		t.Fatalf("under -short: %q", msg)
 	}
 }
 
