@@ -10,6 +10,8 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 // TestEveryFieldDocumented: every field of every CRD carries a description, which is what
@@ -60,6 +62,7 @@ func undocumented(t *testing.T, path string, s apiextensionsv1.JSONSchemaProps) 
 // TestKubectlExplain runs the real kubectl against the API server: `kubectl explain
 // districtsource.spec.sources` documents the source fields.
 func TestKubectlExplain(t *testing.T) {
+	testenv.Needs(t, testenv.ServerEnvtest)
 	kubectl := filepath.Join(env.assets, "kubectl")
 	if _, err := os.Stat(kubectl); err != nil {
 		t.Fatalf("kubectl not found in %s (run hack/k8s-binaries.sh): %v", env.assets, err)

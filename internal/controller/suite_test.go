@@ -35,7 +35,10 @@ import (
 
 // The test control plane, shared by every test of the package: a real kube-apiserver and
 // etcd (envtest) with the CRDs of config/crd/bases, and a manager running the controllers.
-// Tests run one at a time, so a test may stop and restart the manager.
+// Tests run one at a time, so a test may stop and restart the manager. Under -short (the
+// fast tier) TestMain starts none and env is nil: a test that uses it starts with
+// newNamespace or emptyNamespace, or calls testenv.Needs(t, testenv.ServerEnvtest), which
+// skip it there.
 var env *testEnv
 
 const (
@@ -63,6 +66,10 @@ type testEnv struct {
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if testing.Short() {
+		// The fast tier: no control plane; the tests that need it skip.
+		os.Exit(m.Run())
+	}
 	os.Exit(runSuite(m))
 }
 
@@ -189,9 +196,11 @@ func newNamespace(t *testing.T) string {
 	return ns
 }
 
-// emptyNamespace creates a namespace with nothing in it.
+// emptyNamespace creates a namespace with nothing in it. Under -short it skips the test,
+// which needs the control plane.
 func emptyNamespace(t *testing.T) string {
 	t.Helper()
+	testenv.Needs(t, testenv.ServerEnvtest)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
 	if err := env.c.Create(context.Background(), ns); err != nil {
 		t.Fatalf("creating namespace: %v", err)
