@@ -83,6 +83,7 @@ func TestManagerRejectsBadPullPolicy(t *testing.T) {
 // (envtest, with the CRDs of config/crd/bases): it elects itself leader, answers its probes,
 // serves metrics and reconciles a DistrictSource into its CronJob.
 func TestManagerRuns(t *testing.T) {
+	testenv.Needs(t, testenv.ServerEnvtest)
 	_, file, _, _ := goruntime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	assets := os.Getenv("KUBEBUILDER_ASSETS")

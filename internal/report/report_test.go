@@ -15,6 +15,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/report"
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 func f(v float64) *float64 { return &v }
@@ -76,8 +77,11 @@ func sample() report.Data {
 	return d
 }
 
+// chromium finds Chromium (DISTRICTLAKE_CHROMIUM, else the Debian package's); under -short
+// it skips the test.
 func chromium(t *testing.T) string {
 	t.Helper()
+	testenv.Needs(t, testenv.ServerChromium)
 	for _, p := range []string{os.Getenv("DISTRICTLAKE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p == "" {
 			continue

@@ -16,6 +16,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 // kubeVersion is the cluster version helm template renders for (helm built with go install
@@ -46,9 +48,11 @@ func repoRoot(t testing.TB) string {
 
 func chartDir(t testing.TB) string { return filepath.Join(repoRoot(t), "charts", "districtlake") }
 
-// helmPath is bin/helm (or DISTRICTLAKE_HELM); the test fails when it is missing.
+// helmPath is bin/helm (or DISTRICTLAKE_HELM); the test fails when it is missing, and
+// skips under -short.
 func helmPath(t testing.TB) string {
 	t.Helper()
+	testenv.Needs(t, testenv.ServerHelm)
 	p := os.Getenv("DISTRICTLAKE_HELM")
 	if p == "" {
 		p = filepath.Join(repoRoot(t), "bin", "helm")
@@ -60,8 +64,10 @@ func helmPath(t testing.TB) string {
 }
 
 // assetsDir is KUBEBUILDER_ASSETS (or bin/k8s) and must hold kube-apiserver, etcd and kubectl.
+// Under -short it skips the test.
 func assetsDir(t testing.TB) string {
 	t.Helper()
+	testenv.Needs(t, testenv.ServerEnvtest)
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
 		dir = filepath.Join(repoRoot(t), "bin", "k8s")
