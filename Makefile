@@ -4,6 +4,7 @@
 CONTROLLER_GEN_VERSION ?= v0.23.0
 HELM_VERSION ?= v3.22.0
 KUSTOMIZE_VERSION ?= v5.7.1
+GOLANGCI_LINT_VERSION ?= v2.15.0
 # Kubernetes version of the test control plane; follows k8s.io/api in go.mod.
 K8S_VERSION ?= v1.37.2
 
@@ -15,6 +16,7 @@ GO ?= go
 CONTROLLER_GEN ?= $(BIN)/controller-gen
 HELM ?= $(BIN)/helm
 KUSTOMIZE ?= $(BIN)/kustomize
+GOLANGCI_LINT ?= $(BIN)/golangci-lint
 
 # Test servers built by hack/ scripts, cached in ~/.cache/districtlake and linked into bin/.
 export KUBEBUILDER_ASSETS ?= $(BIN)/k8s
@@ -48,8 +50,12 @@ fmt: ## Run go fmt.
 vet: ## Run go vet.
 	$(GO) vet ./...
 
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint with .golangci.yml (test/e2e included through its build tag).
+	$(GOLANGCI_LINT) run ./...
+
 .PHONY: verify
-verify: ## Regenerate every generated file in a copy of the tree and fail on any difference.
+verify: ## Regenerate every generated file in a copy of the tree and fail on any difference; then lint.
 	hack/verify.sh
 
 ##@ Build
@@ -63,6 +69,10 @@ build: ## Build bin/districtlake.
 .PHONY: test-binaries
 test-binaries: ## Build or install kube-apiserver, etcd, kubectl, MinIO and DuckDB (cached by version).
 	hack/test-binaries.sh
+
+.PHONY: test-unit
+test-unit: ## The fast tier: every Go test that needs no server (go test -short); the others skip.
+	$(GO) test -short ./...
 
 .PHONY: test
 test: test-binaries $(HELM) verify test-go e2e ## Everything CI runs: verify, the Go tests on real servers, the chart tests and the end-to-end suite.
@@ -88,6 +98,9 @@ $(HELM):
 
 $(KUSTOMIZE):
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(GOLANGCI_LINT):
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 ##@ Run
 

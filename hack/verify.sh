@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates every generated file (deepcopy, CRDs, RBAC, the chart's CRDs and RBAC) in a
 # copy of the tree and fails when any differs from what is checked in, as cert-manager's
-# `make verify` does. It changes nothing in the tree itself.
+# `make verify` does; then runs golangci-lint (`make lint`, .golangci.yml). It changes nothing
+# in the tree itself.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,4 +33,10 @@ if ! go mod tidy -diff >"$tmp/tidy.txt" 2>&1; then
   status=1
 fi
 [ "$status" = 0 ] && echo "verify: generated files are up to date" >&2
+echo "verify: golangci-lint" >&2
+if ! make -s lint; then
+  echo "verify: golangci-lint found problems (make lint)" >&2
+  status=1
+fi
+[ "$status" = 0 ] && echo "verify: lint clean" >&2
 exit "$status"
