@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,9 +167,14 @@ func layerTar(o Options, bin []byte, mtime time.Time) ([]byte, error) {
 	if len(parts) == 2 {
 		gid = parts[1]
 	}
-	var uidN, gidN int
-	fmt.Sscan(uid, &uidN)
-	fmt.Sscan(gid, &gidN)
+	uidN, err := strconv.Atoi(uid)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", o.User, err)
+	}
+	gidN, err := strconv.Atoi(gid)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", o.User, err)
+	}
 	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%s:%s:nonroot:/home/%s:/sbin/nologin\n", uid, gid, uid)
 	group := fmt.Sprintf("root:x:0:\nnonroot:x:%s:\n", gid)
 

@@ -90,7 +90,7 @@ func runSuite(m *testing.M) int {
 			return 1
 		}
 	}
-	var logOut io.Writer = io.Discard
+	logOut := io.Discard
 	if testing.Verbose() {
 		logOut = os.Stderr
 	}

@@ -214,7 +214,7 @@ func TestIngestMinIOKilledMidRun(t *testing.T) {
 	web := http.NewServeMux()
 	web.HandleFunc("/big.csv", func(rw http.ResponseWriter, r *http.Request) {
 		for i := 0; i < len(big); i += 1 << 20 {
-			rw.Write(big[i:min(i+1<<20, len(big))])
+			_, _ = rw.Write(big[i:min(i+1<<20, len(big))])
 			rw.(http.Flusher).Flush()
 			if i == 2<<20 {
 				once.Do(func() {

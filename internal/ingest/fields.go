@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -153,6 +152,3 @@ func specFor(ds string) (*spec, error) {
 	s.fields = append(s.fields, field{name: "nces_lea_id", rule: ruleLEAID, col: -1})
 	return s, nil
 }
-
-// isKey says whether schema column c is part of the row key.
-func (s *spec) isKey(c int) bool { return slices.Contains(s.keyCols, c) }

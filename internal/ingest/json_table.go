@@ -19,8 +19,6 @@ type objectCells struct {
 	buf  []byte
 	out  [][]byte
 	seen []bool
-	// keys of the last object, for finding the column of a bad cell.
-	keys []string
 }
 
 func (o *objectCells) selectColumns(names []string) {

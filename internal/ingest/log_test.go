@@ -60,7 +60,7 @@ func TestIngestLogsProgressWithoutSecrets(t *testing.T) {
 			return
 		}
 		for i := 0; i < len(big); i += 256 << 10 {
-			rw.Write(big[i:min(i+256<<10, len(big))])
+			_, _ = rw.Write(big[i:min(i+256<<10, len(big))])
 			rw.(http.Flusher).Flush()
 			time.Sleep(30 * time.Millisecond)
 		}

@@ -197,9 +197,6 @@ func (t *csvTable) pos() position   { return position{row: t.row, line: t.s.line
 func (t *csvTable) err() error      { return t.e }
 func (t *csvTable) dropped() int    { return t.s.skippedCount }
 
-// bytesRead is how many bytes the table has read from its stream.
-func (t *csvTable) bytesRead() int64 { return t.s.bytes }
-
 // lineTracker remembers the bytes a JSON decoder has read but not yet passed, so that the
 // line of a decoder offset can be counted without holding the file.
 type lineTracker struct {

@@ -450,16 +450,19 @@ func TestRunResolvesHeaderSecretsFromTheFolderOrTheEnvironment(t *testing.T) {
 				t.Fatalf("Run: %v\n%s", err, out.String())
 			}
 			// The row arrived, and the secret is nowhere in the lake.
-			filepath.WalkDir(lakeDir, func(p string, d os.DirEntry, err error) error {
+			err = filepath.WalkDir(lakeDir, func(p string, d os.DirEntry, err error) error {
 				if err != nil || d.IsDir() {
 					return err
 				}
-				b, _ := os.ReadFile(p)
+				b, err := os.ReadFile(p)
 				if bytes.Contains(b, []byte("s3cr3t")) {
 					t.Errorf("%s holds the secret", p)
 				}
-				return nil
+				return err
 			})
+			if err != nil {
+				t.Fatalf("reading the lake: %v", err)
+			}
 			rows := testenv.DuckDB(t, fmt.Sprintf(`SELECT agency_name, status FROM read_parquet('%s')`,
 				filepath.Join(lakeDir, dataset.DistrictKey(dataset.Contracts, "WI", "", "5508520"))))
 			if got := fmt.Sprint(rows); got != "[map[agency_name:Madison Police Department status:active]]" {
