@@ -61,11 +61,6 @@ func (l crdcLayout) name() string {
 	return l.year + " " + strings.Join(names, " + ")
 }
 
-// file names the published file: "School Support", or "School Data" for 2015-16.
-func (l crdcLayout) file() string {
-	return strings.TrimPrefix(l.name(), l.year+" ")
-}
-
 // needed lists the columns the preset reads from the layout, in the published order.
 func (l crdcLayout) needed() []string {
 	var cols []string

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -29,7 +28,7 @@ func TestHeaderOnlyDistrictFile(t *testing.T) {
 				t.Fatalf("manifest %+v", m)
 			}
 			got := parquetRows(t, dir, "contracts", `SELECT count(*) AS n FROM read_parquet(%s)`)
-			if got != fmt.Sprint("[map[n:0]]") {
+			if got != "[map[n:0]]" {
 				t.Errorf("contracts partition %s, want zero rows", got)
 			}
 		})

@@ -53,10 +53,8 @@ type Stream struct {
 	expect   string
 	// lastModified is the server's Last-Modified header (an HTTP date).
 	lastModified string
-	// member is the ZIP member read (empty when the source is not an archive); where is
-	// the location and member, for messages.
+	// member is the ZIP member read (empty when the source is not an archive).
 	member  string
-	where   string
 	gzip    bool
 	spooled bool
 

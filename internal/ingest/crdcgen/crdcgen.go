@@ -381,8 +381,7 @@ func (g *gen) writeRow(s *school, r *rand.Rand) {
 		leaid, combo = leaid[1:], combo[1:]
 	}
 	if g.o.Damage && r.IntN(5) == 0 {
-		var n float64
-		fmt.Sscan(combo, &n)
+		n, _ := strconv.ParseFloat(combo, 64) // the ids are digits
 		combo = fmt.Sprintf("%.5E", n)
 	}
 	name := s.name
