@@ -90,17 +90,19 @@ include $(wildcard hack/make/*.mk)
 
 ##@ Tools
 
+# Each tool is built once per version into ~/.cache/districtlake/tools and linked into bin/.
+
 $(CONTROLLER_GEN):
-	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+	hack/go-tool.sh controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen $(CONTROLLER_GEN_VERSION) $@
 
 $(HELM):
-	GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	hack/go-tool.sh helm helm.sh/helm/v3/cmd/helm $(HELM_VERSION) $@
 
 $(KUSTOMIZE):
-	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	hack/go-tool.sh kustomize sigs.k8s.io/kustomize/kustomize/v5 $(KUSTOMIZE_VERSION) $@
 
 $(GOLANGCI_LINT):
-	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	hack/go-tool.sh golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint $(GOLANGCI_LINT_VERSION) $@
 
 ##@ Run
 
