@@ -1,0 +1,858 @@
+// Command scale is issue 13's benchmark: against one envtest kube-apiserver and etcd it
+// times the floor (raw creates of N DistrictSources, N ConfigMaps and N CronJobs, what a
+// perfect operator would make the API server do, status aside), then the real manager
+// binary taking N DistrictSources to their children and Ready=True, then a restart of the
+// manager over the N unchanged DistrictSources (a full resync), and prints one table row
+// per N: wall times, their ratio, reconciles per second, the manager's peak RSS and CPU,
+// the API requests by verb and the resync's write requests.
+//
+//	go run ./hack/bench/scale -n 1000,13300 -workers 64
+//
+// It needs KUBEBUILDER_ASSETS (kube-apiserver, etcd) and runs from the repository root.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+)
+
+// options are the command's flags.
+type options struct {
+	sizes    []int
+	workers  int
+	manager  string
+	poll     time.Duration
+	timeout  time.Duration
+	keepLogs bool
+}
+
+func main() {
+	o, err := parseFlags()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags() (options, error) {
+	var o options
+	sizes := flag.String("n", "1000,13300", "comma-separated numbers of DistrictSources, one run each")
+	flag.IntVar(&o.workers, "workers", 64, "concurrent creates of the floor and of the manager's input")
+	flag.StringVar(&o.manager, "manager", "", "districtlake binary; built with go build into a temporary folder when empty")
+	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the Ready column is listed")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long the manager may take to make one size Ready")
+	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the temporary folder with the manager's logs")
+	flag.Parse()
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(s, "_", "")))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-n %q: %q is not a positive number", *sizes, s)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.workers < 1 {
+		return o, fmt.Errorf("-workers %d: must be at least 1", o.workers)
+	}
+	return o, nil
+}
+
+// result is one row of the table.
+type result struct {
+	n            int
+	floor        time.Duration
+	manager      time.Duration
+	reconciles   float64
+	peakRSS      int64 // bytes
+	cpu          time.Duration
+	requests     map[string]float64 // the manager's, by verb
+	children     string
+	resyncWrites map[string]float64 // by verb and resource
+	resyncTime   time.Duration
+	resyncRSS    int64
+}
+
+func run(o options) error {
+	tmp, err := os.MkdirTemp("", "districtlake-scale-")
+	if err != nil {
+		return fmt.Errorf("creating a temporary folder: %w", err)
+	}
+	if o.keepLogs {
+		fmt.Fprintln(os.Stderr, "logs in", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	if o.manager == "" {
+		o.manager = filepath.Join(tmp, "districtlake")
+		logf("Building %s", o.manager)
+		cmd := exec.Command("go", "build", "-o", o.manager, "./cmd/districtlake")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building the manager: %w", err)
+		}
+	}
+	var results []result
+	for _, n := range o.sizes {
+		r, err := runSize(o, tmp, n)
+		if err != nil {
+			return fmt.Errorf("N=%d: %w", n, err)
+		}
+		results = append(results, r)
+		printTable(os.Stdout, results[len(results)-1:])
+	}
+	if len(results) > 1 {
+		fmt.Println()
+		printTable(os.Stdout, results)
+	}
+	return nil
+}
+
+// cluster is one envtest control plane and what the benchmark needs of it.
+type cluster struct {
+	env        *envtest.Environment
+	client     client.Client
+	http       *http.Client
+	host       string
+	kubeconfig string
+	managerBin string
+	// own counts the benchmark's own API requests by verb, to tell them from the manager's.
+	own *verbCounter
+}
+
+func runSize(o options, tmp string, n int) (result, error) {
+	r := result{n: n}
+	c, err := startCluster(tmp, n)
+	if err != nil {
+		return r, err
+	}
+	c.managerBin = o.manager
+	defer func() {
+		if err := c.env.Stop(); err != nil {
+			logf("Failed to stop envtest: %v", err)
+		}
+	}()
+	ctx := context.Background()
+
+	logf("N=%d: floor", n)
+	if r.floor, err = c.floor(ctx, n, o.workers); err != nil {
+		return r, err
+	}
+	logf("N=%d: floor took %s", n, r.floor.Round(time.Millisecond))
+
+	ns := fmt.Sprintf("managed-%d", n)
+	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n))
+	if err != nil {
+		return r, err
+	}
+	before, err := c.requests(ctx)
+	if err != nil {
+		m.stop()
+		return r, err
+	}
+	c.own.reset()
+	r.manager, err = c.managed(ctx, ns, n, o)
+	if err != nil {
+		m.stop()
+		return r, err
+	}
+	r.reconciles, _ = m.reconciles()
+	// The children are checked after the timing, once.
+	after, err := c.requests(ctx)
+	if err != nil {
+		m.stop()
+		return r, err
+	}
+	r.requests = byVerb(diff(after, before), c.own.snapshot())
+	r.peakRSS, r.cpu = m.usage()
+	r.children, err = c.children(ctx, ns, n)
+	if err != nil {
+		m.stop()
+		return r, err
+	}
+	m.stop()
+
+	logf("N=%d: resync (manager restarted over %d unchanged DistrictSources)", n, n)
+	r.resyncWrites, r.resyncTime, r.resyncRSS, err = c.resync(ctx, tmp, n, o.timeout)
+	return r, err
+}
+
+func startCluster(tmp string, n int) (*cluster, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		return nil, errors.New("KUBEBUILDER_ASSETS is not set (kube-apiserver and etcd, e.g. bin/k8s)")
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("building scheme: %w", err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("building scheme: %w", err)
+	}
+	env := &envtest.Environment{
+		Scheme:                   scheme,
+		CRDDirectoryPaths:        []string{filepath.Join("config", "crd", "bases")},
+		ErrorIfCRDPathMissing:    true,
+		BinaryAssetsDirectory:    assets,
+		ControlPlaneStartTimeout: 2 * time.Minute,
+	}
+	logf("N=%d: starting envtest from %s", n, assets)
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	c, err := newCluster(env, cfg, scheme, tmp, n)
+	if err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func newCluster(env *envtest.Environment, cfg *rest.Config, scheme *runtime.Scheme, tmp string, n int) (*cluster, error) {
+	c := &cluster{env: env, host: cfg.Host, own: &verbCounter{}}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = -1, 0 // no client-side throttling: the floor is the server's
+	cfg.WrapTransport = c.own.wrap
+	var err error
+	if c.client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		return nil, fmt.Errorf("creating client: %w", err)
+	}
+	if c.http, err = rest.HTTPClientFor(cfg); err != nil {
+		return nil, fmt.Errorf("creating HTTP client: %w", err)
+	}
+	user, err := env.AddUser(envtest.User{Name: "districtlake-manager", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding the manager's user: %w", err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("writing the manager's kubeconfig: %w", err)
+	}
+	c.kubeconfig = filepath.Join(tmp, fmt.Sprintf("kubeconfig-%d", n))
+	if err := os.WriteFile(c.kubeconfig, kc, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the manager's kubeconfig: %w", err)
+	}
+	return c, nil
+}
+
+// floor creates N DistrictSources, N plan-like ConfigMaps and N CronJobs in a namespace of
+// their own with the given number of workers and returns how long that took. It deletes
+// them afterwards, so that the manager does not reconcile them.
+func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, error) {
+	ns := fmt.Sprintf("floor-%d", n)
+	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return 0, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	start := time.Now()
+	err := parallel(3*n, workers, func(i int) error {
+		name := dsName(i / 3)
+		switch i % 3 {
+		case 0:
+			return c.client.Create(ctx, districtSource(ns, name))
+		case 1:
+			return c.client.Create(ctx, planConfigMap(ns, name))
+		default:
+			return c.client.Create(ctx, cronJob(ns, name))
+		}
+	})
+	took := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("floor: %w", err)
+	}
+	for _, obj := range []client.Object{&v1alpha1.DistrictSource{}, &corev1.ConfigMap{}, &batchv1.CronJob{}} {
+		if err := c.client.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
+			return 0, fmt.Errorf("deleting the floor's %T: %w", obj, err)
+		}
+	}
+	return took, nil
+}
+
+// managed creates the Lake, its Secret and N DistrictSources in ns and returns the time
+// from the first create until every DistrictSource is Ready=True.
+func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (time.Duration, error) {
+	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return 0, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	logf("N=%d: creating %d DistrictSources for the manager", n, n)
+	start := time.Now()
+	if err := c.client.Create(ctx, lakeSecret(ns)); err != nil {
+		return 0, fmt.Errorf("creating the Lake's Secret: %w", err)
+	}
+	if err := c.client.Create(ctx, lake(ns)); err != nil {
+		return 0, fmt.Errorf("creating the Lake: %w", err)
+	}
+	created := make(chan error, 1)
+	go func() {
+		created <- parallel(n, o.workers, func(i int) error { return c.client.Create(ctx, districtSource(ns, dsName(i))) })
+	}()
+	deadline := start.Add(o.timeout)
+	createErr := error(nil)
+	createDone := false
+	for last := -1; ; {
+		select {
+		case createErr = <-created:
+			createDone = true
+			if createErr != nil {
+				return 0, fmt.Errorf("creating DistrictSources: %w", createErr)
+			}
+			logf("N=%d: created %d DistrictSources in %s", n, n, time.Since(start).Round(time.Millisecond))
+		case <-time.After(o.poll):
+		}
+		ready, total, err := c.readyCount(ctx, ns)
+		if err != nil {
+			return 0, err
+		}
+		if createDone && ready == n && total == n {
+			return time.Since(start), nil
+		}
+		if ready != last {
+			logf("N=%d: %d/%d Ready after %s", n, ready, total, time.Since(start).Round(time.Second))
+			last = ready
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("only %d of %d DistrictSources Ready after %s", ready, n, o.timeout)
+		}
+	}
+}
+
+// readyCount lists the DistrictSources of ns as a Table (their printer columns only) and
+// counts the rows whose Ready column is True.
+func (c *cluster) readyCount(ctx context.Context, ns string) (ready, total int, err error) {
+	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources", c.host, ns)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, 0, fmt.Errorf("listing DistrictSources: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return 0, 0, fmt.Errorf("listing DistrictSources: %s: %s", resp.Status, b)
+	}
+	var t metav1.Table
+	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil {
+		return 0, 0, fmt.Errorf("decoding the DistrictSources table: %w", err)
+	}
+	col := -1
+	for i, d := range t.ColumnDefinitions {
+		if d.Name == "Ready" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return 0, 0, errors.New("the DistrictSources table has no Ready column")
+	}
+	for _, row := range t.Rows {
+		if col < len(row.Cells) && row.Cells[col] == "True" {
+			ready++
+		}
+	}
+	return ready, len(t.Rows), nil
+}
+
+// children counts the plan ConfigMaps and CronJobs the manager made in ns (metadata only).
+func (c *cluster) children(ctx context.Context, ns string, n int) (string, error) {
+	var counts []string
+	ok := true
+	for _, gvk := range []metav1.GroupVersionKind{
+		{Version: "v1", Kind: "ConfigMapList"}, {Group: "batch", Version: "v1", Kind: "CronJobList"},
+	} {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(gvkOf(gvk))
+		if err := c.client.List(ctx, list, client.InNamespace(ns),
+			client.MatchingLabels{"app.kubernetes.io/managed-by": "districtlake"}); err != nil {
+			return "", fmt.Errorf("listing %s: %w", gvk.Kind, err)
+		}
+		owned := 0
+		for _, item := range list.Items {
+			for _, ref := range item.OwnerReferences {
+				if ref.Kind == "DistrictSource" && ref.Controller != nil && *ref.Controller {
+					owned++
+				}
+			}
+		}
+		ok = ok && owned == n
+		counts = append(counts, fmt.Sprintf("%d %s", owned, strings.TrimSuffix(gvk.Kind, "List")))
+	}
+	s := strings.Join(counts, ", ")
+	if !ok {
+		return s, fmt.Errorf("children: want %d of each, have %s", n, s)
+	}
+	return s, nil
+}
+
+// resync restarts the manager over the N unchanged DistrictSources, waits until it has
+// reconciled each and its queue stays empty, and returns the write requests it sent by
+// verb and resource.
+func (c *cluster) resync(ctx context.Context, tmp string, n int, timeout time.Duration) (map[string]float64, time.Duration, int64, error) {
+	before, err := c.requests(ctx)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	m, err := c.startManager(tmp, fmt.Sprintf("%d-b", n))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer m.stop()
+	start := time.Now()
+	if err := m.waitIdle(n, start.Add(timeout)); err != nil {
+		return nil, 0, 0, err
+	}
+	took := time.Since(start)
+	after, err := c.requests(ctx)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	writes := map[string]float64{}
+	for k, v := range diff(after, before) {
+		if isWrite(k.verb) && v > 0 {
+			writes[k.verb+" "+k.resource] += v
+		}
+	}
+	rss, _ := m.usage()
+	return writes, took, rss, nil
+}
+
+func isWrite(verb string) bool {
+	switch verb {
+	case "POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY", "CREATE", "UPDATE":
+		return true
+	}
+	return false
+}
+
+// parallel runs do(0..n-1) on workers goroutines and returns the first error.
+func parallel(n, workers int, do func(i int) error) error {
+	var next atomic.Int64
+	var first error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := do(i); err != nil {
+					once.Do(func() { first = err })
+					next.Store(int64(n))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// manager is a running districtlake manager process.
+type manager struct {
+	cmd     *exec.Cmd
+	metrics string
+	done    chan struct{}
+	log     *os.File
+	// rss and cpu are the last figures read from /proc before the process ended.
+	mu  sync.Mutex
+	rss int64
+	cpu time.Duration
+}
+
+func (c *cluster) startManager(tmp, tag string) (*manager, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(tmp, "manager-"+tag+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager's log: %w", err)
+	}
+	m := &manager{metrics: "http://127.0.0.1:" + port + "/metrics", done: make(chan struct{}), log: f}
+	m.cmd = exec.Command(c.managerBin, "manager",
+		"--metrics-bind-address=127.0.0.1:"+port, "--metrics-secure=false",
+		"--health-probe-bind-address=0", "--zap-log-level=error")
+	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
+	m.cmd.Stdout, m.cmd.Stderr = f, f
+	if err := m.cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the manager: %w", err)
+	}
+	go func() {
+		_ = m.cmd.Wait()
+		close(m.done)
+	}()
+	go m.sample()
+	return m, nil
+}
+
+// sample keeps the last /proc figures of the manager while it runs.
+func (m *manager) sample() {
+	for {
+		rss, cpu, err := procUsage(m.cmd.Process.Pid)
+		if err == nil {
+			m.mu.Lock()
+			m.rss, m.cpu = rss, cpu
+			m.mu.Unlock()
+		}
+		select {
+		case <-m.done:
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// usage returns the manager's peak RSS and CPU time so far.
+func (m *manager) usage() (int64, time.Duration) {
+	if rss, cpu, err := procUsage(m.cmd.Process.Pid); err == nil {
+		return rss, cpu
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rss, m.cpu
+}
+
+func (m *manager) stop() {
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.done:
+	case <-time.After(30 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-m.done
+	}
+	m.log.Close()
+}
+
+// reconciles is the manager's controller_runtime_reconcile_total of the districtsource
+// controller.
+func (m *manager) reconciles() (float64, error) {
+	s, err := m.scrape()
+	if err != nil {
+		return 0, err
+	}
+	return s.sum("controller_runtime_reconcile_total", `controller="districtsource"`), nil
+}
+
+// waitIdle waits until the districtsource controller has reconciled at least n times and
+// its queue has stayed empty for a few seconds.
+func (m *manager) waitIdle(n int, deadline time.Time) error {
+	quiet := 0
+	for time.Now().Before(deadline) {
+		select {
+		case <-m.done:
+			return errors.New("the manager exited; see its log")
+		case <-time.After(time.Second):
+		}
+		s, err := m.scrape()
+		if err != nil {
+			continue // not serving yet
+		}
+		total := s.sum("controller_runtime_reconcile_total", `controller="districtsource"`)
+		depth := s.sum("workqueue_depth", `name="districtsource"`)
+		if total >= float64(n) && depth == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 3 {
+			return nil
+		}
+	}
+	return fmt.Errorf("the manager did not settle over %d DistrictSources", n)
+}
+
+func (m *manager) scrape() (samples, error) {
+	resp, err := http.Get(m.metrics)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return parseSamples(resp.Body)
+}
+
+// samples are Prometheus text-format lines: series (name{labels}) to value.
+type samples map[string]float64
+
+func parseSamples(r io.Reader) (samples, error) {
+	s := samples{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		s[line[:i]] = v
+	}
+	return s, sc.Err()
+}
+
+// sum adds the series of a metric whose labels contain label.
+func (s samples) sum(name, label string) float64 {
+	var t float64
+	for k, v := range s {
+		if strings.HasPrefix(k, name+"{") && strings.Contains(k, label) {
+			t += v
+		}
+	}
+	return t
+}
+
+// requestKey is one verb and resource of apiserver_request_total.
+type requestKey struct{ verb, resource string }
+
+// requests reads the apiserver's apiserver_request_total, summed by verb and resource
+// (resource requests only).
+func (c *cluster) requests(ctx context.Context) (map[requestKey]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.host+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading the apiserver's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	s, err := parseSamples(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the apiserver's metrics: %w", err)
+	}
+	out := map[requestKey]float64{}
+	for k, v := range s {
+		if !strings.HasPrefix(k, "apiserver_request_total{") {
+			continue
+		}
+		res := label(k, "resource")
+		if res == "" {
+			continue
+		}
+		if sub := label(k, "subresource"); sub != "" {
+			res += "/" + sub
+		}
+		out[requestKey{label(k, "verb"), res}] += v
+	}
+	return out, nil
+}
+
+// label returns the value of a label in a series name{a="b",...}.
+func label(series, name string) string {
+	i := strings.Index(series, ","+name+`="`)
+	if i < 0 {
+		i = strings.Index(series, "{"+name+`="`)
+	}
+	if i < 0 {
+		return ""
+	}
+	rest := series[i+len(name)+3:]
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
+func diff(after, before map[requestKey]float64) map[requestKey]float64 {
+	d := map[requestKey]float64{}
+	for k, v := range after {
+		if x := v - before[k]; x != 0 {
+			d[k] = x
+		}
+	}
+	return d
+}
+
+// byVerb sums requests by verb and takes away the benchmark's own.
+func byVerb(d map[requestKey]float64, own map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range d {
+		out[k.verb] += v
+	}
+	for verb, v := range own {
+		out[verb] -= v
+	}
+	for verb, v := range out {
+		if v <= 0 {
+			delete(out, verb)
+		}
+	}
+	return out
+}
+
+// verbCounter counts the benchmark's own resource requests by the apiserver's verb.
+type verbCounter struct {
+	mu     sync.Mutex
+	counts map[string]float64
+}
+
+func (v *verbCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if verb := apiVerb(req); verb != "" {
+			v.mu.Lock()
+			if v.counts == nil {
+				v.counts = map[string]float64{}
+			}
+			v.counts[verb]++
+			v.mu.Unlock()
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+func (v *verbCounter) reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.counts = nil
+}
+
+func (v *verbCounter) snapshot() map[string]float64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := map[string]float64{}
+	for k, x := range v.counts {
+		out[k] = x
+	}
+	return out
+}
+
+// apiVerb is the apiserver's verb label of a request of the benchmark (which gets only
+// collections), or "" for a non-resource request such as /metrics.
+func apiVerb(req *http.Request) string {
+	if !strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasPrefix(req.URL.Path, "/apis/") {
+		return ""
+	}
+	switch req.Method {
+	case http.MethodGet:
+		return "LIST"
+	case http.MethodDelete:
+		return "DELETECOLLECTION"
+	default:
+		return req.Method
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// procUsage reads a process's peak RSS (VmHWM) and CPU time (utime+stime) from /proc.
+func procUsage(pid int) (int64, time.Duration, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	var rss int64
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			rss = kb * 1024
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// Fields after the command (in parentheses, which may hold spaces): utime and stime are
+	// fields 14 and 15 of the line, 12 and 13 after ") ".
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0, 0, fmt.Errorf("parsing /proc/%d/stat", pid)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return rss, time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	_, port, err := net.SplitHostPort(l.Addr().String())
+	return port, err
+}
+
+func printTable(w io.Writer, rs []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
+			r.n, r.floor.Seconds(), r.manager.Seconds(), r.manager.Seconds()/r.floor.Seconds(),
+			r.reconciles/r.manager.Seconds(), float64(r.peakRSS)/(1<<20), r.cpu.Seconds(),
+			verbs(r.requests), r.children, r.resyncTime.Seconds(), writes(r.resyncWrites))
+	}
+	tw.Flush()
+}
+
+func verbs(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%.0f", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func writes(m map[string]float64) string {
+	if len(m) == 0 {
+		return "0"
+	}
+	var total float64
+	for _, v := range m {
+		total += v
+	}
+	return fmt.Sprintf("%.0f (%s)", total, verbs(m))
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+}
