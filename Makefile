@@ -82,8 +82,16 @@ test-go: test-binaries $(HELM) ## The Go tests against real servers (kube-apiser
 	$(GO) test ./... -count=1 -timeout 30m
 
 .PHONY: bench
-bench: test-binaries ## Run the benchmarks against DuckDB.
+bench: test-binaries ## Run the benchmarks: ours against DuckDB, the Go benchmarks, then bench-scale.
 	hack/bench.sh
+	$(MAKE) bench-scale
+
+# SCALE_N is the list of DistrictSource counts bench-scale runs, e.g. make bench-scale SCALE_N=1000.
+SCALE_N ?= 1000,13300
+
+.PHONY: bench-scale
+bench-scale: test-binaries ## The manager against raw creates at SCALE_N DistrictSources on envtest (issue 13).
+	KUBEBUILDER_ASSETS=$${KUBEBUILDER_ASSETS:-$(CURDIR)/bin/k8s} $(GO) run ./hack/bench/scale -n $(SCALE_N)
 
 # Targets owned by parts of the project (cluster, chart, e2e, benchmarks) live beside them.
 include $(wildcard hack/make/*.mk)

@@ -41,8 +41,10 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/go-logr/logr"
 )
 
 // options are the command's flags.
@@ -105,6 +107,7 @@ type result struct {
 }
 
 func run(o options) error {
+	crlog.SetLogger(logr.Discard())
 	tmp, err := os.MkdirTemp("", "districtlake-scale-")
 	if err != nil {
 		return fmt.Errorf("creating a temporary folder: %w", err)
@@ -194,7 +197,9 @@ func runSize(o options, tmp string, n int) (result, error) {
 		m.stop()
 		return r, err
 	}
-	r.requests = byVerb(diff(after, before), c.own.snapshot())
+	d := diff(after, before)
+	logf("N=%d: API requests by verb and resource (the benchmark's own included): %s", n, detail(d))
+	r.requests = byVerb(d, c.own.snapshot())
 	r.peakRSS, r.cpu = m.usage()
 	r.children, err = c.children(ctx, ns, n)
 	if err != nil {
@@ -241,7 +246,7 @@ func startCluster(tmp string, n int) (*cluster, error) {
 }
 
 func newCluster(env *envtest.Environment, cfg *rest.Config, scheme *runtime.Scheme, tmp string, n int) (*cluster, error) {
-	c := &cluster{env: env, host: cfg.Host, own: &verbCounter{}}
+	c := &cluster{env: env, host: strings.TrimSuffix(cfg.Host, "/"), own: &verbCounter{}}
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = -1, 0 // no client-side throttling: the floor is the server's
 	cfg.WrapTransport = c.own.wrap
@@ -649,7 +654,7 @@ func (s samples) sum(name, label string) float64 {
 type requestKey struct{ verb, resource string }
 
 // requests reads the apiserver's apiserver_request_total, summed by verb and resource
-// (resource requests only).
+// (resource requests only, Leases left out).
 func (c *cluster) requests(ctx context.Context) (map[requestKey]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.host+"/metrics", nil)
 	if err != nil {
@@ -670,7 +675,9 @@ func (c *cluster) requests(ctx context.Context) (map[requestKey]float64, error) 
 			continue
 		}
 		res := label(k, "resource")
-		if res == "" {
+		// Leases are the apiserver's own identity Leases (renewed every 10 s); the manager
+		// runs without leader election and takes none.
+		if res == "" || res == "leases" {
 			continue
 		}
 		if sub := label(k, "subresource"); sub != "" {
@@ -692,6 +699,15 @@ func label(series, name string) string {
 	}
 	rest := series[i+len(name)+3:]
 	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// detail lists requests as "VERB resource=count", sorted.
+func detail(d map[requestKey]float64) string {
+	m := map[string]float64{}
+	for k, v := range d {
+		m[k.verb+" "+k.resource] = v
+	}
+	return verbs(m)
 }
 
 func diff(after, before map[requestKey]float64) map[requestKey]float64 {

@@ -26,8 +26,8 @@ func districtSource(ns, name string) *v1alpha1.DistrictSource {
 	return &v1alpha1.DistrictSource{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: v1alpha1.DistrictSourceSpec{
-			District: v1alpha1.District{NCESID: "55" + id, Name: "District " + id, State: "WI"},
-			LakeRef:  v1alpha1.LocalObjectReference{Name: lakeName},
+			District:     v1alpha1.District{NCESID: "55" + id, Name: "District " + id, State: "WI"},
+			LakeRef:      v1alpha1.LocalObjectReference{Name: lakeName},
 			ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "H 3 * * 1"},
 			Sources: []v1alpha1.Source{{
 				Name:       "crdc-support",
