@@ -5,14 +5,17 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 )
@@ -79,4 +82,31 @@ func TestPatchStatusSendsNothingWhenNothingChanged(t *testing.T) {
 	g.Expect(patches).To(Equal(1))
 	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(ds), got)).To(Succeed())
 	g.Expect(got.Status.LastRunNow).To(Equal("2"))
+}
+
+// A DistrictSource is not reconciled again for the children its own reconcile created, but
+// a child deleted or edited by someone else is put back.
+func TestChildrenPutBackButTheirCreationIgnored(t *testing.T) {
+	g := NewWithT(t)
+	p := childChanges()
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "wi", Namespace: "ns"}}
+	g.Expect(p.Create(event.CreateEvent{Object: cj})).To(BeFalse())
+	g.Expect(p.Update(event.UpdateEvent{ObjectOld: cj, ObjectNew: cj})).To(BeTrue())
+	g.Expect(p.Delete(event.DeleteEvent{Object: cj})).To(BeTrue())
+
+	ns, ds := madison(t)
+	ctx := context.Background()
+	var uid types.UID
+	g.Eventually(func(g Gomega) { uid = getCronJob(g, ns, ds.Name).UID }).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Expect(env.c.Delete(ctx, &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ds.Name}})).To(Succeed())
+	g.Eventually(func(g Gomega) { g.Expect(getCronJob(g, ns, ds.Name).UID).NotTo(Equal(uid)) }).
+		WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	cm, _ := getPlan(g, ns, ds.Name)
+	cm.Data[planKey] = "{}"
+	g.Expect(env.c.Update(ctx, cm)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		_, p := getPlan(g, ns, ds.Name)
+		g.Expect(p.District.NCESID).To(Equal("5508520"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 }

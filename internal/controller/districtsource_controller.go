@@ -68,8 +68,8 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DistrictSource{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.ConfigMap{}).
-		Owns(&batchv1.CronJob{}).
+		Owns(&corev1.ConfigMap{}, builder.WithPredicates(childChanges())).
+		Owns(&batchv1.CronJob{}, builder.WithPredicates(childChanges())).
 		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(jobRequests(kindDistrictSource))).
 		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 )
 
 // DefaultJobImage is the image of the Jobs unless the manager or a resource names another.
@@ -130,6 +132,16 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("setting up the Lake controller: %w", err)
 	}
 	return nil
+}
+
+// childChanges lets through the updates and deletions of an owned ConfigMap or CronJob,
+// which the owner's reconcile undoes, but not their creations: a child is created by its
+// owner's own reconcile, or, when the manager starts, listed along with its owner, whose own
+// event reconciles it. Reconciling the owner again for its new child would only repeat the
+// reconcile and, at scale (issue 13), patch status a second time from a cache that had not
+// seen the first patch yet and create the other child a second time ("already exists").
+func childChanges() predicate.Predicate {
+	return predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
 }
 
 // CacheOptions limits the manager's cache of ConfigMaps, CronJobs and Jobs to the ones

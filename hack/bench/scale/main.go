@@ -55,6 +55,8 @@ type options struct {
 	poll     time.Duration
 	timeout  time.Duration
 	keepLogs bool
+	// managerArgs are extra flags of the manager, such as --concurrent-districtsource-reconciles.
+	managerArgs []string
 }
 
 func main() {
@@ -77,7 +79,9 @@ func parseFlags() (options, error) {
 	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the Ready column is listed")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long the manager may take to make one size Ready")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the temporary folder with the manager's logs")
+	managerArgs := flag.String("manager-args", "", "extra flags of the manager, space-separated (e.g. --concurrent-districtsource-reconciles=16)")
 	flag.Parse()
+	o.managerArgs = strings.Fields(*managerArgs)
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(s, "_", "")))
 		if err != nil || n < 1 {
@@ -144,12 +148,13 @@ func run(o options) error {
 
 // cluster is one envtest control plane and what the benchmark needs of it.
 type cluster struct {
-	env        *envtest.Environment
-	client     client.Client
-	http       *http.Client
-	host       string
-	kubeconfig string
-	managerBin string
+	env         *envtest.Environment
+	client      client.Client
+	http        *http.Client
+	host        string
+	kubeconfig  string
+	managerBin  string
+	managerArgs []string
 	// own counts the benchmark's own API requests by verb, to tell them from the manager's.
 	own *verbCounter
 }
@@ -160,7 +165,7 @@ func runSize(o options, tmp string, n int) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	c.managerBin = o.manager
+	c.managerBin, c.managerArgs = o.manager, o.managerArgs
 	defer func() {
 		if err := c.env.Stop(); err != nil {
 			logf("Failed to stop envtest: %v", err)
@@ -512,9 +517,9 @@ func (c *cluster) startManager(tmp, tag string) (*manager, error) {
 		return nil, fmt.Errorf("creating the manager's log: %w", err)
 	}
 	m := &manager{metrics: "http://127.0.0.1:" + port + "/metrics", done: make(chan struct{}), log: f}
-	m.cmd = exec.Command(c.managerBin, "manager",
-		"--metrics-bind-address=127.0.0.1:"+port, "--metrics-secure=false",
-		"--health-probe-bind-address=0", "--zap-log-level=error")
+	args := append([]string{"manager", "--metrics-bind-address=127.0.0.1:" + port, "--metrics-secure=false",
+		"--health-probe-bind-address=0", "--zap-log-level=error"}, c.managerArgs...)
+	m.cmd = exec.Command(c.managerBin, args...)
 	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
 	m.cmd.Stdout, m.cmd.Stderr = f, f
 	if err := m.cmd.Start(); err != nil {
