@@ -357,10 +357,12 @@ func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (tim
 	}
 }
 
-// readyCount lists the DistrictSources of ns as a Table (their printer columns only) and
+// readyCount lists the DistrictSources of ns as a Table (their printer columns only, from
+// the watch cache) and
 // counts the rows whose Ready column is True.
 func (c *cluster) readyCount(ctx context.Context, ns string) (ready, total int, err error) {
-	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources", c.host, ns)
+	// resourceVersion=0 is served from the apiserver's watch cache, not read from etcd.
+	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?resourceVersion=0", c.host, ns)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, 0, err
