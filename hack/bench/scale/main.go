@@ -35,6 +35,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -302,11 +303,25 @@ func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, err
 		return 0, fmt.Errorf("floor: %w", err)
 	}
 	for _, obj := range []client.Object{&v1alpha1.DistrictSource{}, &corev1.ConfigMap{}, &batchv1.CronJob{}} {
-		if err := c.client.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
-			return 0, fmt.Errorf("deleting the floor's %T: %w", obj, err)
+		if err := c.deleteAll(ctx, obj, ns); err != nil {
+			return 0, err
 		}
 	}
 	return took, nil
+}
+
+// deleteAll deletes every object of obj's kind in ns with DELETE collection requests,
+// sending another while the server answers that it ran out of time (it goes on deleting).
+func (c *cluster) deleteAll(ctx context.Context, obj client.Object, ns string) error {
+	for attempt := 1; ; attempt++ {
+		err := c.client.DeleteAllOf(ctx, obj, client.InNamespace(ns))
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) || attempt == 20 {
+			return fmt.Errorf("deleting the floor's %T: %w", obj, err)
+		}
+	}
 }
 
 // managed creates the Lake, its Secret and N DistrictSources in ns and returns the time
