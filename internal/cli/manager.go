@@ -17,6 +17,7 @@ import (
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/controller"
+	"github.com/districtlake/districtlake/internal/guard"
 	"github.com/districtlake/districtlake/internal/lake"
 )
 
@@ -29,6 +30,7 @@ type managerFlags struct {
 	leaderElectNS string
 	jobImage      string
 	jobPullPolicy string
+	allowedImages string
 	jobQueueName  string
 	workers       controller.Workers
 	qps           float32
@@ -52,7 +54,8 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address the health and ready probes bind to")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one manager replica is active")
 	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
-	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
+	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it only when --allowed-job-images allows it)")
+	fs.StringVar(&f.allowedImages, "allowed-job-images", "", "comma-separated images a resource's spec.job.image may name: exact references, or prefixes ending in '*' (\"registry.example/districtlake:*\"); empty allows none, and a resource naming another image stalls with reason ImageNotAllowed")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
 	fs.StringVar(&f.jobQueueName, "job-queue-name", "", "Kueue LocalQueue the Jobs are submitted to (created suspended, labelled kueue.x-k8s.io/queue-name); a resource's spec.job.queueName overrides it; empty: no queue")
 	def := controller.DefaultWorkers()
@@ -93,6 +96,10 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := checkWorkers(f.workers); err != nil {
 		return err
 	}
+	allowed, err := guard.ParseJobImages(f.allowedImages)
+	if err != nil {
+		return fmt.Errorf("--allowed-job-images: %w", err)
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
@@ -129,6 +136,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := controller.Setup(mgr, controller.Options{
 		JobImage:           f.jobImage,
 		JobImagePullPolicy: pull,
+		AllowedJobImages:   allowed,
 		Registerer:         metrics.Registry,
 		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
 		Workers:            f.workers,
@@ -142,7 +150,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("Starting manager", "jobImage", f.jobImage, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
+	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
 		"districtSourceWorkers", f.workers.DistrictSource, "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)

@@ -15,9 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
+
+	"github.com/districtlake/districtlake/internal/guard"
 )
 
-// DefaultJobImage is the image of the Jobs unless the manager or a resource names another.
+// DefaultJobImage is the image of the Jobs unless the manager names another (or a resource
+// an allowed one).
 const DefaultJobImage = "ghcr.io/districtlake/districtlake:latest"
 
 // Options configure the controllers.
@@ -25,6 +28,8 @@ type Options struct {
 	// JobImage and JobImagePullPolicy are the Jobs' image and pull policy.
 	JobImage           string
 	JobImagePullPolicy corev1.PullPolicy
+	// AllowedJobImages are the images a resource's spec.job.image may name (none when empty).
+	AllowedJobImages guard.JobImages
 	// JobQueueName is the Kueue LocalQueue of the Jobs unless a resource names one.
 	JobQueueName string
 	// Registerer receives the controllers' metrics (controller-runtime's metrics.Registry in
@@ -108,6 +113,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Metrics:            metrics,
 		JobImage:           o.JobImage,
 		JobImagePullPolicy: o.JobImagePullPolicy,
+		AllowedJobImages:   o.AllowedJobImages,
 		JobQueueName:       o.JobQueueName,
 		ReferenceRecheck:   o.ReferenceRecheck,
 	}

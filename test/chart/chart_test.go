@@ -399,3 +399,23 @@ func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateAllowedJobImages: the admin's allow-list reaches the manager as one flag, and
+// the defaults pass none (no resource may choose its image).
+func TestTemplateAllowedJobImages(t *testing.T) {
+	_, objs := render(t, combinations[0])
+	_, c := manager(t, objs)
+	for _, a := range args(c) {
+		if strings.HasPrefix(a, "--allowed-job-images") {
+			t.Errorf("defaults pass %s; want no allowed images", a)
+		}
+	}
+	_, objs = render(t, combination{name: "allowed-images", set: []string{"jobs.allowedImages={registry.example/districtlake:*,registry.example/tools:1}"}})
+	_, c = manager(t, objs)
+	if want := "--allowed-job-images=registry.example/districtlake:*,registry.example/tools:1"; !slices.Contains(args(c), want) {
+		t.Errorf("manager args %v lack %s", args(c), want)
+	}
+	if _, err := helm(t, "template", releaseName, chartDir(t), "--set", "jobs.allowedImages={registry.example/*/x}"); err == nil {
+		t.Error("the schema accepted an allowed image with '*' inside it")
+	}
+}
