@@ -100,17 +100,18 @@ func (w *workload) labels() map[string]string {
 }
 
 // reconcileChildren writes the plan ConfigMap, the CronJob and, for a new run-now value, a
-// Job; in that order, once the Jobs' image is allowed (see checkJobImage).
-func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) error {
+// Job; in that order, once the Jobs' image is allowed (see checkJobImage). waiting says why
+// a run-now value waits (see reconcileRunNow).
+func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) (waiting string, err error) {
 	if err := r.checkJobImage(ctx, w); err != nil {
-		return err
+		return "", err
 	}
 	if err := r.reconcilePlan(ctx, w); err != nil {
-		return err
+		return "", err
 	}
 	cj, err := r.reconcileCronJob(ctx, w)
 	if err != nil {
-		return err
+		return "", err
 	}
 	return r.reconcileRunNow(ctx, w, cj, st)
 }
@@ -123,10 +124,10 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha
 func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v1alpha1.WorkloadStatus,
 	renderWorkload func() (*workload, error), onSuccess func(summary.Summary)) (res ctrl.Result, retErr error) {
 	base := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-	var running string
+	var running, waiting string
 	defer func() {
 		status.Summarize(&st.ConditionedStatus, obj.GetGeneration(), r.now(),
-			status.Outcome{Err: retErr, Running: running, Ready: status.RunReady(st)})
+			status.Outcome{Err: retErr, Running: running, Waiting: waiting, Ready: status.RunReady(st)})
 		res, retErr = patchStatus(ctx, r.Client, obj, base, res, retErr)
 	}()
 
@@ -134,7 +135,7 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileChildren(ctx, w, st); err != nil {
+	if waiting, err = r.reconcileChildren(ctx, w, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	running, err = r.observeRuns(ctx, w, st, onSuccess)
