@@ -3,10 +3,12 @@ package cli
 import (
 	goflag "flag"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -31,6 +33,7 @@ type managerFlags struct {
 	jobImage      string
 	jobPullPolicy string
 	allowedImages string
+	watchNS       string
 	jobQueueName  string
 	workers       controller.Workers
 	qps           float32
@@ -57,6 +60,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it only when --allowed-job-images allows it)")
 	fs.StringVar(&f.allowedImages, "allowed-job-images", "", "comma-separated images a resource's spec.job.image may name: exact references, or prefixes ending in '*' (\"registry.example/districtlake:*\"); empty allows none, and a resource naming another image stalls with reason ImageNotAllowed")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
+	fs.StringVar(&f.watchNS, "watch-namespaces", "", "comma-separated namespaces whose Lakes, DistrictSources and StateComparisons the manager watches and acts on (it reads and writes nothing elsewhere, so namespaced Roles suffice); empty: all namespaces")
 	fs.StringVar(&f.jobQueueName, "job-queue-name", "", "Kueue LocalQueue the Jobs are submitted to (created suspended, labelled kueue.x-k8s.io/queue-name); a resource's spec.job.queueName overrides it; empty: no queue")
 	def := controller.DefaultWorkers()
 	fs.IntVar(&f.workers.DistrictSource, "concurrent-districtsource-reconciles", def.DistrictSource, "how many DistrictSources are reconciled at once")
@@ -100,6 +104,10 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err != nil {
 		return fmt.Errorf("--allowed-job-images: %w", err)
 	}
+	watch, err := parseNamespaces(f.watchNS)
+	if err != nil {
+		return err
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
@@ -120,7 +128,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   controller.CacheOptions(),
+		Cache:                   controller.CacheOptions(watch),
 		Metrics:                 metricsOptions(f),
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.leaderElect,
@@ -150,7 +158,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
+	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "watchNamespaces", f.watchNS, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
 		"districtSourceWorkers", f.workers.DistrictSource, "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
@@ -170,4 +178,21 @@ func checkWorkers(w controller.Workers) error {
 		}
 	}
 	return nil
+}
+
+// parseNamespaces reads --watch-namespaces: comma-separated namespace names, spaces and empty
+// entries ignored; nil (all namespaces) when there is none.
+func parseNamespaces(s string) ([]string, error) {
+	var out []string
+	for _, ns := range strings.Split(s, ",") {
+		ns = strings.TrimSpace(ns)
+		if ns == "" {
+			continue
+		}
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("--watch-namespaces: %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		}
+		out = append(out, ns)
+	}
+	return out, nil
 }

@@ -43,12 +43,12 @@ import (
 var env *testEnv
 
 const (
-	testImage  = "example.test/districtlake:test"
+	testImage = "example.test/districtlake:test"
 	// allowedTestImages is the test manager's --allowed-job-images.
 	allowedTestImages = "example.test/custom:*"
-	timeout    = 30 * time.Second
-	poll       = 100 * time.Millisecond
-	testTimeRF = "2026-03-02T09:00:00Z"
+	timeout           = 30 * time.Second
+	poll              = 100 * time.Millisecond
+	testTimeRF        = "2026-03-02T09:00:00Z"
 )
 
 type testEnv struct {
@@ -146,7 +146,7 @@ func fail(err error) int {
 func (e *testEnv) startManager() error {
 	mgr, err := ctrl.NewManager(e.cfg, ctrl.Options{
 		Scheme:                 e.scheme,
-		Cache:                  CacheOptions(),
+		Cache:                  CacheOptions(nil),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
