@@ -46,6 +46,8 @@ func TestManagerFlags(t *testing.T) {
 		"concurrent-lake-reconciles":            "2",
 		"kube-api-qps":                          "0",
 		"kube-api-burst":                        "0",
+		"allowed-job-images":                    "",
+		"watch-namespaces":                      "",
 	} {
 		f := cmd.Flags().Lookup(flag)
 		if f == nil {
@@ -77,6 +79,19 @@ func TestManagerRejectsBadPullPolicy(t *testing.T) {
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), `--job-image-pull-policy "Sometimes" is not Always, IfNotPresent or Never`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestManagerRejectsBadListFlags(t *testing.T) {
+	for args, want := range map[string]string{
+		"--allowed-job-images=registry.example/*/x": `--allowed-job-images: allowed job image "registry.example/*/x": '*' may only end an entry (a prefix)`,
+		"--watch-namespaces=a,Not_A_Namespace":      `--watch-namespaces: "Not_A_Namespace" is not a namespace name`,
+	} {
+		root := NewRootCommand()
+		root.SetArgs([]string{"manager", args})
+		if err := root.Execute(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", args, err, want)
+		}
 	}
 }
 
