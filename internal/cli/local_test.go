@@ -139,3 +139,28 @@ func TestSQLCommandS3NeedsKeys(t *testing.T) {
 		t.Errorf("sql --credential-chain:\n%s", out)
 	}
 }
+
+// TestValidateRefusesAnImageTheClusterRefuses: spec.job.image is refused unless
+// --allowed-job-images (the manager's list) allows it, as the controller stalls it.
+func TestValidateRefusesAnImageTheClusterRefuses(t *testing.T) {
+	dir := t.TempDir()
+	doc := "apiVersion: districtlake.io/v1alpha1\nkind: Lake\nmetadata: {name: statewide, namespace: ns}\n" +
+		"spec: {endpoint: minio:9000, bucket: lake, credentialsSecretRef: {name: creds}}\n---\n" +
+		"apiVersion: districtlake.io/v1alpha1\nkind: StateComparison\nmetadata: {name: wi, namespace: ns}\n" +
+		"spec:\n  state: WI\n  lakeRef: {name: statewide}\n  schedule: \"0 6 * * 1\"\n  schoolYears: [\"2020-21\"]\n" +
+		"  job:\n    image: evil.example/x:1\n"
+	if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := execute(t, "validate", "-f", dir)
+	if err == nil || err.Error() != dir+" is not valid (1 errors)" {
+		t.Fatalf("validate error = %v\n%s", err, out)
+	}
+	want := dir + `/all.yaml:15 (document 2): StateComparison ns/wi: spec.job.image: Forbidden: image "evil.example/x:1" is not allowed: the cluster admin allows no spec.job.image`
+	if !strings.Contains(out, want) {
+		t.Errorf("validate output lacks %q:\n%s", want, out)
+	}
+	if out, err := execute(t, "validate", "-f", dir, "--allowed-job-images", "registry.example/*,evil.example/x:1"); err != nil {
+		t.Errorf("an allowed image was refused: %v\n%s", err, out)
+	}
+}

@@ -3,10 +3,12 @@ package cli
 import (
 	goflag "flag"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/controller"
+	"github.com/districtlake/districtlake/internal/guard"
 	"github.com/districtlake/districtlake/internal/lake"
 )
 
@@ -29,6 +32,8 @@ type managerFlags struct {
 	leaderElectNS string
 	jobImage      string
 	jobPullPolicy string
+	allowedImages string
+	watchNS       string
 	jobQueueName  string
 	workers       controller.Workers
 	qps           float32
@@ -52,8 +57,10 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address the health and ready probes bind to")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one manager replica is active")
 	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
-	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it)")
+	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it only when --allowed-job-images allows it)")
+	fs.StringVar(&f.allowedImages, "allowed-job-images", "", "comma-separated images a resource's spec.job.image may name: exact references, or prefixes ending in '*' (\"registry.example/districtlake:*\"); empty allows none, and a resource naming another image stalls with reason ImageNotAllowed")
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
+	fs.StringVar(&f.watchNS, "watch-namespaces", "", "comma-separated namespaces whose Lakes, DistrictSources and StateComparisons the manager watches and acts on (it reads and writes nothing elsewhere, so namespaced Roles suffice); empty: all namespaces")
 	fs.StringVar(&f.jobQueueName, "job-queue-name", "", "Kueue LocalQueue the Jobs are submitted to (created suspended, labelled kueue.x-k8s.io/queue-name); a resource's spec.job.queueName overrides it; empty: no queue")
 	def := controller.DefaultWorkers()
 	fs.IntVar(&f.workers.DistrictSource, "concurrent-districtsource-reconciles", def.DistrictSource, "how many DistrictSources are reconciled at once")
@@ -93,6 +100,14 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := checkWorkers(f.workers); err != nil {
 		return err
 	}
+	allowed, err := guard.ParseJobImages(f.allowedImages)
+	if err != nil {
+		return fmt.Errorf("--allowed-job-images: %w", err)
+	}
+	watch, err := parseNamespaces(f.watchNS)
+	if err != nil {
+		return err
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
@@ -113,7 +128,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   controller.CacheOptions(),
+		Cache:                   controller.CacheOptions(watch),
 		Metrics:                 metricsOptions(f),
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.leaderElect,
@@ -129,6 +144,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := controller.Setup(mgr, controller.Options{
 		JobImage:           f.jobImage,
 		JobImagePullPolicy: pull,
+		AllowedJobImages:   allowed,
 		Registerer:         metrics.Registry,
 		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
 		Workers:            f.workers,
@@ -142,7 +158,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("Starting manager", "jobImage", f.jobImage, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
+	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "watchNamespaces", f.watchNS, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
 		"districtSourceWorkers", f.workers.DistrictSource, "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
@@ -162,4 +178,21 @@ func checkWorkers(w controller.Workers) error {
 		}
 	}
 	return nil
+}
+
+// parseNamespaces reads --watch-namespaces: comma-separated namespace names, spaces and empty
+// entries ignored; nil (all namespaces) when there is none.
+func parseNamespaces(s string) ([]string, error) {
+	var out []string
+	for _, ns := range strings.Split(s, ",") {
+		ns = strings.TrimSpace(ns)
+		if ns == "" {
+			continue
+		}
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("--watch-namespaces: %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		}
+		out = append(out, ns)
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
@@ -45,6 +46,8 @@ func TestManagerFlags(t *testing.T) {
 		"concurrent-lake-reconciles":            "2",
 		"kube-api-qps":                          "0",
 		"kube-api-burst":                        "0",
+		"allowed-job-images":                    "",
+		"watch-namespaces":                      "",
 	} {
 		f := cmd.Flags().Lookup(flag)
 		if f == nil {
@@ -79,44 +82,24 @@ func TestManagerRejectsBadPullPolicy(t *testing.T) {
 	}
 }
 
+func TestManagerRejectsBadListFlags(t *testing.T) {
+	for args, want := range map[string]string{
+		"--allowed-job-images=registry.example/*/x": `--allowed-job-images: allowed job image "registry.example/*/x": '*' may only end an entry (a prefix)`,
+		"--watch-namespaces=a,Not_A_Namespace":      `--watch-namespaces: "Not_A_Namespace" is not a namespace name`,
+	} {
+		root := NewRootCommand()
+		root.SetArgs([]string{"manager", args})
+		if err := root.Execute(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", args, err, want)
+		}
+	}
+}
+
 // TestManagerRuns runs `districtlake manager` against a real kube-apiserver and etcd
 // (envtest, with the CRDs of config/crd/bases): it elects itself leader, answers its probes,
 // serves metrics and reconciles a DistrictSource into its CronJob.
 func TestManagerRuns(t *testing.T) {
-	testenv.Needs(t, testenv.ServerEnvtest)
-	_, file, _, _ := goruntime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(root, "bin", "k8s")
-	}
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		t.Fatalf("this test needs kube-apiserver and etcd in %s (set KUBEBUILDER_ASSETS or run hack/k8s-binaries.sh): %v", assets, err)
-	}
-	te := &envtest.Environment{
-		ControlPlaneStartTimeout: testenv.ControlPlaneStartTimeout,
-		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing:    true,
-		BinaryAssetsDirectory:    assets,
-	}
-	cfg, err := te.Start()
-	if err != nil {
-		t.Fatalf("starting envtest: %v", err)
-	}
-	t.Cleanup(func() { _ = te.Stop() })
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, te.KubeConfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("KUBECONFIG", kubeconfig)
-
-	scheme := k8sruntime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1alpha1.AddToScheme(scheme)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, c := startAPIServer(t)
 
 	metricsAddr, probeAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -283,4 +266,136 @@ func waitFor(t *testing.T, what string, check func() error) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// startAPIServer starts kube-apiserver and etcd with the CRDs of config/crd/bases, points
+// KUBECONFIG at them and returns a client.
+func startAPIServer(t *testing.T) (*rest.Config, client.Client) {
+	t.Helper()
+	testenv.Needs(t, testenv.ServerEnvtest)
+	_, file, _, _ := goruntime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s")
+	}
+	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
+		t.Fatalf("this test needs kube-apiserver and etcd in %s (set KUBEBUILDER_ASSETS or run hack/k8s-binaries.sh): %v", assets, err)
+	}
+	te := &envtest.Environment{
+		ControlPlaneStartTimeout: testenv.ControlPlaneStartTimeout,
+		CRDDirectoryPaths:        []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing:    true,
+		BinaryAssetsDirectory:    assets,
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		t.Fatalf("starting envtest: %v", err)
+	}
+	t.Cleanup(func() { _ = te.Stop() })
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, te.KubeConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfig)
+
+	scheme := k8sruntime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	return cfg, c
+}
+
+// TestManagerWatchesOnlyItsNamespaces: with --watch-namespaces the manager acts on the
+// resources of those namespaces only; a DistrictSource elsewhere gets no CronJob, no plan
+// and no status.
+func TestManagerWatchesOnlyItsNamespaces(t *testing.T) {
+	_, c := startAPIServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, ns := range []string{"watched", "unwatched"} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second manager in this process would register its metrics twice in
+	// controller-runtime's global registry: run it in a child process of the test binary.
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChildManager$")
+	cmd.Env = append(os.Environ(), childManagerArgs+"=manager --metrics-bind-address=0 --health-probe-bind-address=0 --watch-namespaces=watched --zap-log-level=error")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	for _, ns := range []string{"watched", "unwatched"} {
+		lake := &v1alpha1.Lake{
+			ObjectMeta: metav1.ObjectMeta{Name: "statewide", Namespace: ns},
+			Spec: v1alpha1.LakeSpec{Endpoint: "127.0.0.1:1", Bucket: "districtlake",
+				CredentialsSecretRef: v1alpha1.LocalObjectReference{Name: "lake-credentials"}},
+		}
+		ds := &v1alpha1.DistrictSource{
+			ObjectMeta: metav1.ObjectMeta{Name: "wi-5508520", Namespace: ns},
+			Spec: v1alpha1.DistrictSourceSpec{
+				District:     v1alpha1.District{NCESID: "5508520", Name: "Madison", State: "WI"},
+				LakeRef:      v1alpha1.LocalObjectReference{Name: "statewide"},
+				ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "0 3 * * 1"},
+				Sources: []v1alpha1.Source{{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
+					HTTP: &v1alpha1.HTTPSource{URL: "https://data.example.gov/crdc/2020-21/support.csv"}}},
+			},
+		}
+		for _, o := range []client.Object{lake, ds} {
+			if err := c.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, "the watched namespace's CronJob", func() error {
+		return c.Get(ctx, client.ObjectKey{Namespace: "watched", Name: "wi-5508520"}, &batchv1.CronJob{})
+	})
+	// The watched one is done; the other would have been reconciled by now.
+	time.Sleep(2 * time.Second)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "unwatched", Name: "wi-5508520"}, &batchv1.CronJob{}); err == nil {
+		t.Error("the manager made a CronJob in a namespace it does not watch")
+	}
+	var cms corev1.ConfigMapList
+	if err := c.List(ctx, &cms, client.InNamespace("unwatched")); err != nil {
+		t.Fatal(err)
+	}
+	for _, cm := range cms.Items {
+		if cm.Name != "kube-root-ca.crt" {
+			t.Errorf("the manager wrote ConfigMap %s in a namespace it does not watch", cm.Name)
+		}
+	}
+	for _, ns := range []string{"watched", "unwatched"} {
+		ds, lake := &v1alpha1.DistrictSource{}, &v1alpha1.Lake{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wi-5508520"}, ds); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "statewide"}, lake); err != nil {
+			t.Fatal(err)
+		}
+		if seen := len(ds.Status.Conditions) > 0 && len(lake.Status.Conditions) > 0; seen != (ns == "watched") {
+			t.Errorf("namespace %s: DistrictSource conditions %v, Lake conditions %v", ns, ds.Status.Conditions, lake.Status.Conditions)
+		}
+	}
+}
+
+// childManagerArgs holds the arguments TestChildManager runs districtlake with.
+const childManagerArgs = "DISTRICTLAKE_TEST_CHILD_ARGS"
+
+// TestChildManager is not a test: it runs districtlake with the arguments in
+// childManagerArgs when a test starts this binary as a child process, and does nothing
+// otherwise.
+func TestChildManager(t *testing.T) {
+	args := os.Getenv(childManagerArgs)
+	if args == "" {
+		return
+	}
+	os.Exit(Main(strings.Fields(args)))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,8 +15,10 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/guard"
 	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/status"
 	"github.com/districtlake/districtlake/internal/summary"
@@ -57,6 +60,9 @@ type Runner struct {
 	JobImage string
 	// JobImagePullPolicy is the Jobs' image pull policy.
 	JobImagePullPolicy corev1.PullPolicy
+	// AllowedJobImages are the images a resource's spec.job.image may name; any other stalls
+	// the resource (ImageNotAllowed) and removes its CronJob.
+	AllowedJobImages guard.JobImages
 	// JobQueueName is the Kueue LocalQueue of the Jobs unless a resource sets
 	// spec.job.queueName; empty submits them straight to the cluster.
 	JobQueueName string
@@ -94,14 +100,18 @@ func (w *workload) labels() map[string]string {
 }
 
 // reconcileChildren writes the plan ConfigMap, the CronJob and, for a new run-now value, a
-// Job; in that order.
-func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) error {
+// Job; in that order, once the Jobs' image is allowed (see checkJobImage). waiting says why
+// a run-now value waits (see reconcileRunNow).
+func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) (waiting string, err error) {
+	if err := r.checkJobImage(ctx, w); err != nil {
+		return "", err
+	}
 	if err := r.reconcilePlan(ctx, w); err != nil {
-		return err
+		return "", err
 	}
 	cj, err := r.reconcileCronJob(ctx, w)
 	if err != nil {
-		return err
+		return "", err
 	}
 	return r.reconcileRunNow(ctx, w, cj, st)
 }
@@ -114,10 +124,10 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha
 func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v1alpha1.WorkloadStatus,
 	renderWorkload func() (*workload, error), onSuccess func(summary.Summary)) (res ctrl.Result, retErr error) {
 	base := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-	var running string
+	var running, waiting string
 	defer func() {
 		status.Summarize(&st.ConditionedStatus, obj.GetGeneration(), r.now(),
-			status.Outcome{Err: retErr, Running: running, Ready: status.RunReady(st)})
+			status.Outcome{Err: retErr, Running: running, Waiting: waiting, Ready: status.RunReady(st)})
 		res, retErr = patchStatus(ctx, r.Client, obj, base, res, retErr)
 	}()
 
@@ -125,7 +135,7 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileChildren(ctx, w, st); err != nil {
+	if waiting, err = r.reconcileChildren(ctx, w, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	running, err = r.observeRuns(ctx, w, st, onSuccess)
@@ -144,4 +154,28 @@ func patchStatus(ctx context.Context, c client.Client, obj client.Object, base c
 		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
 	}
 	return status.Result(ctx, res, err)
+}
+
+// checkJobImage stalls a workload whose spec.job.image the cluster admin has not allowed
+// (ImageNotAllowed). A CronJob written before (when the image or the list was another) is
+// deleted, so that nothing keeps running the refused image; a Job already running is left
+// to finish.
+func (r *Runner) checkJobImage(ctx context.Context, w *workload) error {
+	image := ""
+	if w.job != nil {
+		image = w.job.Image
+	}
+	gerr := guard.JobImage(image, r.AllowedJobImages)
+	if gerr == nil {
+		return nil
+	}
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: cronJobName(w.owner.GetName()), Namespace: w.owner.GetNamespace()}}
+	err := r.Client.Delete(ctx, cj, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	switch {
+	case err == nil:
+		logf.FromContext(ctx).Info("Deleted CronJob of a refused image", "name", cj.Name, "image", image)
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("deleting CronJob %s: %w", cj.Name, err)
+	}
+	return stalled(v1alpha1.ReasonImageNotAllowed, "spec.job.image: %v", gerr)
 }

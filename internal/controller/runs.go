@@ -47,12 +47,47 @@ func indexJobOwner(obj client.Object) []string {
 
 // reconcileRunNow starts one Job for a run-now annotation value not handled before. The
 // Job's name is derived from the value, so a Job that already exists (after a restart or a
-// lost status patch) is adopted rather than doubled.
-func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.CronJob, st *v1alpha1.WorkloadStatus) error {
+// lost status patch) is adopted rather than doubled. While another Job of the workload
+// (scheduled or run-now) is active the value waits: nothing is created, the value is not
+// recorded as handled, and waiting says why (the Job's end wakes the workload again).
+func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.CronJob, st *v1alpha1.WorkloadStatus) (waiting string, err error) {
 	value := w.owner.GetAnnotations()[v1alpha1.RunNowAnnotation]
 	if value == "" || value == st.LastRunNow {
-		return nil
+		return "", nil
 	}
+	active, err := r.activeJob(ctx, w, runNowJobName(w.owner.GetName(), value))
+	if err != nil {
+		return "", err
+	}
+	if active != "" {
+		logf.FromContext(ctx).Info("Delayed run-now while a Job runs", "job", active, "runNow", value)
+		return fmt.Sprintf("run-now %q waits for Job %s to end", value, active), nil
+	}
+	return "", r.startRunNow(ctx, w, cj, st, value)
+}
+
+// activeJob names an unfinished Job of the workload other than except, read from the API
+// server (a Job created a moment ago may not be in the cache yet); empty when there is none.
+func (r *Runner) activeJob(ctx context.Context, w *workload, except string) (string, error) {
+	var jobs batchv1.JobList
+	if err := r.APIReader.List(ctx, &jobs, client.InNamespace(w.owner.GetNamespace()),
+		client.MatchingLabels{LabelManagedBy: managedBy, LabelKind: w.kind}); err != nil {
+		return "", fmt.Errorf("listing Jobs: %w", err)
+	}
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		if job.Name == except || job.Annotations[AnnotationOwner] != w.owner.GetName() || !job.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if finished, _ := status.JobFinished(job); !finished {
+			return job.Name, nil
+		}
+	}
+	return "", nil
+}
+
+// startRunNow creates (or adopts) the Job of run-now value and records the value as handled.
+func (r *Runner) startRunNow(ctx context.Context, w *workload, cj *batchv1.CronJob, st *v1alpha1.WorkloadStatus, value string) error {
 	log := logf.FromContext(ctx)
 	job := r.runNowJob(w, cj, value)
 	err := r.Client.Create(ctx, job)

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -71,9 +73,12 @@ func TestRunNowOneJobPerValue(t *testing.T) {
 		g.Expect(jobs[0].UID).To(Equal(job.UID))
 	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
 
-	// A new value starts one more Job; going back to an old value starts none.
+	// A new value starts one more Job once the first has ended; going back to an old value
+	// starts none.
+	finishJob(t, job, true, "")
 	second := runNow(t, ds, kindDistrictSource, "1700000600")
 	g.Expect(second.Name).NotTo(Equal(job.Name))
+	finishJob(t, second, true, "")
 	update(t, ds, func(ds *v1alpha1.DistrictSource) { ds.Annotations[v1alpha1.RunNowAnnotation] = "1700000000" })
 	g.Eventually(func(g Gomega) {
 		g.Expect(getDS(g, ns, ds.Name).Status.LastRunNow).To(Equal("1700000000"))
@@ -233,4 +238,58 @@ func runsTotal(t *testing.T, kind, outcome string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestRunNowWaitsForTheActiveJob: a run-now value that arrives while a Job of the resource
+// runs (run-now or scheduled) is not handled until that Job ends, so that two runs never
+// write one district at once; the Reconciling condition says it waits.
+func TestRunNowWaitsForTheActiveJob(t *testing.T) {
+	g := NewWithT(t)
+	ns, ds := simpleDS(t)
+	first := runNow(t, ds, kindDistrictSource, "a")
+
+	update(t, ds, func(ds *v1alpha1.DistrictSource) { ds.Annotations[v1alpha1.RunNowAnnotation] = "b" })
+	g.Eventually(func(g Gomega) {
+		d := getDS(g, ns, ds.Name)
+		c := cond(d.Status.Conditions, v1alpha1.ReconcilingCondition)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Message).To(Equal(fmt.Sprintf(`Job %s is running; run-now "b" waits for Job %s to end`, first.Name, first.Name)))
+		g.Expect(d.Status.LastRunNow).To(Equal("a"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(jobsOf(g, ns, kindDistrictSource, ds.Name)).To(HaveLen(1))
+	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+	// The Job ends: the waiting value starts its Job.
+	finishJob(t, first, true, "")
+	second := &batchv1.Job{}
+	g.Eventually(func() error {
+		return env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: runNowJobName(ds.Name, "b")}, second)
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRunNow).To(Equal("b"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	finishJob(t, second, true, "")
+
+	// A scheduled Job (made by the CronJob) that is running holds run-now back the same way.
+	cj := &batchv1.CronJob{}
+	g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: ds.Name}, cj)).To(Succeed())
+	sched := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: ds.Name + "-29000000", Namespace: ns,
+			Labels: mergeLabels(cj.Spec.JobTemplate.Labels, map[string]string{LabelTrigger: triggerSched}), Annotations: cj.Spec.JobTemplate.Annotations,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cj, batchv1.SchemeGroupVersion.WithKind("CronJob"))}},
+		Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
+	}
+	g.Expect(env.c.Create(context.Background(), sched)).To(Succeed())
+	update(t, ds, func(ds *v1alpha1.DistrictSource) { ds.Annotations[v1alpha1.RunNowAnnotation] = "c" })
+	g.Eventually(func(g Gomega) {
+		c := cond(getDS(g, ns, ds.Name).Status.Conditions, v1alpha1.ReconcilingCondition)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Message).To(HaveSuffix(fmt.Sprintf(`run-now "c" waits for Job %s to end`, sched.Name)))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: runNowJobName(ds.Name, "c")}, &batchv1.Job{})).NotTo(Succeed())
+	finishJob(t, sched, true, "")
+	g.Eventually(func() error {
+		return env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: runNowJobName(ds.Name, "c")}, &batchv1.Job{})
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 }

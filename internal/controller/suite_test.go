@@ -29,6 +29,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/guard"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
@@ -42,10 +43,12 @@ import (
 var env *testEnv
 
 const (
-	testImage  = "example.test/districtlake:test"
-	timeout    = 30 * time.Second
-	poll       = 100 * time.Millisecond
-	testTimeRF = "2026-03-02T09:00:00Z"
+	testImage = "example.test/districtlake:test"
+	// allowedTestImages is the test manager's --allowed-job-images.
+	allowedTestImages = "example.test/custom:*"
+	timeout           = 30 * time.Second
+	poll              = 100 * time.Millisecond
+	testTimeRF        = "2026-03-02T09:00:00Z"
 )
 
 type testEnv struct {
@@ -143,7 +146,7 @@ func fail(err error) int {
 func (e *testEnv) startManager() error {
 	mgr, err := ctrl.NewManager(e.cfg, ctrl.Options{
 		Scheme:                 e.scheme,
-		Cache:                  CacheOptions(),
+		Cache:                  CacheOptions(nil),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
@@ -155,6 +158,7 @@ func (e *testEnv) startManager() error {
 	if err := Setup(mgr, Options{
 		JobImage:           testImage,
 		JobImagePullPolicy: corev1.PullNever,
+		AllowedJobImages:   guard.JobImages{allowedTestImages},
 		Registerer:         e.registry,
 		Checker:            BucketCheckFunc(lake.CheckBucket),
 		Clock:              e.clock,

@@ -1,7 +1,7 @@
 // Package guard holds the rules that keep one district's author from reaching what is not
 // theirs, shared by `districtlake validate` (a folder) and the controller (a cluster):
-// which Secrets a source header may read, and that one district is written by one
-// DistrictSource per Lake.
+// which Secrets a source header may read, that one district is written by one
+// DistrictSource per Lake, and which images a resource's Jobs may run.
 package guard
 
 import (

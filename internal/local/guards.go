@@ -44,3 +44,30 @@ func checkGuards(f *Folder) {
 		first[key] = ds
 	}
 }
+
+// CheckJobImages refuses, as the controller does (Stalled, ImageNotAllowed), every
+// DistrictSource and StateComparison whose spec.job.image is not in allowed: the manager's
+// --allowed-job-images, which `districtlake validate` takes as its own flag. A local run
+// starts no Job, so Load leaves images alone and only validate calls this.
+func (f *Folder) CheckJobImages(allowed guard.JobImages) {
+	path := field.NewPath("spec", "job", "image")
+	check := func(o Origin, kind, ns, name string, job *v1alpha1.JobTemplate) {
+		if job == nil {
+			return
+		}
+		if err := guard.JobImage(job.Image, allowed); err != nil {
+			reporter(f, o, kind, ns, name)(field.ErrorList{field.Forbidden(path, err.Error())})
+		}
+	}
+	for _, it := range f.DistrictSources {
+		check(it.Origin, "DistrictSource", it.Object.Namespace, it.Object.Name, it.Object.Spec.Job)
+	}
+	for _, it := range f.StateComparisons {
+		check(it.Origin, "StateComparison", it.Object.Namespace, it.Object.Name, it.Object.Spec.Job)
+	}
+	sortProblems(f.Problems)
+	for i := range f.Found {
+		f.Found[i].Errors = 0
+	}
+	countErrors(f)
+}

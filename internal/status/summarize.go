@@ -25,6 +25,9 @@ type Outcome struct {
 	Err error
 	// Running names the Job in progress, if any.
 	Running string
+	// Waiting says what waits for the running Job, such as a run-now value; it joins the
+	// Reconciling message.
+	Waiting string
 	// Ready is the Ready condition when Err is nil. With a transient Err, a False verdict (a
 	// known failure, such as a failed run) stands; anything else becomes Unknown.
 	Ready Verdict
@@ -60,9 +63,14 @@ func Summarize(st *v1alpha1.ConditionedStatus, generation int64, now metav1.Time
 			set(v1alpha1.ReadyCondition, metav1.ConditionUnknown, v1alpha1.ReasonProgressing, msg)
 		}
 	default:
-		if o.Running != "" {
+		switch {
+		case o.Running != "" && o.Waiting != "":
+			set(v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonRunning, fmt.Sprintf("Job %s is running; %s", o.Running, o.Waiting))
+		case o.Running != "":
 			set(v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonRunning, fmt.Sprintf("Job %s is running", o.Running))
-		} else {
+		case o.Waiting != "":
+			set(v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonRunning, o.Waiting)
+		default:
 			st.RemoveCondition(v1alpha1.ReconcilingCondition)
 		}
 		set(v1alpha1.ReadyCondition, o.Ready.Status, o.Ready.Reason, o.Ready.Message)

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
@@ -396,6 +399,128 @@ func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
 	for _, a := range args(dc) {
 		if strings.HasPrefix(a, "--kube-api-qps") || strings.HasPrefix(a, "--job-queue-name") {
 			t.Errorf("default manager args set %s; client-side throttling is off by default", a)
+		}
+	}
+}
+
+// TestTemplateAllowedJobImages: the admin's allow-list reaches the manager as one flag, and
+// the defaults pass none (no resource may choose its image).
+func TestTemplateAllowedJobImages(t *testing.T) {
+	_, objs := render(t, combinations[0])
+	_, c := manager(t, objs)
+	for _, a := range args(c) {
+		if strings.HasPrefix(a, "--allowed-job-images") {
+			t.Errorf("defaults pass %s; want no allowed images", a)
+		}
+	}
+	_, objs = render(t, combination{name: "allowed-images", set: []string{"jobs.allowedImages={registry.example/districtlake:*,registry.example/tools:1}"}})
+	_, c = manager(t, objs)
+	if want := "--allowed-job-images=registry.example/districtlake:*,registry.example/tools:1"; !slices.Contains(args(c), want) {
+		t.Errorf("manager args %v lack %s", args(c), want)
+	}
+	if _, err := helm(t, templateArgs(t, combination{set: []string{"jobs.allowedImages={registry.example/*/x}"}})...); err == nil || !strings.Contains(err.Error(), "allowedImages") {
+		t.Errorf("the schema accepted an allowed image with '*' inside it: %v", err)
+	}
+}
+
+// TestTemplateNamespacedRBAC: rbac.namespaced grants the manager's rules through a
+// RoleBinding in each watched namespace and no ClusterRoleBinding, and the manager watches
+// only those namespaces.
+func TestTemplateNamespacedRBAC(t *testing.T) {
+	_, objs := render(t, combination{name: "namespaced", set: []string{"rbac.namespaced=true", "watchNamespaces={district-a,district-b}"}})
+	if objs["ClusterRoleBinding/districtlake-manager"] != nil {
+		t.Error("rbac.namespaced rendered the manager's ClusterRoleBinding")
+	}
+	for _, ns := range []string{"district-a", "district-b"} {
+		rb := objs["RoleBinding/"+ns+"/districtlake-manager"]
+		if rb == nil {
+			t.Fatalf("no RoleBinding in %s; rendered %v", ns, kinds(objs))
+		}
+		kind, _, _ := unstructured.NestedString(rb.Object, "roleRef", "kind")
+		name, _, _ := unstructured.NestedString(rb.Object, "roleRef", "name")
+		if kind != "ClusterRole" || name != "districtlake-manager" {
+			t.Errorf("RoleBinding in %s binds %s %s", ns, kind, name)
+		}
+	}
+	crb := objs["ClusterRoleBinding/districtlake-metrics-auth"]
+	cr := objs["ClusterRole/districtlake-metrics-auth"]
+	if crb == nil || cr == nil {
+		t.Fatalf("no metrics-auth ClusterRole and binding for metrics.secure; rendered %v", kinds(objs))
+	}
+	var role rbacv1.ClusterRole
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(cr.Object, &role); err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleSet(role.Rules); !slices.Equal(got, []string{"authentication.k8s.io/tokenreviews/*:create", "authorization.k8s.io/subjectaccessreviews/*:create"}) {
+		t.Errorf("the cluster-wide rules of the namespaced mode are %v; want only token and access reviews", got)
+	}
+	_, c := manager(t, objs)
+	if !slices.Contains(args(c), "--watch-namespaces=district-a,district-b") {
+		t.Errorf("manager args %v do not limit it to the watched namespaces", args(c))
+	}
+
+	// The defaults: one ClusterRoleBinding, no RoleBinding, all namespaces watched.
+	_, objs = render(t, combinations[0])
+	if objs["ClusterRoleBinding/districtlake-manager"] == nil {
+		t.Error("the defaults have no manager ClusterRoleBinding")
+	}
+	for k := range objs {
+		if strings.HasPrefix(k, "RoleBinding/") && strings.HasSuffix(k, "/districtlake-manager") {
+			t.Errorf("the defaults render %s", k)
+		}
+	}
+	_, c = manager(t, objs)
+	for _, a := range args(c) {
+		if strings.HasPrefix(a, "--watch-namespaces") {
+			t.Errorf("the defaults pass %s", a)
+		}
+	}
+	if _, err := helm(t, templateArgs(t, combination{set: []string{"rbac.namespaced=true"}})...); err == nil || !strings.Contains(err.Error(), "rbac.namespaced needs watchNamespaces") {
+		t.Errorf("rbac.namespaced without watchNamespaces: %v", err)
+	}
+}
+
+// TestTemplateJobNetworkPolicy: off by default; when on, one NetworkPolicy per namespace
+// selects the ingest and compare Job pods, denies ingress and allows egress to DNS and to
+// the public IPv4 space less the private ranges.
+func TestTemplateJobNetworkPolicy(t *testing.T) {
+	_, objs := render(t, combinations[0])
+	for k := range objs {
+		if strings.HasPrefix(k, "NetworkPolicy/") {
+			t.Errorf("the defaults render %s", k)
+		}
+	}
+	_, objs = render(t, combination{name: "np", set: []string{"jobs.networkPolicy.enabled=true", "watchNamespaces={district-a,district-b}"}})
+	for _, ns := range []string{"district-a", "district-b"} {
+		u := objs["NetworkPolicy/"+ns+"/districtlake-jobs"]
+		if u == nil {
+			t.Fatalf("no NetworkPolicy in %s; rendered %v", ns, kinds(objs))
+		}
+		var np networkingv1.NetworkPolicy
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &np); err != nil {
+			t.Fatal(err)
+		}
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{"ingest", "compare"} {
+			if !sel.Matches(labels.Set{"app.kubernetes.io/managed-by": "districtlake", "app.kubernetes.io/component": c, "app.kubernetes.io/name": "districtlake"}) {
+				t.Errorf("the NetworkPolicy does not select %s Job pods", c)
+			}
+		}
+		if sel.Matches(labels.Set{"app.kubernetes.io/name": "districtlake", "app.kubernetes.io/instance": "districtlake"}) {
+			t.Error("the NetworkPolicy selects the manager's pods")
+		}
+		if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}) || len(np.Spec.Ingress) != 0 {
+			t.Errorf("policy types %v, ingress %v: want all ingress denied", np.Spec.PolicyTypes, np.Spec.Ingress)
+		}
+		if len(np.Spec.Egress) != 2 || len(np.Spec.Egress[0].Ports) != 2 || np.Spec.Egress[0].Ports[0].Port.IntValue() != 53 {
+			t.Fatalf("egress %+v: want DNS, then the address blocks", np.Spec.Egress)
+		}
+		block := np.Spec.Egress[1].To[0].IPBlock
+		if block == nil || block.CIDR != "0.0.0.0/0" || !slices.Contains(block.Except, "10.0.0.0/8") || !slices.Contains(block.Except, "169.254.0.0/16") {
+			t.Errorf("egress block %+v: want 0.0.0.0/0 less the private and link-local ranges", block)
 		}
 	}
 }

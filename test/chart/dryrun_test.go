@@ -81,6 +81,7 @@ func TestServerSideDryRun(t *testing.T) {
 			// Every rendered object was accepted, one line each.
 			for k := range objs {
 				kind, name, _ := strings.Cut(k, "/")
+				name = name[strings.LastIndex(name, "/")+1:]
 				if !strings.Contains(strings.ToLower(string(out)), strings.ToLower(kind)+"/"+name+" serverside-applied (server dry run)") &&
 					!strings.Contains(strings.ToLower(string(out)), "/"+name+" serverside-applied (server dry run)") {
 					t.Errorf("kubectl did not report %s as applied:\n%s", k, out)

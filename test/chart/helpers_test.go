@@ -105,6 +105,8 @@ var combinations = []combination{
 	{name: "crds-not-kept", set: []string{"crds.keep=false"}},
 	{name: "service-monitor", set: []string{"serviceMonitor.enabled=true", "serviceMonitor.labels.release=prometheus"}},
 	{name: "custom-image", set: []string{"image.repository=localhost/districtlake", "image.tag=dev", "image.pullPolicy=Never"}},
+	{name: "namespaced-rbac", set: []string{"rbac.namespaced=true", "watchNamespaces={default," + releaseNamespace + "}"}},
+	{name: "job-network-policy", set: []string{"jobs.networkPolicy.enabled=true"}},
 	{name: "existing-service-account", set: []string{"serviceAccount.create=false", "serviceAccount.name=districtlake-sa", "rbac.create=false", "leaderElection.enabled=false"}},
 }
 
@@ -116,7 +118,8 @@ func templateArgs(t testing.TB, c combination) []string {
 	return args
 }
 
-// render runs helm template for c and returns the objects by "Kind/name".
+// render runs helm template for c and returns the objects by "Kind/name" ("Kind/namespace/name"
+// outside the release's namespace).
 func render(t testing.TB, c combination) (string, map[string]*unstructured.Unstructured) {
 	t.Helper()
 	out, err := helm(t, templateArgs(t, c)...)
@@ -130,6 +133,9 @@ func render(t testing.TB, c combination) (string, map[string]*unstructured.Unstr
 	byKey := map[string]*unstructured.Unstructured{}
 	for _, o := range objs {
 		k := o.GetKind() + "/" + o.GetName()
+		if ns := o.GetNamespace(); ns != "" && ns != releaseNamespace {
+			k = o.GetKind() + "/" + ns + "/" + o.GetName() // such as a RoleBinding per watched namespace
+		}
 		if _, dup := byKey[k]; dup {
 			t.Fatalf("rendering %s: %s twice", c.name, k)
 		}
