@@ -17,6 +17,8 @@ import (
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/districtlake/districtlake/internal/plan"
 )
 
 // DefaultJobImage is the image of the Jobs unless the manager or a resource names another.
@@ -45,6 +47,10 @@ type Options struct {
 	ReferenceRecheck time.Duration
 	// Workers is how many resources of each kind are reconciled at once; Defaults when zero.
 	Workers Workers
+	// Egress is the policy written into the ingest plans, which the Jobs' http and s3
+	// fetches obey; the zero value allows every address. The manager sets it from its
+	// flags (restricted by default) and gives Checker the same policy.
+	Egress plan.Egress
 }
 
 // Workers is the number of concurrent reconciles per kind.
@@ -72,6 +78,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	if o.Registerer == nil {
 		return errors.New("controllers: no metrics Registerer given")
+	}
+	if err := o.Egress.Validate(); err != nil {
+		return fmt.Errorf("controllers: %w", err)
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
@@ -112,6 +121,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		JobImagePullPolicy: o.JobImagePullPolicy,
 		JobQueueName:       o.JobQueueName,
 		ReferenceRecheck:   o.ReferenceRecheck,
+		Egress:             o.Egress,
 	}
 	if err := (&DistrictSourceReconciler{Runner: runner, Workers: o.Workers.DistrictSource}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DistrictSource controller: %w", err)

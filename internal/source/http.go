@@ -31,7 +31,7 @@ type httpGetter struct {
 	size      int64
 }
 
-func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env) (*httpGetter, error) {
+func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env, opts Options) (*httpGetter, error) {
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("source %s: %q is not an http(s) URL", s.name, redact.URL(h.URL))
@@ -51,7 +51,12 @@ func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env) (*httpGetter, error) {
 		g.header.Set(hd.Name, v)
 		names = append(names, hd.Name)
 	}
-	g.transport = http.DefaultTransport.(*http.Transport).Clone()
+	// Every connection, the redirects' included, dials only what the egress policy allows.
+	tr, err := opts.Egress.Transport(nil)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.name, err)
+	}
+	g.transport = tr
 	g.client = &http.Client{
 		Transport: g.transport,
 		// The plan's headers (tokens) go only to the origin the plan names.
@@ -84,7 +89,7 @@ func (g *httpGetter) close() error {
 }
 
 func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts Options) error {
-	g, err := newHTTPGetter(s, h, env)
+	g, err := newHTTPGetter(s, h, env, opts)
 	if err != nil {
 		return err
 	}
@@ -150,7 +155,7 @@ func quoteETag(e string) string {
 // directory, then the member's bytes); one that sends the whole archive instead has it
 // spooled to a scratch file, so it is downloaded once either way.
 func openHTTPMember(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts Options) error {
-	g, err := newHTTPGetter(s, h, env)
+	g, err := newHTTPGetter(s, h, env, opts)
 	if err != nil {
 		return err
 	}
