@@ -34,6 +34,7 @@ type managerFlags struct {
 	qps           float32
 	burst         int
 	zap           zap.Options
+	egress        egressFlags
 }
 
 func newManagerCommand() *cobra.Command {
@@ -61,6 +62,7 @@ func newManagerCommand() *cobra.Command {
 	fs.IntVar(&f.workers.Lake, "concurrent-lake-reconciles", def.Lake, "how many Lakes are checked at once")
 	fs.Float32Var(&f.qps, "kube-api-qps", 0, "queries per second to the API server; 0 leaves client-side throttling off, so that the server's API Priority and Fairness limits the manager")
 	fs.IntVar(&f.burst, "kube-api-burst", 0, "burst of queries to the API server above --kube-api-qps; 0 is client-go's default (10) when --kube-api-qps is set")
+	f.egress.bind(fs, false, "the ingest Jobs' http and s3 sources and the Lake checks")
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	f.zap.BindFlags(gofs)
 	fs.AddGoFlagSet(gofs)
@@ -91,6 +93,10 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		return fmt.Errorf("--job-image-pull-policy %q is not Always, IfNotPresent or Never", f.jobPullPolicy)
 	}
 	if err := checkWorkers(f.workers); err != nil {
+		return err
+	}
+	egressPolicy := f.egress.policy()
+	if err := egressPolicy.Validate(); err != nil {
 		return err
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
@@ -130,7 +136,8 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		JobImage:           f.jobImage,
 		JobImagePullPolicy: pull,
 		Registerer:         metrics.Registry,
-		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
+		Checker:            controller.BucketCheckFunc(lake.CheckBucketUnder(egressPolicy)),
+		Egress:             egressPolicy,
 		Workers:            f.workers,
 		JobQueueName:       f.jobQueueName,
 	}); err != nil {
@@ -143,7 +150,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("Starting manager", "jobImage", f.jobImage, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
-		"districtSourceWorkers", f.workers.DistrictSource, "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
+		"districtSourceWorkers", f.workers.DistrictSource, "egress", egressPolicy.String(), "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}
