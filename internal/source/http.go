@@ -107,7 +107,7 @@ func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts O
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		_ = resp.Body.Close()
 		_ = g.close()
-		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, resp.Status)
+		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, status(resp))
 	}
 	s.r = resp.Body
 	s.closer = func() error {
@@ -185,7 +185,7 @@ func (g *httpGetter) openMember(ctx context.Context, opts Options) error {
 	case http.StatusRequestedRangeNotSatisfiable:
 		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
 	default:
-		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, resp.Status)
+		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, status(resp))
 	}
 	if strings.HasSuffix(resp.Header.Get("Content-Range"), "/0") {
 		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
@@ -232,7 +232,7 @@ func (g *httpGetter) fetchRange(ctx context.Context, off, n int64) (io.ReadClose
 		if resp.StatusCode == http.StatusOK {
 			return nil, fmt.Errorf("the archive changed while it was read: the server sent the whole file instead of bytes %d-%d; run again", off, off+n-1)
 		}
-		return nil, fmt.Errorf("GET %s (bytes %d-%d): %s", g.s.location, off, off+n-1, resp.Status)
+		return nil, fmt.Errorf("GET %s (bytes %d-%d): %s", g.s.location, off, off+n-1, status(resp))
 	}
 	first, _, total, err := contentRange(resp.Header.Get("Content-Range"))
 	if err == nil && first != off {
@@ -250,6 +250,15 @@ func (g *httpGetter) fetchRange(ctx context.Context, off, n int64) (io.ReadClose
 		io.Reader
 		io.Closer
 	}{io.LimitReader(resp.Body, n), resp.Body}, nil
+}
+
+// status is a response's status code and its standard text: never the server's own
+// reason phrase, which is the response's content.
+func status(resp *http.Response) string {
+	if t := http.StatusText(resp.StatusCode); t != "" {
+		return fmt.Sprintf("%d %s", resp.StatusCode, t)
+	}
+	return fmt.Sprintf("status %d", resp.StatusCode)
 }
 
 // httpError says why a request failed: the fetch's timeout, the redirect limit, or a
