@@ -97,7 +97,12 @@ type Option func(*options)
 type options struct {
 	partSize uint64
 	maxParts int64
+	egress   egress.Policy
 }
+
+// WithEgress makes an s3 lake's client connect only to the addresses p allows (by
+// default it connects to any).
+func WithEgress(p egress.Policy) Option { return func(o *options) { o.egress = p } }
 
 // DefaultPartSize is the part size of multipart uploads to S3: at most one part is
 // buffered per open Writer, and an object may be up to 10,000 parts (156 GiB).

@@ -42,7 +42,7 @@ func newS3(_ context.Context, l Config, env Env, o options) (*s3Store, error) {
 	if o.partSize < 5<<20 {
 		return nil, fmt.Errorf("lake %s: part size %d is below S3's minimum of 5 MiB", s3URL(l), o.partSize)
 	}
-	c, err := newClient(l, id, secret, &minio.UploadLimits{MaxPartsCount: o.maxParts}, 0, egress.AllowAll())
+	c, err := newClient(l, id, secret, &minio.UploadLimits{MaxPartsCount: o.maxParts}, 0, o.egress)
 	if err != nil {
 		return nil, err
 	}

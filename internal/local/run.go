@@ -40,8 +40,9 @@ type RunOptions struct {
 	// Command is how the user runs districtlake, for the DuckDB line ("districtlake" when
 	// empty).
 	Command string
-	// Egress limits the addresses the http and s3 sources are fetched from; the zero
-	// value, a run on the user's own machine, allows every address.
+	// Egress limits the addresses the http and s3 sources are fetched from and the lake's
+	// client connects to; the zero value, a run on the user's own machine, allows every
+	// address.
 	Egress plan.Egress
 
 	// locks are the run's locks on a file lake (nil for an s3 lake).
@@ -120,7 +121,7 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := lake.New(ctx, l, o.Env)
+	store, err := lake.New(ctx, l, o.Env, lake.WithEgress(o.Egress))
 	if err != nil {
 		return nil, fmt.Errorf("opening the lake: %w", err)
 	}

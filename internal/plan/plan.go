@@ -116,8 +116,8 @@ type Ingest struct {
 	District  District `json:"district"`
 	Lake      Lake     `json:"lake"`
 	Sources   []Source `json:"sources"`
-	// Egress limits the addresses the sources are fetched from (the Lake itself is
-	// trusted: its endpoint passed the same policy in the manager's Lake check).
+	// Egress limits the addresses the sources are fetched from and the Lake's client
+	// connects to.
 	Egress Egress `json:"egress,omitzero"`
 }
 
@@ -134,6 +134,8 @@ type Compare struct {
 	// Costs are annual US-dollar costs of one FTE of each role; nil means unknown.
 	Costs *dataset.Costs `json:"costs,omitempty"`
 	Lake  Lake           `json:"lake"`
+	// Egress limits the addresses the Lake's client connects to.
+	Egress Egress `json:"egress,omitzero"`
 }
 
 // Marshal renders a plan as indented JSON.

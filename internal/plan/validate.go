@@ -108,6 +108,9 @@ func (p *Compare) Validate() error {
 	if !statePattern.MatchString(p.State) {
 		errs = append(errs, fmt.Errorf("state %q is not a two-letter state code", p.State))
 	}
+	if err := p.Egress.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(p.SchoolYears) == 0 {
 		errs = append(errs, errors.New("no schoolYears"))
 	}
