@@ -210,6 +210,15 @@ func TestS3BadCredentials(t *testing.T) {
 		if err := lake.CheckBucketUnder(egress.AllowAll())(ctx, l, m.AccessKey, m.SecretKey); err != nil {
 			t.Fatalf("allow all: %v", err)
 		}
+		// A Job's own lake client obeys the plan's policy too.
+		_, env := m.Lake("statewide", "")
+		s, err := lake.New(ctx, l, env, lake.WithEgress(egress.Restricted(nil, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Stat(ctx, staffingKey); !errors.Is(err, egress.ErrRefused) {
+			t.Fatalf("Stat under the cluster default: %v, want refused", err)
+		}
 	})
 	t.Run("no such bucket", func(t *testing.T) {
 		nb := l
