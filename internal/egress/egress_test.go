@@ -30,7 +30,7 @@ func get(t *testing.T, p egress.Policy, url string) (string, error) {
 }
 
 func TestLoopbackRefusedUnlessAllowed(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "internal page") }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "internal page") }))
 	defer srv.Close()
 	port := srv.Listener.Addr().(interface{ String() string }).String()
 	port = port[strings.LastIndex(port, ":"):]

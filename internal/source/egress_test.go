@@ -27,9 +27,9 @@ func internalPage(t *testing.T, addr string, hits *atomic.Int64) *httptest.Serve
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)
-		w.Write([]byte("secret-internal-content\n1,2\n"))
+		_, _ = w.Write([]byte("secret-internal-content\n1,2\n"))
 	}))
-	srv.Listener.Close()
+	_ = srv.Listener.Close()
 	srv.Listener = l
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -39,7 +39,7 @@ func internalPage(t *testing.T, addr string, hits *atomic.Int64) *httptest.Serve
 func openWith(src plan.Source, p egress.Policy) error {
 	s, err := OpenWith(context.Background(), src, noEnv, Options{Egress: p})
 	if err == nil {
-		s.Close()
+		_ = s.Close()
 	}
 	return err
 }
@@ -116,7 +116,7 @@ func TestHTTPErrorQuotesNoResponseContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -124,7 +124,7 @@ func TestHTTPErrorQuotesNoResponseContent(t *testing.T) {
 				return
 			}
 			go func() {
-				defer c.Close()
+				defer func() { _ = c.Close() }()
 				br := bufio.NewReader(c)
 				for {
 					line, err := br.ReadString('\n')
@@ -132,7 +132,7 @@ func TestHTTPErrorQuotesNoResponseContent(t *testing.T) {
 						break
 					}
 				}
-				c.Write([]byte("HTTP/1.1 500 root:x:0:0:secret-line\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+				_, _ = c.Write([]byte("HTTP/1.1 500 root:x:0:0:secret-line\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 			}()
 		}
 	}()
@@ -158,7 +158,7 @@ func TestS3EgressPolicy(t *testing.T) {
 	open := func(p egress.Policy) error {
 		s, err := OpenWith(context.Background(), src, env, Options{Egress: p})
 		if err == nil {
-			s.Close()
+			_ = s.Close()
 		}
 		return err
 	}
