@@ -163,6 +163,7 @@ kill "$forward" 2>/dev/null || true
 log "installing the chart"
 h upgrade --install districtlake "$ROOT/charts/districtlake" --namespace "$SYSTEM_NS" \
 	--set image.repository="$IMAGE_REPO" --set image.tag="$IMAGE_TAG" --set image.pullPolicy=Never \
+	--set "egress.allowHosts={minio.$SYSTEM_NS.svc}" \
 	--wait --timeout "$TIMEOUT"
 # A rebuilt image under the same tag needs new pods.
 k -n "$SYSTEM_NS" rollout restart deployment/districtlake-manager >/dev/null

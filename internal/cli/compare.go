@@ -48,6 +48,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags) error {
 		if p, err = plan.ReadCompare(f.planPath); err != nil {
 			return nil, err
 		}
+		f.egress = p.Egress
 		return &p.Lake, nil
 	}
 	sum, err := f.runJob(cmd.Context(), log, read, func(ctx context.Context, store lake.Store) (summary.Summary, error) {

@@ -47,6 +47,7 @@ func runIngest(cmd *cobra.Command, f *ingestFlags) error {
 		if p, err = plan.ReadIngest(f.planPath); err != nil {
 			return nil, err
 		}
+		f.egress = p.Egress
 		return &p.Lake, nil
 	}
 	sum, err := f.runJob(cmd.Context(), log, read, func(ctx context.Context, store lake.Store) (summary.Summary, error) {

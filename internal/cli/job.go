@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/districtlake/districtlake/internal/egress"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/redact"
 	"github.com/districtlake/districtlake/internal/summary"
@@ -22,6 +23,8 @@ type jobFlags struct {
 	terminationLog string
 	runID          string
 	zap            zap.Options
+	// egress is the plan's egress policy, which the lake's client obeys too.
+	egress egress.Policy
 }
 
 // bind adds the shared flags (and the zap logging flags) to fs; kind names the plan.
@@ -67,7 +70,7 @@ func (f *jobFlags) openAndRun(ctx context.Context, read func() (*lake.Config, er
 			return summary.Summary{}, fmt.Errorf("--lake: %w", err)
 		}
 	}
-	store, err := lake.New(ctx, *planLake, lake.OSEnv())
+	store, err := lake.New(ctx, *planLake, lake.OSEnv(), lake.WithEgress(f.egress))
 	if err != nil {
 		return summary.Summary{}, fmt.Errorf("opening the lake: %w", err)
 	}

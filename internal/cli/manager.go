@@ -39,6 +39,7 @@ type managerFlags struct {
 	qps           float32
 	burst         int
 	zap           zap.Options
+	egress        egressFlags
 }
 
 func newManagerCommand() *cobra.Command {
@@ -68,6 +69,7 @@ func newManagerCommand() *cobra.Command {
 	fs.IntVar(&f.workers.Lake, "concurrent-lake-reconciles", def.Lake, "how many Lakes are checked at once")
 	fs.Float32Var(&f.qps, "kube-api-qps", 0, "queries per second to the API server; 0 leaves client-side throttling off, so that the server's API Priority and Fairness limits the manager")
 	fs.IntVar(&f.burst, "kube-api-burst", 0, "burst of queries to the API server above --kube-api-qps; 0 is client-go's default (10) when --kube-api-qps is set")
+	f.egress.bind(fs, false, "the ingest Jobs' http and s3 sources and the Lake checks")
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	f.zap.BindFlags(gofs)
 	fs.AddGoFlagSet(gofs)
@@ -108,6 +110,10 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err != nil {
 		return err
 	}
+	egressPolicy := f.egress.policy()
+	if err := egressPolicy.Validate(); err != nil {
+		return err
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
@@ -146,7 +152,8 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		JobImagePullPolicy: pull,
 		AllowedJobImages:   allowed,
 		Registerer:         metrics.Registry,
-		Checker:            controller.BucketCheckFunc(lake.CheckBucket),
+		Checker:            controller.BucketCheckFunc(lake.CheckBucketUnder(egressPolicy)),
+		Egress:             egressPolicy,
 		Workers:            f.workers,
 		JobQueueName:       f.jobQueueName,
 	}); err != nil {
@@ -159,7 +166,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "watchNamespaces", f.watchNS, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
-		"districtSourceWorkers", f.workers.DistrictSource, "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
+		"districtSourceWorkers", f.workers.DistrictSource, "egress", egressPolicy.String(), "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}

@@ -44,6 +44,7 @@ func TestManagerFlags(t *testing.T) {
 		"concurrent-districtsource-reconciles":  "8",
 		"concurrent-statecomparison-reconciles": "2",
 		"concurrent-lake-reconciles":            "2",
+		"egress-allow-private":                  "false",
 		"kube-api-qps":                          "0",
 		"kube-api-burst":                        "0",
 		"allowed-job-images":                    "",
@@ -70,6 +71,22 @@ func TestManagerRejectsNoWorkers(t *testing.T) {
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), "--concurrent-districtsource-reconciles is 0; it must be at least 1") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestManagerRejectsBadEgressCIDR(t *testing.T) {
+	root := NewRootCommand()
+	root.SetArgs([]string{"manager", "--egress-allow-cidrs=10.0.0.0/8,metadata"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), `egress: allowed CIDR "metadata" is not an address range`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A local run allows every address unless told otherwise.
+func TestRunEgressDefault(t *testing.T) {
+	if f := newRunCommand().Flags().Lookup("egress-allow-private"); f == nil || f.DefValue != "true" {
+		t.Fatalf("run --egress-allow-private = %+v, want default true", f)
 	}
 }
 

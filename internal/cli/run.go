@@ -15,6 +15,7 @@ import (
 func newRunCommand() *cobra.Command {
 	var o local.RunOptions
 	var dir string
+	var eg egressFlags
 	cmd := &cobra.Command{
 		Use:   "run [-f DIR] [--lake LAKE]",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
@@ -48,6 +49,10 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 				dir = tmp
 				fmt.Fprintln(cmd.ErrOrStderr(), "Using the built-in samples (config/samples); -f DIR runs your own folder")
 			}
+			o.Egress = eg.policy()
+			if err := o.Egress.Validate(); err != nil {
+				return err
+			}
 			f, err := local.Load(cmd.Context(), dir)
 			if err != nil {
 				return err
@@ -70,6 +75,7 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 	cmd.Flags().StringVar(&o.Lake, "lake", "./lake", "the lake: a folder, file:///path or s3://bucket/prefix")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "districts ingested at once")
 	cmd.Flags().StringVar(&o.State, "state", "", "run only this state's districts and comparison (such as WI)")
+	eg.bind(cmd.Flags(), true, "the http and s3 sources")
 	return cmd
 }
 

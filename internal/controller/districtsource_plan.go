@@ -23,6 +23,7 @@ func (r *DistrictSourceReconciler) workload(ctx context.Context, ds *v1alpha1.Di
 	if err != nil {
 		return nil, r.renderError(err)
 	}
+	p.Plan.Egress = r.Egress
 	data, err := plan.Marshal(p.Plan)
 	if err != nil {
 		return nil, err

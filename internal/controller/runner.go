@@ -19,6 +19,7 @@ import (
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/guard"
+	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/render"
 	"github.com/districtlake/districtlake/internal/status"
 	"github.com/districtlake/districtlake/internal/summary"
@@ -69,6 +70,8 @@ type Runner struct {
 	// ReferenceRecheck is how soon a workload whose source ConfigMap or Secret is missing is
 	// looked at again (the controllers do not watch the users' ConfigMaps and Secrets).
 	ReferenceRecheck time.Duration
+	// Egress is the policy the ingest Jobs fetch under, written into every plan.
+	Egress plan.Egress
 }
 
 // workload is what a DistrictSource or StateComparison asks for: a plan and a CronJob that

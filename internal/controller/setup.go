@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/districtlake/districtlake/internal/guard"
+	"github.com/districtlake/districtlake/internal/plan"
 )
 
 // DefaultJobImage is the image of the Jobs unless the manager names another (or a resource
@@ -50,6 +51,10 @@ type Options struct {
 	ReferenceRecheck time.Duration
 	// Workers is how many resources of each kind are reconciled at once; Defaults when zero.
 	Workers Workers
+	// Egress is the policy written into the ingest plans, which the Jobs' http and s3
+	// fetches obey; the zero value allows every address. The manager sets it from its
+	// flags (restricted by default) and gives Checker the same policy.
+	Egress plan.Egress
 }
 
 // Workers is the number of concurrent reconciles per kind.
@@ -77,6 +82,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	if o.Registerer == nil {
 		return errors.New("controllers: no metrics Registerer given")
+	}
+	if err := o.Egress.Validate(); err != nil {
+		return fmt.Errorf("controllers: %w", err)
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
@@ -118,6 +126,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		AllowedJobImages:   o.AllowedJobImages,
 		JobQueueName:       o.JobQueueName,
 		ReferenceRecheck:   o.ReferenceRecheck,
+		Egress:             o.Egress,
 	}
 	if err := (&DistrictSourceReconciler{Runner: runner, Workers: o.Workers.DistrictSource}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DistrictSource controller: %w", err)

@@ -65,6 +65,7 @@ func (r *StateComparisonReconciler) workload(ctx context.Context, sc *v1alpha1.S
 	if err != nil {
 		return nil, r.renderError(err)
 	}
+	p.Plan.Egress = r.Egress
 	data, err := plan.Marshal(p.Plan)
 	if err != nil {
 		return nil, err

@@ -113,7 +113,7 @@ func TestIngestBadInput(t *testing.T) {
 		{name: "unknown status", sources: []plan.Source{contracts(contractsHeader + "A,b,pending,1,1,2023-07-01,2024-06-30,1,x\r\n")},
 			want: `source "contracts" row 1 (line 2) column "Status" (status): "pending" is not a contract status (active, expired, terminated or suspended)`},
 		{name: "missing required column", sources: []plan.Source{contracts("Type,Status,Annual Cost (USD)\r\nb,active,1\r\n")},
-			want: `source "contracts": missing required columns "Agency" (for agency_name), "Start" (for start_date), "End" (for end_date), "District Share" (for district_share), "Officers" (for officers), "Notes" (for notes) (the header has: Type, Status, Annual Cost (USD))`},
+			want: `source "contracts": missing required columns "Agency" (for agency_name), "Start" (for start_date), "End" (for end_date), "District Share" (for district_share), "Officers" (for officers), "Notes" (for notes) (the header has: "Type", "Status", "Annual Cost (USD)")`},
 		{name: "missing needed CRDC column", sources: []plan.Source{crdc(strings.Replace(crdcSupportHeader, "SCH_FTECOUNSELORS,", "", 1) + "WI,Wisconsin,5508520,M,00001,x,550852000001,No,1,1,1,1,1\r\n")},
 			want: `source "crdc-support": column "SCH_FTECOUNSELORS" of the 2020-21 School Support layout is missing`},
 		{name: "NUL byte", sources: []plan.Source{crdc(crdcSupportHeader + supportRow("00001", "1") + supportRow("00002", "1\x00"))},

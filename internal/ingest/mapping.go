@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -128,9 +129,9 @@ func bindColumns(source string, s *spec, columns map[string]string, header []str
 			found, ok := findColumn(header, col)
 			if !ok {
 				if mapped {
-					missing = append(missing, fmt.Sprintf("%q (for %s)", col, f.name))
+					missing = append(missing, fmt.Sprintf("%s (for %s)", quoteName(col), f.name))
 				} else if slices.Contains(s.requiredColumns, f.name) {
-					missing = append(missing, fmt.Sprintf("%q", col))
+					missing = append(missing, quoteName(col))
 				}
 				continue
 			}
@@ -140,9 +141,38 @@ func bindColumns(source string, s *spec, columns map[string]string, header []str
 	}
 	if len(missing) > 0 {
 		return nil, &SourceError{Source: source, Err: fmt.Errorf("missing required column%s %s (the header has: %s)",
-			plural(len(missing)), strings.Join(missing, ", "), strings.Join(header, ", "))}
+			plural(len(missing)), strings.Join(missing, ", "), headerNames(header))}
 	}
 	return binds, nil
+}
+
+// Limits on the header names a message quotes: the header is the fetched file's first
+// line, so a message shows only a few names, short and escaped, never the whole line.
+const (
+	maxQuotedNames   = 12
+	maxQuotedNameLen = 40
+)
+
+// headerNames lists a header's first names for a message, each quoted short.
+func headerNames(header []string) string {
+	names := make([]string, 0, min(len(header), maxQuotedNames)+1)
+	for i, h := range header {
+		if i == maxQuotedNames {
+			names = append(names, fmt.Sprintf("and %d more", len(header)-i))
+			break
+		}
+		names = append(names, quoteName(h))
+	}
+	return strings.Join(names, ", ")
+}
+
+// quoteName quotes a name from a fetched file (a header's column) for a message: escaped
+// and at most maxQuotedNameLen bytes.
+func quoteName(n string) string {
+	if len(n) > maxQuotedNameLen {
+		return strconv.Quote(strings.ToValidUTF8(n[:maxQuotedNameLen], "")) + "…"
+	}
+	return strconv.Quote(n)
 }
 
 func plural(n int) string {

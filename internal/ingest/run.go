@@ -288,7 +288,7 @@ func (r *runner) rowContext(src plan.Source) *rowContext {
 // returns once the source's header is read.
 func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready func(rowMapper) (emitter, error)) error {
 	start := time.Now()
-	stream, err := source.OpenWith(ctx, src, r.env, source.Options{TempDir: r.opts.TempDir})
+	stream, err := source.OpenWith(ctx, src, r.env, source.Options{TempDir: r.opts.TempDir, Egress: r.p.Egress})
 	if err != nil {
 		return err
 	}

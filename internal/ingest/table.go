@@ -81,7 +81,7 @@ func newCSVTable(source string, r io.Reader, comma byte) (*csvTable, error) {
 		}
 		name := strings.TrimSpace(string(f))
 		if seen[name] && name != "" { // unnamed columns (a trailing comma) cannot be selected
-			return nil, &SourceError{Source: source, Err: fmt.Errorf("the header names column %q twice", name)}
+			return nil, &SourceError{Source: source, Err: fmt.Errorf("the header names column %s twice", quoteName(name))}
 		}
 		seen[name] = true
 		t.names = append(t.names, name)

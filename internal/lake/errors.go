@@ -9,6 +9,9 @@ import (
 	"syscall"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/districtlake/districtlake/internal/egress"
+	"github.com/districtlake/districtlake/internal/term"
 )
 
 // explained is an S3 or network error said in words; it unwraps to the original (and to
@@ -59,10 +62,12 @@ func explainText(err error) string {
 		case minio.NoSuchKey, "NotFound":
 			return "the object does not exist (" + resp.Code + ")"
 		}
-		if resp.Message != "" {
-			return fmt.Sprintf("%s (%s)", strings.TrimSuffix(resp.Message, "."), resp.Code)
+		// The server's own message is the response's content: only its code, short and
+		// escaped, is quoted.
+		if resp.StatusCode != 0 {
+			return fmt.Sprintf("the server answered %s (HTTP %d)", short(resp.Code), resp.StatusCode)
 		}
-		return resp.Code
+		return "the server answered " + short(resp.Code)
 	}
 	var dns *net.DNSError
 	var netErr net.Error
@@ -77,8 +82,23 @@ func explainText(err error) string {
 		return "timed out"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, egress.ErrRefused):
+		return err.Error()
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		// net/http quotes the first bytes the server sent; they are the response's content.
+		return "the server's answer is not HTTP"
 	}
-	return err.Error()
+	return short(err.Error())
+}
+
+// short makes text from a server or the network fit an error message: escaped, on one
+// line, at most 200 bytes.
+func short(s string) string {
+	const max = 200
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "..."
+	}
+	return term.Escape(s)
 }
 
 // redact replaces every occurrence of secret in err's text, so no error can carry it.

@@ -13,6 +13,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/districtlake/districtlake/internal/egress"
 )
 
 // Env looks up an environment variable: os.LookupEnv in a Job, a map in tests and local
@@ -95,7 +97,12 @@ type Option func(*options)
 type options struct {
 	partSize uint64
 	maxParts int64
+	egress   egress.Policy
 }
+
+// WithEgress makes an s3 lake's client connect only to the addresses p allows (by
+// default it connects to any).
+func WithEgress(p egress.Policy) Option { return func(o *options) { o.egress = p } }
 
 // DefaultPartSize is the part size of multipart uploads to S3: at most one part is
 // buffered per open Writer, and an object may be up to 10,000 parts (156 GiB).
@@ -171,8 +178,18 @@ func ParseURL(u string, env Env) (Config, error) {
 // CheckBucket checks that a lake's bucket exists and that the credentials may reach it.
 // Its errors name the endpoint and bucket and say what is wrong in words (unknown access
 // key, wrong secret, no such bucket, connection refused); they never hold the secret.
+// It connects to any address; CheckBucketUnder limits it to what an egress policy allows.
 func CheckBucket(ctx context.Context, l Config, accessKeyID, secretAccessKey string) error {
-	return checkBucket(ctx, l, accessKeyID, secretAccessKey)
+	return checkBucket(ctx, l, accessKeyID, secretAccessKey, egress.AllowAll())
+}
+
+// CheckBucketUnder returns a CheckBucket that connects only to the addresses p allows:
+// the manager's Lake check, which must not send a signed request to whatever internal
+// address a Lake names.
+func CheckBucketUnder(p egress.Policy) func(ctx context.Context, l Config, accessKeyID, secretAccessKey string) error {
+	return func(ctx context.Context, l Config, accessKeyID, secretAccessKey string) error {
+		return checkBucket(ctx, l, accessKeyID, secretAccessKey, p)
+	}
 }
 
 // cleanKey checks a key and returns it in canonical form.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"path"
 	"sort"
 	"strings"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/districtlake/districtlake/internal/egress"
 )
 
 // defaultRegion is used when a lake names none, so that no region lookup is needed.
@@ -39,7 +42,7 @@ func newS3(_ context.Context, l Config, env Env, o options) (*s3Store, error) {
 	if o.partSize < 5<<20 {
 		return nil, fmt.Errorf("lake %s: part size %d is below S3's minimum of 5 MiB", s3URL(l), o.partSize)
 	}
-	c, err := newClient(l, id, secret, &minio.UploadLimits{MaxPartsCount: o.maxParts}, 0)
+	c, err := newClient(l, id, secret, &minio.UploadLimits{MaxPartsCount: o.maxParts}, 0, o.egress)
 	if err != nil {
 		return nil, err
 	}
@@ -73,20 +76,33 @@ func Credentials(l Config, env Env) (accessKeyID, secretAccessKey string, err er
 }
 
 // S3Client connects to a lake's endpoint with the credentials from env (for readers
-// of other buckets, such as an s3 source). It does not touch the network.
-func S3Client(l Config, env Env) (*minio.Client, error) {
+// of other buckets, such as an s3 source), dialling only the addresses the egress policy
+// allows. It does not touch the network.
+func S3Client(l Config, env Env, p egress.Policy) (*minio.Client, error) {
 	id, secret, err := Credentials(l, env)
 	if err != nil {
 		return nil, err
 	}
-	return newClient(l, id, secret, nil, 0)
+	return newClient(l, id, secret, nil, 0, p)
 }
 
 // newClient connects to a lake's endpoint. maxRetries 0 keeps minio-go's default (10
-// tries with backoff); 1 tries once.
-func newClient(l Config, id, secret string, limits *minio.UploadLimits, maxRetries int) (*minio.Client, error) {
+// tries with backoff); 1 tries once. The client dials only what p allows.
+func newClient(l Config, id, secret string, limits *minio.UploadLimits, maxRetries int, p egress.Policy) (*minio.Client, error) {
 	if l.Endpoint == "" {
 		return nil, fmt.Errorf("lake s3://%s: no endpoint given", l.Bucket)
+	}
+	var transport http.RoundTripper
+	if p.DenyPrivate {
+		base, err := minio.DefaultTransport(l.Secure)
+		if err != nil {
+			return nil, fmt.Errorf("lake endpoint %q: %w", l.Endpoint, err)
+		}
+		tr, err := p.Transport(base)
+		if err != nil {
+			return nil, err
+		}
+		transport = tr
 	}
 	region := l.Region
 	if region == "" {
@@ -103,6 +119,7 @@ func newClient(l Config, id, secret string, limits *minio.UploadLimits, maxRetri
 		BucketLookup: lookup,
 		UploadLimits: limits,
 		MaxRetries:   maxRetries,
+		Transport:    transport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lake endpoint %q: %w", l.Endpoint, redact(err, secret))
@@ -110,13 +127,13 @@ func newClient(l Config, id, secret string, limits *minio.UploadLimits, maxRetri
 	return c, nil
 }
 
-func checkBucket(ctx context.Context, l Config, id, secret string) error {
+func checkBucket(ctx context.Context, l Config, id, secret string, p egress.Policy) error {
 	where := fmt.Sprintf("bucket %q at %s", l.Bucket, endpointURL(l))
 	if id == "" || secret == "" {
 		return fmt.Errorf("%s: the credentials Secret has an empty accessKeyID or secretAccessKey", where)
 	}
 	// One try: the Lake controller requeues with its own backoff.
-	c, err := newClient(l, id, secret, nil, 1)
+	c, err := newClient(l, id, secret, nil, 1, p)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/districtlake/districtlake/internal/egress"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/testenv"
@@ -185,6 +186,40 @@ func TestS3BadCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	// The manager checks Lakes under the cluster's egress policy: a Lake naming a loopback
+	// endpoint gets no signed request unless the admin allows it, and the error is the same
+	// whether a server listens there or not.
+	t.Run("egress policy", func(t *testing.T) {
+		check := lake.CheckBucketUnder(egress.Restricted(nil, nil))
+		err := check(ctx, l, m.AccessKey, m.SecretKey)
+		if !errors.Is(err, egress.ErrRefused) || !strings.Contains(err.Error(), "a loopback address") {
+			t.Fatalf("error = %v, want refused by the egress policy", err)
+		}
+		closed := l
+		closed.Endpoint = closedAddr(t)
+		err2 := check(ctx, closed, m.AccessKey, m.SecretKey)
+		strip := func(e error, endpoint string) string {
+			return strings.ReplaceAll(strings.ReplaceAll(e.Error(), endpoint, "ENDPOINT"), strings.Split(endpoint, ":")[1], "PORT")
+		}
+		if err2 == nil || strip(err, m.Endpoint) != strip(err2, closed.Endpoint) {
+			t.Fatalf("open port: %v\nclosed port: %v\nwant the same refusal", err, err2)
+		}
+		if err := lake.CheckBucketUnder(egress.Restricted([]string{"127.0.0.1/32"}, nil))(ctx, l, m.AccessKey, m.SecretKey); err != nil {
+			t.Fatalf("allowed by CIDR: %v", err)
+		}
+		if err := lake.CheckBucketUnder(egress.AllowAll())(ctx, l, m.AccessKey, m.SecretKey); err != nil {
+			t.Fatalf("allow all: %v", err)
+		}
+		// A Job's own lake client obeys the plan's policy too.
+		_, env := m.Lake("statewide", "")
+		s, err := lake.New(ctx, l, env, lake.WithEgress(egress.Restricted(nil, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Stat(ctx, staffingKey); !errors.Is(err, egress.ErrRefused) {
+			t.Fatalf("Stat under the cluster default: %v, want refused", err)
+		}
+	})
 	t.Run("no such bucket", func(t *testing.T) {
 		nb := l
 		nb.Bucket = "nope"
@@ -339,4 +374,16 @@ func TestS3AbortWhileWriting(t *testing.T) {
 	if up := incompleteUploads(t, m, bucket); len(up) != 0 {
 		t.Fatalf("uploads left open: %v", up)
 	}
+}
+
+// closedAddr is a loopback host:port nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
 }

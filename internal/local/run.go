@@ -40,6 +40,10 @@ type RunOptions struct {
 	// Command is how the user runs districtlake, for the DuckDB line ("districtlake" when
 	// empty).
 	Command string
+	// Egress limits the addresses the http and s3 sources are fetched from and the lake's
+	// client connects to; the zero value, a run on the user's own machine, allows every
+	// address.
+	Egress plan.Egress
 
 	// locks are the run's locks on a file lake (nil for an s3 lake).
 	locks *lakelock.Lake
@@ -117,7 +121,7 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := lake.New(ctx, l, o.Env)
+	store, err := lake.New(ctx, l, o.Env, lake.WithEgress(o.Egress))
 	if err != nil {
 		return nil, fmt.Errorf("opening the lake: %w", err)
 	}
@@ -181,7 +185,7 @@ func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress.Started(ds.Name)
-			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, ds, l, store, o.Env) })
+			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, ds, l, store, o.Env, o.Egress) })
 			progress.Finished(ds.Name, rowsOf(out[i].Summary), out[i].Err)
 		}()
 	}
@@ -197,13 +201,14 @@ func rowsOf(s summary.Summary) int64 {
 	return n
 }
 
-func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env) DistrictResult {
+func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env, eg plan.Egress) DistrictResult {
 	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
 	p, err := LocalPlan(ctx, f, ds, l, env)
 	if err != nil {
 		r.Err = err
 		return r
 	}
+	p.Plan.Egress = eg
 	r.Summary, r.Err = ingest.Run(ctx, &p.Plan, store, p.Env, ingest.Options{})
 	return r
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/districtlake/districtlake/internal/dataset"
@@ -45,5 +46,30 @@ func TestComparePlanJSONShape(t *testing.T) {
 `
 	if string(b) != want {
 		t.Errorf("compare plan JSON\n%s\nwant\n%s", b, want)
+	}
+}
+
+// An ingest plan carries the manager's egress policy to the Job.
+func TestIngestPlanEgressJSON(t *testing.T) {
+	p := &Ingest{Egress: Egress{DenyPrivate: true, AllowCIDRs: []string{"10.20.0.0/16"}, AllowHosts: []string{"minio.storage.svc"}}}
+	b, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"egress": {
+    "denyPrivate": true,
+    "allowCIDRs": [
+      "10.20.0.0/16"
+    ],
+    "allowHosts": [
+      "minio.storage.svc"
+    ]
+  }`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("ingest plan JSON\n%s\nlacks\n%s", b, want)
+	}
+	b, _ = Marshal(&Ingest{})
+	if strings.Contains(string(b), "egress") {
+		t.Errorf("a plan that allows everything writes an egress key:\n%s", b)
 	}
 }

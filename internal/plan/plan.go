@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/egress"
 	"github.com/districtlake/districtlake/internal/lake"
 )
 
@@ -32,6 +33,11 @@ const (
 // Lake says where the lake is: the lake package's own configuration, as the plan carries
 // it.
 type Lake = lake.Config
+
+// Egress is the policy on the addresses the http and s3 sources may connect to, as the
+// cluster admin set it on the manager (the local CLI's flags for a local run). The zero
+// value, which a plan without the field has, allows every address.
+type Egress = egress.Policy
 
 // Encodings of a text source.
 const (
@@ -110,6 +116,9 @@ type Ingest struct {
 	District  District `json:"district"`
 	Lake      Lake     `json:"lake"`
 	Sources   []Source `json:"sources"`
+	// Egress limits the addresses the sources are fetched from and the Lake's client
+	// connects to.
+	Egress Egress `json:"egress,omitzero"`
 }
 
 // Compare is the plan of one StateComparison run.
@@ -125,6 +134,8 @@ type Compare struct {
 	// Costs are annual US-dollar costs of one FTE of each role; nil means unknown.
 	Costs *dataset.Costs `json:"costs,omitempty"`
 	Lake  Lake           `json:"lake"`
+	// Egress limits the addresses the Lake's client connects to.
+	Egress Egress `json:"egress,omitzero"`
 }
 
 // Marshal renders a plan as indented JSON.

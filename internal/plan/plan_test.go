@@ -11,7 +11,8 @@ import (
 
 func TestValidateNamesEachProblem(t *testing.T) {
 	p := Ingest{Version: 2, Kind: "x", District: District{NCESID: "55", State: "Wisconsin"},
-		Lake: Lake{Type: "s3"}, Sources: []Source{{Name: "a", Dataset: "staff", Format: "xml", Encoding: "latin1"}, {Name: "a", Dataset: "contracts", Format: "parquet", Encoding: "windows-1252"}}}
+		Lake: Lake{Type: "s3"}, Sources: []Source{{Name: "a", Dataset: "staff", Format: "xml", Encoding: "latin1"}, {Name: "a", Dataset: "contracts", Format: "parquet", Encoding: "windows-1252"}},
+		Egress: Egress{DenyPrivate: true, AllowCIDRs: []string{"10.0.0.0/40"}}}
 	err := p.Validate()
 	if err == nil {
 		t.Fatal("a bad plan validated")
@@ -24,6 +25,7 @@ func TestValidateNamesEachProblem(t *testing.T) {
 		"sources[0] (a): set exactly one of http, s3, file or inline (0 set)", `sources[1]: name "a" is used twice`,
 		`sources[0] (a): encoding "latin1" is not utf-8 or windows-1252`,
 		"a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc",
+		`egress: allowed CIDR "10.0.0.0/40" is not an address range`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)

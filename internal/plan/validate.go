@@ -34,6 +34,9 @@ func (p *Ingest) Validate() error {
 		errs = append(errs, fmt.Errorf("district.state %q is not a two-letter state code", p.District.State))
 	}
 	errs = append(errs, validateLake(p.Lake, "lake"))
+	if err := p.Egress.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(p.Sources) == 0 {
 		errs = append(errs, errors.New("no sources"))
 	}
@@ -104,6 +107,9 @@ func (p *Compare) Validate() error {
 	}
 	if !statePattern.MatchString(p.State) {
 		errs = append(errs, fmt.Errorf("state %q is not a two-letter state code", p.State))
+	}
+	if err := p.Egress.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(p.SchoolYears) == 0 {
 		errs = append(errs, errors.New("no schoolYears"))

@@ -31,7 +31,7 @@ type httpGetter struct {
 	size      int64
 }
 
-func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env) (*httpGetter, error) {
+func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env, opts Options) (*httpGetter, error) {
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("source %s: %q is not an http(s) URL", s.name, redact.URL(h.URL))
@@ -51,7 +51,12 @@ func newHTTPGetter(s *Stream, h *plan.HTTP, env lake.Env) (*httpGetter, error) {
 		g.header.Set(hd.Name, v)
 		names = append(names, hd.Name)
 	}
-	g.transport = http.DefaultTransport.(*http.Transport).Clone()
+	// Every connection, the redirects' included, dials only what the egress policy allows.
+	tr, err := opts.Egress.Transport(nil)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.name, err)
+	}
+	g.transport = tr
 	g.client = &http.Client{
 		Transport: g.transport,
 		// The plan's headers (tokens) go only to the origin the plan names.
@@ -84,7 +89,7 @@ func (g *httpGetter) close() error {
 }
 
 func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts Options) error {
-	g, err := newHTTPGetter(s, h, env)
+	g, err := newHTTPGetter(s, h, env, opts)
 	if err != nil {
 		return err
 	}
@@ -102,7 +107,7 @@ func openHTTP(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts O
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		_ = resp.Body.Close()
 		_ = g.close()
-		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, resp.Status)
+		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, status(resp))
 	}
 	s.r = resp.Body
 	s.closer = func() error {
@@ -150,7 +155,7 @@ func quoteETag(e string) string {
 // directory, then the member's bytes); one that sends the whole archive instead has it
 // spooled to a scratch file, so it is downloaded once either way.
 func openHTTPMember(ctx context.Context, s *Stream, h *plan.HTTP, env lake.Env, opts Options) error {
-	g, err := newHTTPGetter(s, h, env)
+	g, err := newHTTPGetter(s, h, env, opts)
 	if err != nil {
 		return err
 	}
@@ -180,7 +185,7 @@ func (g *httpGetter) openMember(ctx context.Context, opts Options) error {
 	case http.StatusRequestedRangeNotSatisfiable:
 		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
 	default:
-		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, resp.Status)
+		return fmt.Errorf("source %s: GET %s: %s", s.name, s.location, status(resp))
 	}
 	if strings.HasSuffix(resp.Header.Get("Content-Range"), "/0") {
 		return fmt.Errorf("source %s: %s is empty, so it has no member %q", s.name, s.location, s.member)
@@ -227,7 +232,7 @@ func (g *httpGetter) fetchRange(ctx context.Context, off, n int64) (io.ReadClose
 		if resp.StatusCode == http.StatusOK {
 			return nil, fmt.Errorf("the archive changed while it was read: the server sent the whole file instead of bytes %d-%d; run again", off, off+n-1)
 		}
-		return nil, fmt.Errorf("GET %s (bytes %d-%d): %s", g.s.location, off, off+n-1, resp.Status)
+		return nil, fmt.Errorf("GET %s (bytes %d-%d): %s", g.s.location, off, off+n-1, status(resp))
 	}
 	first, _, total, err := contentRange(resp.Header.Get("Content-Range"))
 	if err == nil && first != off {
@@ -245,6 +250,15 @@ func (g *httpGetter) fetchRange(ctx context.Context, off, n int64) (io.ReadClose
 		io.Reader
 		io.Closer
 	}{io.LimitReader(resp.Body, n), resp.Body}, nil
+}
+
+// status is a response's status code and its standard text: never the server's own
+// reason phrase, which is the response's content.
+func status(resp *http.Response) string {
+	if t := http.StatusText(resp.StatusCode); t != "" {
+		return fmt.Sprintf("%d %s", resp.StatusCode, t)
+	}
+	return fmt.Sprintf("status %d", resp.StatusCode)
 }
 
 // httpError says why a request failed: the fetch's timeout, the redirect limit, or a

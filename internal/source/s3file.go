@@ -22,7 +22,7 @@ func openS3(ctx context.Context, s *Stream, src *plan.S3, env lake.Env, opts Opt
 	if src.Bucket == "" || src.Key == "" {
 		return fmt.Errorf("source %s: an s3 source needs a bucket and a key", s.name)
 	}
-	client, err := lake.S3Client(src.Lake, env)
+	client, err := lake.S3Client(src.Lake, env, opts.Egress)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
@@ -61,7 +61,7 @@ func openS3Member(ctx context.Context, s *Stream, src *plan.S3, env lake.Env, op
 	if src.Bucket == "" || src.Key == "" {
 		return fmt.Errorf("source %s: an s3 source needs a bucket and a key", s.name)
 	}
-	client, err := lake.S3Client(src.Lake, env)
+	client, err := lake.S3Client(src.Lake, env, opts.Egress)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}

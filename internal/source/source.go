@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/districtlake/districtlake/internal/egress"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
 )
@@ -162,6 +163,9 @@ type Options struct {
 	// OpenWith fetches nothing and returns an error that errors.Is ErrNotModified.
 	IfNoneMatch     string
 	IfModifiedSince string
+	// Egress limits the addresses an http or s3 fetch connects to, redirects included;
+	// the zero Policy allows every address.
+	Egress egress.Policy
 }
 
 // ErrNotModified is the error of a conditional fetch whose file has not changed.

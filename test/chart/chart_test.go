@@ -524,3 +524,19 @@ func TestTemplateJobNetworkPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestTemplateEgress(t *testing.T) {
+	_, objs := render(t, combination{name: "egress-defaults"})
+	_, c := manager(t, objs)
+	if a := args(c); !slices.Contains(a, "--egress-allow-private=false") {
+		t.Errorf("manager args %v do not refuse private addresses by default", a)
+	}
+	_, objs = render(t, combination{name: "egress-allowed", set: []string{"egress.allowCIDRs={10.20.0.0/16,192.168.7.0/24}", "egress.allowHosts={minio.storage.svc.cluster.local}"}})
+	_, c = manager(t, objs)
+	a := args(c)
+	for _, want := range []string{"--egress-allow-private=false", "--egress-allow-cidrs=10.20.0.0/16,192.168.7.0/24", "--egress-allow-hosts=minio.storage.svc.cluster.local"} {
+		if !slices.Contains(a, want) {
+			t.Errorf("manager args %v lack %s", a, want)
+		}
+	}
+}

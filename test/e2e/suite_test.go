@@ -337,6 +337,9 @@ func (s *suite) installChart() error {
 	}
 	out, err := s.helm("install", release, filepath.Join(s.root, "charts", "districtlake"), "--namespace", systemNS,
 		"--set", "image.repository="+imageRepo, "--set", "image.tag="+imageTag, "--set", "image.pullPolicy=Never",
+		// MinIO and the file server listen on the host's bridge address, a private one the
+		// default egress policy refuses: allow it as an admin would an in-cluster Lake.
+		"--set", "egress.allowCIDRs={"+nodeIP+"/32}",
 		"--wait", "--timeout", "3m")
 	if err != nil {
 		return fmt.Errorf("helm install: %w\n%s", err, s.describeManager())
