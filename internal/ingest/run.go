@@ -280,6 +280,7 @@ func (r *runner) rowContext(src plan.Source) *rowContext {
 		source: src.Name, lea: r.p.District.NCESID, leaBytes: []byte(r.p.District.NCESID),
 		state: []byte(r.p.District.State), district: []byte(r.p.District.Name),
 		runID: []byte(r.runID), ingested: r.ingested.UnixMicro(),
+		tempDir: r.opts.TempDir, keysInMemory: r.lim.KeysInMemory,
 	}
 	if src.SchoolYear != "" {
 		rc.schoolYear = []byte(src.SchoolYear)
