@@ -427,7 +427,7 @@ func (r *runner) parquetMapper(ctx context.Context, s *spec, src plan.Source, rc
 		cleanup()
 		return nil, func() {}, &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
 	}
-	t, err := newParquetTable(ctx, src.Name, f)
+	t, err := newParquetTable(ctx, src.Name, f, r.lim)
 	if err != nil {
 		cleanup()
 		return nil, func() {}, err
