@@ -204,10 +204,6 @@ func (t *jsonTable) next() bool {
 	}
 	col, err := t.obj.read(t.dec)
 	if err != nil {
-		var big *objectTooLarge
-		if errors.As(err, &big) {
-			col = ""
-		}
 		return t.fail(col, err.Error())
 	}
 	end := t.dec.InputOffset()
@@ -233,7 +229,7 @@ type ndjsonTable struct {
 
 func newNDJSONTable(source string, r io.Reader, lim Limits) *ndjsonTable {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), lim.ObjectBytes)
+	sc.Buffer(make([]byte, min(64<<10, lim.ObjectBytes)), lim.ObjectBytes) // the larger of the two caps a line
 	t := &ndjsonTable{source: source, sc: sc, max: lim.ObjectBytes}
 	t.obj.maxDepth, t.obj.maxCell = lim.JSONDepth, lim.CellBytes
 	return t
