@@ -150,7 +150,15 @@ func (t *parquetTable) open() error {
 		for _, c := range t.leavesOf(f) {
 			incl[c] = true
 		}
-		r, err := t.fr.GetFieldReader(t.ctx, f, incl, rgs)
+		var r *pqarrow.ColumnReader
+		err := guardLimit(func() (err error) {
+			r, err = t.fr.GetFieldReader(t.ctx, f, incl, rgs)
+			return err
+		})
+		var over *overLimit
+		if errors.As(err, &over) {
+			return t.overLimitError(f)
+		}
 		if err != nil {
 			return &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet column %q: %w", t.names[f], err)}
 		}
@@ -194,12 +202,15 @@ func (t *parquetTable) readBatch() bool {
 	}
 	n := min(t.batchRows(t.rg), t.rgLeft)
 	for k, r := range t.readers {
-		ch, err := t.nextBatch(r, n)
+		var ch *arrow.Chunked
+		err := guardLimit(func() (err error) {
+			ch, err = r.NextBatch(n)
+			return err
+		})
 		if err != nil {
 			var over *overLimit
 			if errors.As(err, &over) {
-				t.e = &RowError{Source: t.source, Row: t.row + 1, Column: t.names[t.fields[k]],
-					Msg: fmt.Sprintf("decoding the column from this row on needs more than %d bytes of memory (the limit of one Parquet batch): its values or its dictionary are too large", t.lim.ParquetBatchBytes)}
+				t.e = t.overLimitError(t.fields[k])
 			} else {
 				t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet column %q: %w", t.names[t.fields[k]], err)}
 			}
@@ -222,18 +233,24 @@ func (t *parquetTable) readBatch() bool {
 	return true
 }
 
-// nextBatch reads n rows of one field, turning the allocator's limit into an error.
-func (t *parquetTable) nextBatch(r *pqarrow.ColumnReader, n int64) (ch *arrow.Chunked, err error) {
+// overLimitError is the error of field f needing more memory than the batch limit.
+func (t *parquetTable) overLimitError(f int) error {
+	return &RowError{Source: t.source, Row: t.row + 1, Column: t.names[f],
+		Msg: fmt.Sprintf("decoding the column from this row on needs more than %d bytes of memory (the limit of one Parquet batch): its values or its dictionary are too large", t.lim.ParquetBatchBytes)}
+}
+
+// guardLimit runs f, turning the allocator's limit (a panic) into an error.
+func guardLimit(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			over, ok := p.(*overLimit)
 			if !ok {
 				panic(p)
 			}
-			ch, err = nil, over
+			err = over
 		}
 	}()
-	return r.NextBatch(n)
+	return f()
 }
 
 func (t *parquetTable) next() bool {
@@ -282,7 +299,7 @@ func (t *parquetTable) next() bool {
 }
 
 // overLimit is the panic of a limitedAllocator past its limit (arrow's allocators cannot
-// return errors); parquetTable.nextBatch recovers it.
+// return errors); guardLimit recovers it.
 type overLimit struct{ limit int64 }
 
 func (e *overLimit) Error() string { return fmt.Sprintf("more than %d bytes allocated", e.limit) }
