@@ -22,8 +22,8 @@ WORK=${BENCH_DIR:-$(mktemp -d)}
 cleanup() { [ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 
-echo "memory.sh: building bin/districtlake and memgen" >&2
-CGO_ENABLED=0 go build -o "$ROOT/bin/districtlake" ./cmd/districtlake
+echo "memory.sh: building districtlake and memgen" >&2
+CGO_ENABLED=0 go build -o "$WORK/districtlake" ./cmd/districtlake
 go build -o "$WORK/memgen" ./hack/memgen
 
 # plan NAME DATASET FORMAT FILE: an ingest plan of one source read from FILE.
@@ -47,7 +47,7 @@ run_case() {
   "$WORK/memgen" -case "$c" -scale "$SCALE" -o "$in"
   plan "$c" "$ds" "$format" "$in" > "$WORK/$c.json"
   local log=$WORK/$c.time rc=0
-  "$TIME" -v "$ROOT/bin/districtlake" ingest --plan "$WORK/$c.json" --termination-log "$WORK/$c.summary" \
+  "$TIME" -v "$WORK/districtlake" ingest --plan "$WORK/$c.json" --termination-log "$WORK/$c.summary" \
     >"$WORK/$c.out" 2>"$log" || rc=$?
   local rss wall outcome
   rss=$(awk -F': ' '/Maximum resident set size/ {print int($2 / 1024)}' "$log")
