@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -35,6 +36,7 @@ type managerFlags struct {
 	allowedImages string
 	watchNS       string
 	jobQueueName  string
+	jobResources  jobResourceFlags
 	workers       controller.Workers
 	qps           float32
 	burst         int
@@ -63,6 +65,11 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.jobPullPolicy, "job-image-pull-policy", string(corev1.PullIfNotPresent), "image pull policy of the Jobs: Always, IfNotPresent or Never")
 	fs.StringVar(&f.watchNS, "watch-namespaces", "", "comma-separated namespaces whose Lakes, DistrictSources and StateComparisons the manager watches and acts on (it reads and writes nothing elsewhere, so namespaced Roles suffice); empty: all namespaces")
 	fs.StringVar(&f.jobQueueName, "job-queue-name", "", "Kueue LocalQueue the Jobs are submitted to (created suspended, labelled kueue.x-k8s.io/queue-name); a resource's spec.job.queueName overrides it; empty: no queue")
+	fs.StringVar(&f.jobResources.cpuRequest, "job-cpu-request", "100m", "CPU request of the Jobs unless a resource sets spec.job.resources; empty: none")
+	fs.StringVar(&f.jobResources.memoryRequest, "job-memory-request", "256Mi", "memory request of the Jobs unless a resource sets spec.job.resources; empty: none")
+	fs.StringVar(&f.jobResources.cpuLimit, "job-cpu-limit", "", "CPU limit of the Jobs unless a resource sets spec.job.resources; empty: none")
+	fs.StringVar(&f.jobResources.memoryLimit, "job-memory-limit", "512Mi", "memory limit of the Jobs unless a resource sets spec.job.resources; empty: none")
+	fs.StringVar(&f.jobResources.tmpSizeLimit, "job-tmp-size-limit", "2Gi", "size limit of the Jobs' /tmp emptyDir (Parquet spools, spilled row keys); empty: none")
 	def := controller.DefaultWorkers()
 	fs.IntVar(&f.workers.DistrictSource, "concurrent-districtsource-reconciles", def.DistrictSource, "how many DistrictSources are reconciled at once")
 	fs.IntVar(&f.workers.StateComparison, "concurrent-statecomparison-reconciles", def.StateComparison, "how many StateComparisons are reconciled at once")
@@ -114,6 +121,10 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := egressPolicy.Validate(); err != nil {
 		return err
 	}
+	resources, tmpLimit, err := f.jobResources.parse()
+	if err != nil {
+		return err
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
 
@@ -156,6 +167,8 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		Egress:             egressPolicy,
 		Workers:            f.workers,
 		JobQueueName:       f.jobQueueName,
+		JobResources:       resources,
+		JobTmpSizeLimit:    tmpLimit,
 	}); err != nil {
 		return err
 	}
@@ -202,4 +215,44 @@ func parseNamespaces(s string) ([]string, error) {
 		out = append(out, ns)
 	}
 	return out, nil
+}
+
+// jobResourceFlags are the Jobs' default requests and limits and their /tmp size limit.
+type jobResourceFlags struct {
+	cpuRequest, memoryRequest, cpuLimit, memoryLimit, tmpSizeLimit string
+}
+
+// parse turns the flags into resource requirements and a size limit (nil when empty).
+func (j jobResourceFlags) parse() (corev1.ResourceRequirements, *resource.Quantity, error) {
+	var rr corev1.ResourceRequirements
+	for _, q := range []struct {
+		flag, value string
+		list        *corev1.ResourceList
+		name        corev1.ResourceName
+	}{
+		{"job-cpu-request", j.cpuRequest, &rr.Requests, corev1.ResourceCPU},
+		{"job-memory-request", j.memoryRequest, &rr.Requests, corev1.ResourceMemory},
+		{"job-cpu-limit", j.cpuLimit, &rr.Limits, corev1.ResourceCPU},
+		{"job-memory-limit", j.memoryLimit, &rr.Limits, corev1.ResourceMemory},
+	} {
+		if q.value == "" {
+			continue
+		}
+		v, err := resource.ParseQuantity(q.value)
+		if err != nil {
+			return rr, nil, fmt.Errorf("--%s %q is not a quantity: %w", q.flag, q.value, err)
+		}
+		if *q.list == nil {
+			*q.list = corev1.ResourceList{}
+		}
+		(*q.list)[q.name] = v
+	}
+	if j.tmpSizeLimit == "" {
+		return rr, nil, nil
+	}
+	v, err := resource.ParseQuantity(j.tmpSizeLimit)
+	if err != nil {
+		return rr, nil, fmt.Errorf("--job-tmp-size-limit %q is not a quantity: %w", j.tmpSizeLimit, err)
+	}
+	return rr, &v, nil
 }

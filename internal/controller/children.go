@@ -159,11 +159,16 @@ func (r *Runner) jobSpec(w *workload) batchv1.JobSpec {
 			{Name: "plan", MountPath: planDir, ReadOnly: true},
 		},
 	}
+	container.Resources = *r.JobResources.DeepCopy()
 	if jt.Resources != nil {
 		container.Resources = *jt.Resources.DeepCopy()
 	}
+	tmp := &corev1.EmptyDirVolumeSource{}
+	if r.JobTmpSizeLimit != nil {
+		tmp.SizeLimit = ptr.To(r.JobTmpSizeLimit.DeepCopy())
+	}
 	volumes := []corev1.Volume{
-		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: tmp}},
 		configMapVolume("plan", planConfigMapName(w.owner.GetName()), planKey, planKey),
 	}
 	for _, f := range w.configMaps {

@@ -124,6 +124,12 @@ func TestDistrictSourceChildren(t *testing.T) {
 		volumes[v.Name] = v
 	}
 	g.Expect(volumes["tmp"].EmptyDir).NotTo(BeNil())
+	// Without spec.job.resources the Job gets the manager's requests and limits, and its
+	// scratch volume the manager's size limit.
+	g.Expect(volumes["tmp"].EmptyDir.SizeLimit.String()).To(Equal("2Gi"))
+	g.Expect(c.Resources.Requests.Memory().String()).To(Equal("256Mi"))
+	g.Expect(c.Resources.Requests.Cpu().String()).To(Equal("100m"))
+	g.Expect(c.Resources.Limits.Memory().String()).To(Equal("512Mi"))
 	g.Expect(volumes["plan"].ConfigMap.Name).To(Equal(ds.Name + "-plan"))
 	g.Expect(volumes["src-contracts"].ConfigMap.Name).To(Equal("wi-5508520-contracts"))
 	g.Expect(volumes["src-contracts"].ConfigMap.Items).To(Equal([]corev1.KeyToPath{{Key: "contracts.csv", Path: "data"}}))

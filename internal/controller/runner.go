@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -67,6 +68,11 @@ type Runner struct {
 	// JobQueueName is the Kueue LocalQueue of the Jobs unless a resource sets
 	// spec.job.queueName; empty submits them straight to the cluster.
 	JobQueueName string
+	// JobResources are the Jobs' requests and limits unless a resource sets
+	// spec.job.resources.
+	JobResources corev1.ResourceRequirements
+	// JobTmpSizeLimit caps the Jobs' /tmp emptyDir (nil: no cap).
+	JobTmpSizeLimit *resource.Quantity
 	// ReferenceRecheck is how soon a workload whose source ConfigMap or Secret is missing is
 	// looked at again (the controllers do not watch the users' ConfigMaps and Secrets).
 	ReferenceRecheck time.Duration

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,6 +36,10 @@ type Options struct {
 	AllowedJobImages guard.JobImages
 	// JobQueueName is the Kueue LocalQueue of the Jobs unless a resource names one.
 	JobQueueName string
+	// JobResources are the Jobs' requests and limits unless a resource sets
+	// spec.job.resources; JobTmpSizeLimit caps their /tmp emptyDir (nil: no cap).
+	JobResources    corev1.ResourceRequirements
+	JobTmpSizeLimit *resource.Quantity
 	// Registerer receives the controllers' metrics (controller-runtime's metrics.Registry in
 	// the manager).
 	Registerer prometheus.Registerer
@@ -125,6 +130,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		JobImagePullPolicy: o.JobImagePullPolicy,
 		AllowedJobImages:   o.AllowedJobImages,
 		JobQueueName:       o.JobQueueName,
+		JobResources:       o.JobResources,
+		JobTmpSizeLimit:    o.JobTmpSizeLimit,
 		ReferenceRecheck:   o.ReferenceRecheck,
 		Egress:             o.Egress,
 	}

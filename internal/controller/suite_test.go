@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -159,6 +160,8 @@ func (e *testEnv) startManager() error {
 		JobImage:           testImage,
 		JobImagePullPolicy: corev1.PullNever,
 		AllowedJobImages:   guard.JobImages{allowedTestImages},
+		JobResources:       testJobResources,
+		JobTmpSizeLimit:    ptr.To(resource.MustParse("2Gi")),
 		Registerer:         e.registry,
 		Checker:            BucketCheckFunc(lake.CheckBucket),
 		Clock:              e.clock,
@@ -333,4 +336,10 @@ func jobsOf(g Gomega, ns, kind, owner string) []batchv1.Job {
 		}
 	}
 	return out
+}
+
+// testJobResources are the manager's default Job requests and limits in the tests.
+var testJobResources = corev1.ResourceRequirements{
+	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+	Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
 }

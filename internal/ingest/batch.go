@@ -20,6 +20,10 @@ import (
 // but the last) a dataset is written in.
 const BatchRows = lake.MinRecordRows
 
+// maxRecordText caps the string bytes of one record: a record of long values is written
+// before it has BatchRows rows, so that a batch's memory does not grow with the values.
+const maxRecordText = 32 << 20
+
 type colKind uint8
 
 const (
@@ -57,6 +61,8 @@ type batchBuilder struct {
 	constVal []value
 	consts   []arrow.Array // the constant columns, as long as the longest record so far
 	n        int
+	// text is how many string bytes the record holds so far.
+	text int
 	// reserved says the builders have room for a whole record.
 	reserved bool
 }
@@ -171,6 +177,9 @@ func (b *batchBuilder) append(row []value) {
 	for i := range b.cols {
 		if b.builders[i] != nil {
 			b.appendCol(i, row)
+			if b.cols[i].kind == kString {
+				b.text += len(row[i].s)
+			}
 		}
 	}
 	b.n++
@@ -250,7 +259,7 @@ func (b *batchBuilder) record() (arrow.RecordBatch, error) {
 		cols[i] = b.builders[i].NewArray()
 	}
 	rec := array.NewRecordBatch(b.schema, cols, int64(b.n))
-	b.n = 0
+	b.n, b.text = 0, 0
 	b.reserved = false
 	return rec, nil
 }
@@ -320,7 +329,7 @@ func (p *parquetSink) failed() error {
 func (p *parquetSink) add(row []value) error {
 	p.b.append(row)
 	p.rows++
-	if p.b.n >= BatchRows {
+	if p.b.n >= BatchRows || p.b.text >= maxRecordText {
 		return p.flush()
 	}
 	return nil

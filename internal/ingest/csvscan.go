@@ -20,8 +20,9 @@ import (
 type csvScanner struct {
 	r     io.Reader
 	comma byte
-	// maxRecord bounds one record's bytes (the buffer grows to it).
-	maxRecord int
+	// maxRecord bounds one record's bytes (the buffer grows to it); maxFields its fields
+	// and maxCell one field's bytes.
+	maxRecord, maxFields, maxCell int
 
 	buf      []byte
 	pos, end int
@@ -58,14 +59,12 @@ func (e *csvSyntaxError) Error() string { return e.Msg }
 
 var errNeedMore = errors.New("need more data")
 
-const (
-	csvChunk     = 1 << 20
-	csvMaxRecord = 16 << 20
-)
+const csvChunk = 1 << 20
 
 func newCSVScanner(r io.Reader, comma byte) *csvScanner {
-	s := &csvScanner{r: r, comma: comma, maxRecord: csvMaxRecord, buf: make([]byte, csvChunk),
-		filterCol: -1, nextLine: 1}
+	l := DefaultLimits()
+	s := &csvScanner{r: r, comma: comma, maxRecord: l.RecordBytes, maxFields: l.FieldsPerRecord, maxCell: l.CellBytes,
+		buf: make([]byte, csvChunk), filterCol: -1, nextLine: 1}
 	s.special[comma] = true
 	s.special['\n'] = true
 	s.special['\r'] = true
@@ -103,7 +102,7 @@ func (s *csvScanner) fill() error {
 	}
 	if s.end == len(s.buf) {
 		if len(s.buf) >= s.maxRecord {
-			return fmt.Errorf("a row is longer than %d bytes", s.maxRecord)
+			return &csvSyntaxError{Field: -1, Msg: fmt.Sprintf("the row is longer than %d bytes (the limit of one record)", s.maxRecord)}
 		}
 		nb := make([]byte, min(2*len(s.buf), s.maxRecord))
 		copy(nb, s.buf[:s.end])
@@ -156,6 +155,7 @@ func (s *csvScanner) next() (fields [][]byte, skipped bool, err error) {
 		n, lines, err := s.parse(s.buf[s.pos:s.end], s.eof)
 		if err == errNeedMore {
 			if err := s.fill(); err != nil {
+				s.line = s.nextLine
 				s.readErr = err
 			}
 			continue
@@ -201,14 +201,24 @@ func (s *csvScanner) parse(data []byte, atEOF bool) (n, lines int, err error) {
 	filtering := s.filterCol >= 0
 	i := 0
 	for field := 0; ; field++ {
+		if field >= s.maxFields {
+			return 0, 0, &csvSyntaxError{Line: lines, Field: field,
+				Msg: fmt.Sprintf("the row has more than %d fields (the limit of one record)", s.maxFields)}
+		}
 		var st, en int
 		if i < len(data) && data[i] == '"' {
 			// Quoted field.
 			i++
 			start, simple := i, true
 			for {
+				if i-start > s.maxCell {
+					return 0, 0, s.cellTooLong(lines+bytes.Count(data[start:i], []byte{'\n'}), field)
+				}
 				j := bytes.IndexByte(data[i:], '"')
 				if j < 0 {
+					if len(data)-start > s.maxCell {
+						return 0, 0, s.cellTooLong(lines+bytes.Count(data[start:], []byte{'\n'}), field)
+					}
 					if !atEOF {
 						return 0, 0, errNeedMore
 					}
@@ -227,6 +237,9 @@ func (s *csvScanner) parse(data []byte, atEOF bool) (n, lines int, err error) {
 				break
 			}
 			content := data[start : i-1]
+			if len(content) > s.maxCell {
+				return 0, 0, s.cellTooLong(lines+bytes.Count(content, []byte{'\n'}), field)
+			}
 			nl := bytes.Count(content, []byte{'\n'})
 			if simple && (nl == 0 || bytes.IndexByte(content, '\r') < 0) {
 				st, en = start, i-1
@@ -267,6 +280,9 @@ func (s *csvScanner) parse(data []byte, atEOF bool) (n, lines int, err error) {
 			for i < len(data) && !s.special[data[i]] {
 				i++
 			}
+			if i-start > s.maxCell {
+				return 0, 0, s.cellTooLong(lines, field)
+			}
 			if i == len(data) {
 				if !atEOF {
 					return 0, 0, errNeedMore
@@ -305,6 +321,12 @@ func (s *csvScanner) parse(data []byte, atEOF bool) (n, lines int, err error) {
 				Msg: "a quote in an unquoted field (quote the whole field and double the quote)"}
 		}
 	}
+}
+
+// cellTooLong is the error of a field past the cell limit.
+func (s *csvScanner) cellTooLong(lines, field int) error {
+	return &csvSyntaxError{Line: lines, Field: field,
+		Msg: fmt.Sprintf("the cell is longer than %d bytes (the limit of one cell)", s.maxCell)}
 }
 
 func (s *csvScanner) fieldIs(data []byte, st, en int) bool {

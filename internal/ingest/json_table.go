@@ -19,6 +19,8 @@ type objectCells struct {
 	buf  []byte
 	out  [][]byte
 	seen []bool
+	// maxDepth caps the nesting inside the object; maxCell one value's bytes.
+	maxDepth, maxCell int
 }
 
 func (o *objectCells) selectColumns(names []string) {
@@ -54,7 +56,7 @@ func (o *objectCells) read(dec *json.Decoder) (column string, err error) {
 			if wanted {
 				return name, fmt.Errorf("holds a JSON %s, want a single value", map[json.Delim]string{'{': "object", '[': "array"}[v])
 			}
-			if err := skipNested(dec); err != nil {
+			if err := skipNested(dec, o.maxDepth); err != nil {
 				return name, err
 			}
 			continue
@@ -66,6 +68,9 @@ func (o *objectCells) read(dec *json.Decoder) (column string, err error) {
 			text = []byte(fmt.Sprint(v))
 		case nil:
 			continue
+		}
+		if len(text) > o.maxCell {
+			return name, fmt.Errorf("the value is longer than %d bytes (the limit of one cell)", o.maxCell)
 		}
 		if wanted {
 			o.offs[2*i] = len(o.buf)
@@ -87,9 +92,13 @@ func (o *objectCells) read(dec *json.Decoder) (column string, err error) {
 	return "", nil
 }
 
-// skipNested skips the rest of an object or array whose opening token was just read.
-func skipNested(dec *json.Decoder) error {
+// skipNested skips the rest of an object or array whose opening token was just read; it
+// refuses nesting deeper than maxDepth (counting the row's own object).
+func skipNested(dec *json.Decoder, maxDepth int) error {
 	for depth := 1; depth > 0; {
+		if depth+1 > maxDepth {
+			return fmt.Errorf("the value nests objects and arrays more than %d levels deep (the limit of one row)", maxDepth)
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return err
@@ -138,8 +147,9 @@ type jsonTable struct {
 	done   bool
 }
 
-func newJSONTable(source string, r io.Reader) (*jsonTable, error) {
-	t := &jsonTable{source: source, in: &lineTracker{r: r, line: 1}}
+func newJSONTable(source string, r io.Reader, lim Limits) (*jsonTable, error) {
+	t := &jsonTable{source: source, in: &lineTracker{r: r, line: 1, max: lim.ObjectBytes}}
+	t.obj.maxDepth, t.obj.maxCell = lim.JSONDepth, lim.CellBytes
 	t.dec = json.NewDecoder(t.in)
 	t.dec.UseNumber()
 	tok, err := t.dec.Token()
@@ -214,12 +224,15 @@ type ndjsonTable struct {
 	row    int
 	line   int
 	e      error
+	max    int // the longest line
 }
 
-func newNDJSONTable(source string, r io.Reader) *ndjsonTable {
+func newNDJSONTable(source string, r io.Reader, lim Limits) *ndjsonTable {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), csvMaxRecord)
-	return &ndjsonTable{source: source, sc: sc}
+	sc.Buffer(make([]byte, min(64<<10, lim.ObjectBytes)), lim.ObjectBytes) // the larger of the two caps a line
+	t := &ndjsonTable{source: source, sc: sc, max: lim.ObjectBytes}
+	t.obj.maxDepth, t.obj.maxCell = lim.JSONDepth, lim.CellBytes
+	return t
 }
 
 func (t *ndjsonTable) header() []string             { return nil }
@@ -272,7 +285,11 @@ func (t *ndjsonTable) next() bool {
 		}
 		return true
 	}
-	if err := t.sc.Err(); err != nil {
+	if err := t.sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		t.row++
+		t.line++
+		return t.fail("", fmt.Sprintf("the line is longer than %d bytes (the limit of one object)", t.max))
+	} else if err != nil {
 		t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading line %d: %w", t.line+1, err)}
 	}
 	return false

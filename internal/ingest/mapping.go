@@ -63,6 +63,9 @@ type rowContext struct {
 	schoolYear []byte // nil when the source has none (contracts)
 	runID      []byte
 	ingested   int64 // microseconds since the epoch
+	// tempDir and keysInMemory set up the duplicate-key check (see keySet).
+	tempDir      string
+	keysInMemory int
 }
 
 // fill sets the plan's columns of a row.
@@ -95,7 +98,7 @@ type genericMapper struct {
 	binds []binding
 	lea   int // binding index of nces_lea_id, or -1
 	st    sourceStats
-	seen  map[string]position
+	keys  *keySet
 	key   []byte
 	tmp   []byte
 	// cols are the contracts columns the row rules compare: start_date, end_date,
@@ -198,7 +201,7 @@ func newGenericMapper(ctx *rowContext, s *spec, t table, columns map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	m := &genericMapper{ctx: ctx, spec: s, t: t, binds: binds, lea: -1, seen: map[string]position{}}
+	m := &genericMapper{ctx: ctx, spec: s, t: t, binds: binds, lea: -1, keys: newKeySet(ctx.keysInMemory, ctx.tempDir)}
 	if s.name == dataset.Contracts {
 		for _, c := range []string{"start_date", "end_date", "annual_cost", "district_share", "agency_share"} {
 			m.cols = append(m.cols, s.col(c))
@@ -250,6 +253,7 @@ func (m *genericMapper) column(c int) string {
 }
 
 func (m *genericMapper) run(emit emitter) error {
+	defer m.keys.close()
 	row := make([]value, len(m.spec.schema.Fields()))
 	m.ctx.fill(m.spec, row)
 	for m.t.next() {
@@ -286,7 +290,29 @@ func (m *genericMapper) run(emit emitter) error {
 	}
 	m.st.Dropped += int64(m.t.dropped())
 	m.st.Rows = m.st.Kept + m.st.Dropped
-	return m.t.err()
+	if err := m.t.err(); err != nil {
+		return err
+	}
+	return m.finishKeys()
+}
+
+// finishKeys looks for a key repeated across the row keys the duplicate check moved out
+// of memory.
+func (m *genericMapper) finishKeys() error {
+	defer m.keys.close()
+	later, first, dup, err := m.keys.finish()
+	if err != nil {
+		return &SourceError{Source: m.ctx.source, Err: err}
+	}
+	if !dup {
+		return nil
+	}
+	s := m.spec
+	names := make([]string, len(s.keyCols))
+	for i, c := range s.keyCols {
+		names[i] = s.schema.Field(c).Name
+	}
+	return m.fail(later, m.columnOf(s.keyCols[0]), fmt.Sprintf("the row's %s is also on %s", strings.Join(names, ", "), first))
 }
 
 // coerce turns one cell into a value by its field's rule; msg explains a bad cell.
@@ -396,10 +422,13 @@ func (m *genericMapper) check(row []value, at position) error {
 		}
 	}
 	m.key = rowKey(m.key[:0], s, row)
-	if prev, dup := m.seen[string(m.key)]; dup {
+	prev, dup, err := m.keys.add(m.key, at)
+	if err != nil {
+		return &SourceError{Source: m.ctx.source, Err: err}
+	}
+	if dup {
 		return m.fail(at, m.columnOf(s.keyCols[0]), fmt.Sprintf("%s is also on %s", describeKey(s, row), prev))
 	}
-	m.seen[string(m.key)] = at
 	return nil
 }
 

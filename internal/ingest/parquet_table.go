@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,32 +17,58 @@ import (
 )
 
 // parquetTable reads a Parquet file (it needs random access: the runner spools a fetched
-// stream to a temporary file first) one record batch at a time, giving each selected cell
+// stream to a temporary file first) one batch of rows at a time, giving each selected cell
 // as text so that the same coercion rules apply as to csv and json.
+//
+// Memory is bounded whatever the file holds: a batch never crosses a row group and has as
+// many rows as fit in a quarter of the batch limit by the row group's uncompressed sizes;
+// text columns with a dictionary are read as dictionaries (a long value repeated on every
+// row is decoded once); and every buffer the reader allocates is counted, so a page or a
+// dictionary larger than the limit (the metadata can lie) is an error, not a crash.
 type parquetTable struct {
 	source string
 	ctx    context.Context
 	pf     *file.Reader
 	fr     *pqarrow.FileReader
+	mem    *limitedAllocator
+	lim    Limits
 	names  []string
 	sel    []int // selected column -> top-level field index (-1 when absent)
-	rr     pqarrow.RecordReader
-	rec    arrow.RecordBatch
-	cols   []arrow.Array // record column per selected column (nil when absent)
-	i      int           // row within rec
-	row    int
-	out    [][]byte
-	buf    []byte
-	offs   []int
-	e      error
+	// fields are the distinct selected top-level fields, and readers their readers.
+	fields  []int
+	readers []*pqarrow.ColumnReader
+	chunks  []*arrow.Chunked
+	cols    []arrow.Array // batch column per selected column (nil when absent)
+	rg      int           // current row group
+	rgLeft  int64         // rows of the row group not yet read
+	n, i    int           // rows in the batch, row within it
+	row     int
+	out     [][]byte
+	buf     []byte
+	offs    []int
+	e       error
 }
 
-func newParquetTable(ctx context.Context, source string, r parquet.ReaderAtSeeker) (*parquetTable, error) {
-	pf, err := file.NewParquetReader(r)
+// parquetMaxBatchRows caps a batch's rows.
+const parquetMaxBatchRows = 64 << 10
+
+func newParquetTable(ctx context.Context, source string, r parquet.ReaderAtSeeker, lim Limits) (*parquetTable, error) {
+	mem := &limitedAllocator{mem: memory.NewGoAllocator(), limit: lim.ParquetBatchBytes}
+	pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return nil, &SourceError{Source: source, Err: fmt.Errorf("is not a Parquet file: %w", err)}
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	props := pqarrow.ArrowReadProperties{BatchSize: parquetMaxBatchRows}
+	md := pf.MetaData()
+	for c := 0; c < md.Schema.NumColumns(); c++ {
+		if md.Schema.Column(c).PhysicalType() != parquet.Types.ByteArray || md.NumRowGroups() == 0 {
+			continue
+		}
+		if cc, err := md.RowGroup(0).ColumnChunk(c); err == nil && cc.HasDictionaryPage() {
+			props.SetReadDict(c, true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
 	if err != nil {
 		pf.Close()
 		return nil, &SourceError{Source: source, Err: fmt.Errorf("reading Parquet schema: %w", err)}
@@ -50,7 +78,7 @@ func newParquetTable(ctx context.Context, source string, r parquet.ReaderAtSeeke
 		pf.Close()
 		return nil, &SourceError{Source: source, Err: fmt.Errorf("reading Parquet schema: %w", err)}
 	}
-	t := &parquetTable{source: source, ctx: ctx, pf: pf, fr: fr}
+	t := &parquetTable{source: source, ctx: ctx, pf: pf, fr: fr, mem: mem, lim: lim}
 	for _, f := range sch.Fields() {
 		t.names = append(t.names, f.Name)
 	}
@@ -58,13 +86,20 @@ func newParquetTable(ctx context.Context, source string, r parquet.ReaderAtSeeke
 }
 
 func (t *parquetTable) close() {
-	if t.rec != nil {
-		t.rec.Release()
-	}
-	if t.rr != nil {
-		t.rr.Release()
+	t.releaseBatch()
+	for _, r := range t.readers {
+		r.Release()
 	}
 	t.pf.Close()
+}
+
+func (t *parquetTable) releaseBatch() {
+	for i, c := range t.chunks {
+		if c != nil {
+			c.Release()
+			t.chunks[i] = nil
+		}
+	}
 }
 
 func (t *parquetTable) header() []string { return t.names }
@@ -89,63 +124,147 @@ func (t *parquetTable) pos() position   { return position{row: t.row} }
 func (t *parquetTable) err() error      { return t.e }
 func (t *parquetTable) dropped() int    { return 0 }
 
-// leaves lists the parquet leaf columns of the selected top-level fields.
-func (t *parquetTable) leaves() ([]int, map[int]int) {
+// leavesOf lists the parquet leaf columns of top-level field f.
+func (t *parquetTable) leavesOf(f int) []int {
 	var leaves []int
-	pos := map[int]int{} // top-level field -> position in the record
 	sch := t.pf.MetaData().Schema
+	for c := 0; c < sch.NumColumns(); c++ {
+		if sch.ColumnRoot(c) == sch.Root().Field(f) {
+			leaves = append(leaves, c)
+		}
+	}
+	return leaves
+}
+
+// open makes a reader per selected field.
+func (t *parquetTable) open() error {
+	rgs := make([]int, t.pf.NumRowGroups())
+	for i := range rgs {
+		rgs[i] = i
+	}
 	for _, f := range t.sel {
-		if f < 0 {
+		if f < 0 || slices.Contains(t.fields, f) {
 			continue
 		}
-		if _, ok := pos[f]; ok {
-			continue
+		incl := map[int]bool{}
+		for _, c := range t.leavesOf(f) {
+			incl[c] = true
 		}
-		pos[f] = -1
-		for c := 0; c < sch.NumColumns(); c++ {
-			if sch.ColumnRoot(c) == sch.Root().Field(f) {
-				leaves = append(leaves, c)
+		var r *pqarrow.ColumnReader
+		err := guardLimit(func() (err error) {
+			r, err = t.fr.GetFieldReader(t.ctx, f, incl, rgs)
+			return err
+		})
+		var over *overLimit
+		if errors.As(err, &over) {
+			return t.overLimitError(f)
+		}
+		if err != nil {
+			return &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet column %q: %w", t.names[f], err)}
+		}
+		t.fields = append(t.fields, f)
+		t.readers = append(t.readers, r)
+	}
+	t.chunks = make([]*arrow.Chunked, len(t.fields))
+	t.rg = -1
+	return nil
+}
+
+// batchRows is how many rows of row group rg fit in a quarter of the batch limit, by the
+// uncompressed sizes of the selected columns.
+func (t *parquetTable) batchRows(rg int) int64 {
+	md := t.pf.MetaData().RowGroup(rg)
+	rows := md.NumRows()
+	if rows <= 0 {
+		return 1
+	}
+	var size int64
+	for _, f := range t.fields {
+		for _, c := range t.leavesOf(f) {
+			if cc, err := md.ColumnChunk(c); err == nil {
+				size += cc.TotalUncompressedSize()
 			}
 		}
 	}
-	return leaves, pos
+	perRow := max(size/rows, 1)
+	return min(max(t.lim.ParquetBatchBytes/4/perRow, 1), parquetMaxBatchRows, rows)
+}
+
+// readBatch reads the next batch of every selected field; false at the end.
+func (t *parquetTable) readBatch() bool {
+	t.releaseBatch()
+	for t.rgLeft == 0 {
+		t.rg++
+		if t.rg >= t.pf.NumRowGroups() {
+			return false
+		}
+		t.rgLeft = t.pf.MetaData().RowGroup(t.rg).NumRows()
+	}
+	n := min(t.batchRows(t.rg), t.rgLeft)
+	for k, r := range t.readers {
+		var ch *arrow.Chunked
+		err := guardLimit(func() (err error) {
+			ch, err = r.NextBatch(n)
+			return err
+		})
+		if err != nil {
+			var over *overLimit
+			if errors.As(err, &over) {
+				t.e = t.overLimitError(t.fields[k])
+			} else {
+				t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet column %q: %w", t.names[t.fields[k]], err)}
+			}
+			return false
+		}
+		t.chunks[k] = ch
+		if len(ch.Chunks()) != 1 || int64(ch.Len()) != n {
+			t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet column %q: got %d rows in %d chunks, want %d", t.names[t.fields[k]], ch.Len(), len(ch.Chunks()), n)}
+			return false
+		}
+	}
+	t.rgLeft -= n
+	t.n, t.i = int(n), 0
+	for i, f := range t.sel {
+		t.cols[i] = nil
+		if k := slices.Index(t.fields, f); f >= 0 && k >= 0 {
+			t.cols[i] = t.chunks[k].Chunk(0)
+		}
+	}
+	return true
+}
+
+// overLimitError is the error of field f needing more memory than the batch limit.
+func (t *parquetTable) overLimitError(f int) error {
+	return &RowError{Source: t.source, Row: t.row + 1, Column: t.names[f],
+		Msg: fmt.Sprintf("decoding the column from this row on needs more than %d bytes of memory (the limit of one Parquet batch): its values or its dictionary are too large", t.lim.ParquetBatchBytes)}
+}
+
+// guardLimit runs f, turning the allocator's limit (a panic) into an error.
+func guardLimit(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			over, ok := p.(*overLimit)
+			if !ok {
+				panic(p)
+			}
+			err = over
+		}
+	}()
+	return f()
 }
 
 func (t *parquetTable) next() bool {
 	if t.e != nil {
 		return false
 	}
-	if t.rr == nil {
-		leaves, _ := t.leaves()
-		rr, err := t.fr.GetRecordReader(t.ctx, leaves, nil)
-		if err != nil {
-			t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet: %w", err)}
+	if t.readers == nil {
+		if err := t.open(); err != nil {
+			t.e = err
 			return false
 		}
-		t.rr = rr
 	}
-	for t.rec == nil || t.i >= int(t.rec.NumRows()) {
-		if t.rec != nil {
-			t.rec.Release()
-			t.rec = nil
-		}
-		if !t.rr.Next() {
-			if err := t.rr.Err(); err != nil {
-				t.e = &SourceError{Source: t.source, Err: fmt.Errorf("reading Parquet: %w", err)}
-			}
-			return false
-		}
-		t.rec = t.rr.RecordBatch()
-		t.rec.Retain()
-		t.i = 0
-		for i, f := range t.sel {
-			t.cols[i] = nil
-			if f >= 0 {
-				if idx := t.rec.Schema().FieldIndices(t.names[f]); len(idx) == 1 {
-					t.cols[i] = t.rec.Column(idx[0])
-				}
-			}
-		}
+	if t.i >= t.n && !t.readBatch() {
+		return false
 	}
 	t.row++
 	t.buf = t.buf[:0]
@@ -160,6 +279,11 @@ func (t *parquetTable) next() bool {
 			t.e = &RowError{Source: t.source, Row: t.row, Column: t.names[t.sel[i]], Msg: err.Error()}
 			return false
 		}
+		if len(b)-start > t.lim.CellBytes {
+			t.e = &RowError{Source: t.source, Row: t.row, Column: t.names[t.sel[i]],
+				Msg: fmt.Sprintf("the value is longer than %d bytes (the limit of one cell)", t.lim.CellBytes)}
+			return false
+		}
 		t.buf = b
 		t.offs[2*i], t.offs[2*i+1] = start, len(t.buf)
 	}
@@ -172,6 +296,42 @@ func (t *parquetTable) next() bool {
 	}
 	t.i++
 	return true
+}
+
+// overLimit is the panic of a limitedAllocator past its limit (arrow's allocators cannot
+// return errors); guardLimit recovers it.
+type overLimit struct{ limit int64 }
+
+func (e *overLimit) Error() string { return fmt.Sprintf("more than %d bytes allocated", e.limit) }
+
+// limitedAllocator counts the bytes allocated and not freed, and panics with *overLimit
+// past its limit.
+type limitedAllocator struct {
+	mem   memory.Allocator
+	used  int64
+	limit int64
+}
+
+func (a *limitedAllocator) grow(n int) {
+	if a.used+int64(n) > a.limit {
+		panic(&overLimit{limit: a.limit})
+	}
+	a.used += int64(n)
+}
+
+func (a *limitedAllocator) Allocate(size int) []byte {
+	a.grow(size)
+	return a.mem.Allocate(size)
+}
+
+func (a *limitedAllocator) Reallocate(size int, b []byte) []byte {
+	a.grow(size - len(b))
+	return a.mem.Reallocate(size, b)
+}
+
+func (a *limitedAllocator) Free(b []byte) {
+	a.used -= int64(len(b))
+	a.mem.Free(b)
 }
 
 // appendCell appends the text of one Arrow value.

@@ -43,6 +43,8 @@ type Options struct {
 	TempDir string
 	// ProgressEvery is how often a streaming source logs its progress (5s when zero).
 	ProgressEvery time.Duration
+	// Limits bound the memory of one source (DefaultLimits for zero fields).
+	Limits Limits
 }
 
 // output is one object a run writes: a dataset of a school year, from one or more sources.
@@ -80,6 +82,7 @@ type runner struct {
 	store    lake.Store
 	env      lake.Env
 	opts     Options
+	lim      Limits
 	log      logr.Logger
 	runID    string
 	ingested time.Time
@@ -107,7 +110,7 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 		env = lake.OSEnv()
 	}
 	start := opts.Now()
-	r := &runner{p: p, store: store, env: env, opts: opts, ingested: start.UTC().Truncate(time.Microsecond)}
+	r := &runner{p: p, store: store, env: env, opts: opts, lim: opts.Limits.withDefaults(), ingested: start.UTC().Truncate(time.Microsecond)}
 	r.runID = opts.RunID
 	if r.runID == "" {
 		r.runID = dataset.NewRunID(start)
@@ -277,6 +280,7 @@ func (r *runner) rowContext(src plan.Source) *rowContext {
 		source: src.Name, lea: r.p.District.NCESID, leaBytes: []byte(r.p.District.NCESID),
 		state: []byte(r.p.District.State), district: []byte(r.p.District.Name),
 		runID: []byte(r.runID), ingested: r.ingested.UnixMicro(),
+		tempDir: r.opts.TempDir, keysInMemory: r.lim.KeysInMemory,
 	}
 	if src.SchoolYear != "" {
 		rc.schoolYear = []byte(src.SchoolYear)
@@ -368,7 +372,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 	}
 	switch src.Format {
 	case dataset.FormatCSV, dataset.FormatCRDC:
-		t, err := newCSVTable(src.Name, text, comma)
+		t, err := newCSVTable(src.Name, text, comma, r.lim)
 		if err != nil {
 			return nil, noop, err
 		}
@@ -380,7 +384,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
 	case dataset.FormatJSON:
-		t, err := newJSONTable(src.Name, text)
+		t, err := newJSONTable(src.Name, text, r.lim)
 		if err != nil {
 			return nil, noop, err
 		}
@@ -388,7 +392,7 @@ func (r *runner) mapper(ctx context.Context, s *spec, src plan.Source, rc *rowCo
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
 	case dataset.FormatNDJSON:
-		t := newNDJSONTable(src.Name, text)
+		t := newNDJSONTable(src.Name, text, r.lim)
 		prog.rows = func() int64 { return int64(t.row) }
 		m, err := newGenericMapper(rc, s, t, src.Columns)
 		return m, noop, err
@@ -423,7 +427,7 @@ func (r *runner) parquetMapper(ctx context.Context, s *spec, src plan.Source, rc
 		cleanup()
 		return nil, func() {}, &SourceError{Source: src.Name, Err: errors.New("the file is empty")}
 	}
-	t, err := newParquetTable(ctx, src.Name, f)
+	t, err := newParquetTable(ctx, src.Name, f, r.lim)
 	if err != nil {
 		cleanup()
 		return nil, func() {}, err

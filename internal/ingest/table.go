@@ -59,8 +59,9 @@ type csvTable struct {
 }
 
 // newCSVTable reads the header of a CSV stream.
-func newCSVTable(source string, r io.Reader, comma byte) (*csvTable, error) {
+func newCSVTable(source string, r io.Reader, comma byte, lim Limits) (*csvTable, error) {
 	t := &csvTable{source: source, s: newCSVScanner(r, comma)}
+	t.s.maxRecord, t.s.maxFields, t.s.maxCell = lim.RecordBytes, lim.FieldsPerRecord, lim.CellBytes
 	if err := t.s.stripBOM(); err != nil {
 		return nil, err // a fetch error, which names the source
 	}
@@ -126,7 +127,7 @@ func (t *csvTable) wrap(err error) error {
 	var se *csvSyntaxError
 	if errors.As(err, &se) {
 		col := ""
-		if se.Field < len(t.names) {
+		if se.Field >= 0 && se.Field < len(t.names) {
 			col = t.names[se.Field]
 		}
 		return &RowError{Source: t.source, Row: t.s.records, Line: t.s.line, Column: col, Msg: se.Msg}
@@ -204,9 +205,27 @@ type lineTracker struct {
 	pending []byte
 	base    int64
 	line    int
+	// max caps the bytes pending: one object and the decoder's read-ahead (0: no cap).
+	max int
+}
+
+// trackerChunk is the most one Read takes, so that the decoder's read-ahead stays small.
+const trackerChunk = 64 << 10
+
+// objectTooLarge is a JSON object past the limit of one row.
+type objectTooLarge struct{ max int }
+
+func (e *objectTooLarge) Error() string {
+	return fmt.Sprintf("the object is larger than %d bytes (the limit of one row)", e.max)
 }
 
 func (l *lineTracker) Read(p []byte) (int, error) {
+	if l.max > 0 && len(l.pending) > l.max+trackerChunk {
+		return 0, &objectTooLarge{max: l.max}
+	}
+	if len(p) > trackerChunk {
+		p = p[:trackerChunk]
+	}
 	n, err := l.r.Read(p)
 	l.pending = append(l.pending, p[:n]...)
 	return n, err
