@@ -41,6 +41,10 @@ func (r folderResolver) Secret(_ context.Context, namespace, name string) (*core
 	return nil, render.ErrNotHeld
 }
 
+func (r folderResolver) SharedSource(_ context.Context, namespace, name string) (*v1alpha1.SharedSource, error) {
+	return nil, r.f.absent("SharedSource", namespace, name)
+}
+
 // absent is the error for an object the folder has no valid copy of: ErrNotHeld when an
 // invalid one is there, ErrNotFound when none is.
 func (f *Folder) absent(kind, namespace, name string) error {
