@@ -264,7 +264,7 @@ func TestSourceWithoutKindIsASpecError(t *testing.T) {
 	_, err := DistrictSource(context.Background(), ds, o, MountConfigMaps)
 	var spec *SpecError
 	if !errors.As(err, &spec) || spec.Field.String() != "spec.sources[4]" ||
-		err.Error() != `source "inline-one": set exactly one of http, s3, configMapRef or inline` {
+		err.Error() != `source "inline-one": set exactly one of http, s3, configMapRef, inline or sharedSourceRef` {
 		t.Errorf("error = %v, want a SpecError at spec.sources[4]", err)
 	}
 }
