@@ -172,3 +172,52 @@ func TestRunSharedSourceFetchedOnce(t *testing.T) {
 		t.Errorf("the changed file did not land a new revision")
 	}
 }
+
+// TestValidateSharedSourceRefs: a sharedSourceRef must name a SharedSource of the folder,
+// in the district's namespace and Lake.
+func TestValidateSharedSourceRefs(t *testing.T) {
+	ctx := context.Background()
+	dir := sharedFolder(t, "https://data.example.gov")
+	path := filepath.Join(dir, "wi.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "sharedSourceRef: {name: national-contracts}", "sharedSourceRef: {name: national-contract}", 1)
+	text = strings.Replace(text, "  lakeRef: {name: statewide}\n  schedule: \"@weekly\"\n  sources:",
+		"  lakeRef: {name: statewide}\n  schedule: \"@weekly\"\n  sources:", 1)
+	text += `---
+apiVersion: districtlake.io/v1alpha1
+kind: Lake
+metadata: {name: federal, namespace: wi}
+spec: {endpoint: "minio:9000", bucket: federal, credentialsSecretRef: {name: lake-credentials}}
+---
+apiVersion: districtlake.io/v1alpha1
+kind: DistrictSource
+metadata: {name: wi-other-lake, namespace: wi}
+spec:
+  district: {ncesId: "5509999", name: "Elsewhere", state: WI}
+  lakeRef: {name: federal}
+  schedule: "@weekly"
+  sources:
+  - name: contracts
+    dataset: contracts
+    sharedSourceRef: {name: national-contracts}
+`
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := fmt.Sprint(f.Err())
+	for _, want := range []string{
+		`DistrictSource wi/wi-5500000: spec.sources[0].sharedSourceRef.name: Invalid value: "national-contract": no SharedSource "national-contract" in namespace wi in this folder`,
+		`DistrictSource wi/wi-other-lake: spec.sources[0].sharedSourceRef.name: Invalid value: "national-contracts": SharedSource wi/national-contracts lands in Lake "statewide", not in this DistrictSource's Lake "federal"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+}
