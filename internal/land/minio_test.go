@@ -31,11 +31,22 @@ func TestLandZipMemberInMinIO(t *testing.T) {
 	csv := national(400, 25, "v1")
 	var zb bytes.Buffer
 	zw := zip.NewWriter(&zb)
-	filler, _ := zw.CreateHeader(&zip.FileHeader{Name: "SCH/Enrollment.csv", Method: zip.Store})
-	filler.Write(bytes.Repeat([]byte("x"), 4<<20)) // another member, never read
-	w, _ := zw.Create("SCH/School Support.csv")
-	w.Write(csv)
-	zw.Close()
+	filler, err := zw.CreateHeader(&zip.FileHeader{Name: "SCH/Enrollment.csv", Method: zip.Store})
+	if err == nil {
+		_, err = filler.Write(bytes.Repeat([]byte("x"), 4<<20)) // another member, never read
+	}
+	if err == nil {
+		var w io.Writer
+		if w, err = zw.Create("SCH/School Support.csv"); err == nil {
+			_, err = w.Write(csv)
+		}
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	archive := zb.Bytes()
 	var sent atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
