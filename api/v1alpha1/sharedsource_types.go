@@ -96,10 +96,12 @@ type SharedArtifact struct {
 	// revision's object.
 	// +optional
 	ManifestKey string `json:"manifestKey,omitempty"`
-	// etag and lastModified are the origin's validators of the fetched file, sent back on
-	// the next fetch so that an unchanged file is not downloaded again.
+	// etag is the origin's ETag of the fetched file, sent back (If-None-Match) on the next
+	// fetch so that an unchanged file is not downloaded again.
 	// +optional
 	ETag string `json:"etag,omitempty"`
+	// lastModified is the origin's Last-Modified date of the fetched file, sent back
+	// (If-Modified-Since) on the next fetch.
 	// +optional
 	LastModified string `json:"lastModified,omitempty"`
 }

@@ -57,6 +57,7 @@ func TestSharedSource(t *testing.T) {
 	})
 	ds := sharedDS(ns, "wi-5508520", shs.Name)
 	orphan := sharedDS(ns, "wi-5500001", "no-such-file")
+	orphan.Spec.District.NCESID = "5500001"
 	create(t, ds, orphan)
 
 	// No SharedSource yet: not found.
