@@ -35,6 +35,9 @@ const (
 	ReasonBucketUnreachable = "BucketUnreachable"
 	ReasonBucketNotFound    = "BucketNotFound"
 	ReasonNeverRun          = "NeverRun"
+	// ReasonSharedSourceNotReady: a source names a SharedSource that does not exist, is in
+	// another Lake, or has not landed a revision yet.
+	ReasonSharedSourceNotReady = "SharedSourceNotReady"
 )
 
 // RunNowAnnotation starts a run at once when it is set to a value that was not handled

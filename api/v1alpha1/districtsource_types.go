@@ -141,9 +141,10 @@ type ConfigMapKeyReference struct {
 }
 
 // Source is one file that feeds one dataset of the district.
-// +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3), has(self.configMapRef), has(self.inline)].filter(x, x).size() == 1",message="set exactly one of http, s3, configMapRef or inline"
-// +kubebuilder:validation:XValidation:rule="self.format != 'crdc' || self.dataset != 'contracts'",message="the crdc format has no contracts file"
-// +kubebuilder:validation:XValidation:rule="!has(self.encoding) || self.encoding == 'utf-8' || self.format != 'parquet'",message="a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc"
+// +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3), has(self.configMapRef), has(self.inline), has(self.sharedSourceRef)].filter(x, x).size() == 1",message="set exactly one of http, s3, configMapRef, inline or sharedSourceRef"
+// +kubebuilder:validation:XValidation:rule="has(self.format) || has(self.sharedSourceRef)",message="format is required unless the source is a sharedSourceRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.format) || self.format != 'crdc' || self.dataset != 'contracts'",message="the crdc format has no contracts file"
+// +kubebuilder:validation:XValidation:rule="!has(self.encoding) || self.encoding == 'utf-8' || !has(self.format) || self.format != 'parquet'",message="a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc"
 type Source struct {
 	// name identifies the source within the DistrictSource (in status, logs and the run
 	// manifest).
@@ -155,8 +156,9 @@ type Source struct {
 	// +required
 	Dataset Dataset `json:"dataset"`
 	// format of the file: csv, json (an array of objects), ndjson, parquet or crdc.
-	// +required
-	Format Format `json:"format"`
+	// Required, except for a sharedSourceRef, whose format comes from the SharedSource.
+	// +optional
+	Format Format `json:"format,omitempty"`
 	// encoding of a text file: utf-8 (the default) or windows-1252, which is read as such
 	// and turned into UTF-8. A file that is not valid UTF-8 without it fails, naming the row.
 	// +optional
@@ -174,6 +176,12 @@ type Source struct {
 	// configMapRef reads the file from a key of a ConfigMap in the same namespace.
 	// +optional
 	ConfigMapRef *ConfigMapKeyReference `json:"configMapRef,omitempty"`
+	// sharedSourceRef reads the district's rows of a SharedSource (same namespace, same
+	// Lake): the national file is fetched and landed once, and the run reads only this
+	// district's rows of its current revision. Until the SharedSource has landed a revision
+	// the DistrictSource is not Ready (reason SharedSourceNotReady) and runs nothing.
+	// +optional
+	SharedSourceRef *LocalObjectReference `json:"sharedSourceRef,omitempty"`
 	// inline holds the file itself, for small files.
 	// +optional
 	// +kubebuilder:validation:MaxLength=262144

@@ -22,6 +22,7 @@ var dataSide = []string{
 	"./internal/dataset/...",
 	"./internal/lake/...",
 	"./internal/summary/...",
+	"./internal/land/...",
 }
 
 // forbidden says whether the data side may not depend on a package: Kubernetes's own,

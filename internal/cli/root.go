@@ -39,6 +39,7 @@ func NewRootCommand() *cobra.Command {
 		newManagerCommand(),
 		newIngestCommand(),
 		newCompareCommand(),
+		newLandCommand(),
 		newRunCommand(),
 		newValidateCommand(),
 		newSQLCommand(),

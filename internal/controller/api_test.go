@@ -40,9 +40,9 @@ func TestAPIRejects(t *testing.T) {
 		want string
 	}{
 		{"two source kinds", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].Inline = &inline }),
-			"set exactly one of http, s3, configMapRef or inline"},
+			"set exactly one of http, s3, configMapRef, inline or sharedSourceRef"},
 		{"no source kind", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].HTTP = nil }),
-			"set exactly one of http, s3, configMapRef or inline"},
+			"set exactly one of http, s3, configMapRef, inline or sharedSourceRef"},
 		{"duplicate source names", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[1].Name = "crdc-support" }),
 			`spec.sources[1]: Duplicate value: {"name":"crdc-support"}`},
 		{"state code", ds(func(d *v1alpha1.DistrictSource) { d.Spec.District.State = "XX" }),
@@ -90,6 +90,20 @@ func TestAPIRejects(t *testing.T) {
 			l.Spec.Bucket = "Districts_Lake"
 			return l
 		}(), "spec.bucket in body should match"},
+		{"shared source ref beside a URL", ds(func(d *v1alpha1.DistrictSource) {
+			d.Spec.Sources[0].SharedSourceRef = &v1alpha1.LocalObjectReference{Name: "crdc-2021-22-school-support"}
+		}), "set exactly one of http, s3, configMapRef, inline or sharedSourceRef"},
+		{"no format and no shared source", ds(func(d *v1alpha1.DistrictSource) { d.Spec.Sources[0].Format = "" }),
+			"format is required unless the source is a sharedSourceRef"},
+		{"shared source with two origins", sharedSource(ns, "two-origins", func(s *v1alpha1.SharedSource) {
+			s.Spec.S3 = &v1alpha1.S3Source{Bucket: "federal", Key: "crdc.zip"}
+		}), "set exactly one of http or s3"},
+		{"shared csv without districtColumn", sharedSource(ns, "no-leaid", func(s *v1alpha1.SharedSource) {
+			s.Spec.Format = v1alpha1.SharedFormatCSV
+		}), "districtColumn names the column holding the LEAID: required unless format is crdc"},
+		{"shared json", sharedSource(ns, "json", func(s *v1alpha1.SharedSource) {
+			s.Spec.Format, s.Spec.DistrictColumn = "json", "LEAID"
+		}), `spec.format: Unsupported value: "json"`},
 		{"comparison state", &v1alpha1.StateComparison{
 			ObjectMeta: metav1.ObjectMeta{Name: "bad-state", Namespace: ns},
 			Spec: v1alpha1.StateComparisonSpec{State: "Wisconsin", LakeRef: v1alpha1.LocalObjectReference{Name: "statewide"},
@@ -111,6 +125,38 @@ func TestAPIRejects(t *testing.T) {
 			g.Expect(err.Error()).To(ContainSubstring(tc.want))
 		})
 	}
+}
+
+// sharedSource is a valid SharedSource of the CRDC School Support member of the national
+// ZIP, changed by change.
+func sharedSource(ns, name string, change func(*v1alpha1.SharedSource)) *v1alpha1.SharedSource {
+	s := &v1alpha1.SharedSource{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.SharedSourceSpec{
+			HTTP:         &v1alpha1.HTTPSource{URL: "https://data.example.gov/crdc/2021-22-crdc-data.zip", Member: "SCH/School Support.csv"},
+			Format:       v1alpha1.SharedFormatCRDC,
+			SchoolYear:   "2021-22",
+			LakeRef:      v1alpha1.LocalObjectReference{Name: "statewide"},
+			ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "@weekly"},
+		},
+	}
+	if change != nil {
+		change(s)
+	}
+	return s
+}
+
+// TestAPISharedSource: a valid SharedSource is accepted with its short name's defaults,
+// and a DistrictSource source naming it needs no format.
+func TestAPISharedSource(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	g.Expect(env.c.Create(context.Background(), sharedSource(ns, "crdc-2021-22-school-support", nil))).To(Succeed())
+	ds := newDS(ns, "wi-5508520-shared", "statewide")
+	ds.Spec.Sources[0].HTTP = nil
+	ds.Spec.Sources[0].Format = ""
+	ds.Spec.Sources[0].SharedSourceRef = &v1alpha1.LocalObjectReference{Name: "crdc-2021-22-school-support"}
+	g.Expect(env.c.Create(context.Background(), ds)).To(Succeed())
 }
 
 // TestAPIZipMember: a source naming a member of a ZIP archive is accepted, and the member

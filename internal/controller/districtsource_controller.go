@@ -65,6 +65,9 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsLakeIndex, indexDSLakes); err != nil {
 		return fmt.Errorf("indexing DistrictSources by Lake: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsSharedIndex, indexDSShared); err != nil {
+		return fmt.Errorf("indexing DistrictSources by SharedSource: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DistrictSource{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
@@ -73,6 +76,8 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(jobRequests(kindDistrictSource))).
 		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1alpha1.SharedSource{}, handler.EnqueueRequestsFromMapFunc(r.sharedSourceRequests),
+			builder.WithPredicates(sharedRevisionChanged)).
 		Named("districtsource").
 		WithOptions(workerOptions(r.Workers)).
 		Complete(r)

@@ -40,6 +40,10 @@ func (c clusterResolver) Secret(ctx context.Context, namespace, name string) (*c
 	return get(ctx, c.api, namespace, name, &corev1.Secret{})
 }
 
+func (c clusterResolver) SharedSource(ctx context.Context, namespace, name string) (*v1alpha1.SharedSource, error) {
+	return get(ctx, c.cache, namespace, name, &v1alpha1.SharedSource{})
+}
+
 func get[T client.Object](ctx context.Context, reader client.Reader, namespace, name string, obj T) (T, error) {
 	if err := reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj); err != nil {
 		var zero T
@@ -65,6 +69,8 @@ func (r *Runner) renderError(err error) error {
 		switch ref.Kind {
 		case render.KindLake:
 			return stalled(v1alpha1.ReasonLakeNotFound, "%v", ref)
+		case render.KindSharedSource:
+			return stalled(v1alpha1.ReasonSharedSourceNotReady, "%v", ref)
 		case render.KindConfigMap:
 			return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonConfigMapNotFound, "%v", ref)
 		default:

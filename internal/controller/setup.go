@@ -141,6 +141,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := (&StateComparisonReconciler{Runner: runner, Workers: o.Workers.StateComparison}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the StateComparison controller: %w", err)
 	}
+	// SharedSources are few (a handful of national files); they share the comparisons' workers count.
+	if err := (&SharedSourceReconciler{Runner: runner, Workers: o.Workers.StateComparison}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the SharedSource controller: %w", err)
+	}
 	lake := &LakeReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),

@@ -100,10 +100,15 @@ type Folder struct {
 	Found            []Found
 	DistrictSources  []Item[*v1alpha1.DistrictSource]
 	StateComparisons []Item[*v1alpha1.StateComparison]
+	SharedSources    []Item[*v1alpha1.SharedSource]
 	Lakes            []Item[*v1alpha1.Lake]
 	ConfigMaps       []Item[*corev1.ConfigMap]
 	Secrets          []Item[*corev1.Secret]
 	Problems         Problems
+
+	// landed are the artifacts a run landed, by namespace/name; nil before a run (when
+	// validating), so that a sharedSourceRef is checked for existence and Lake only.
+	landed map[string]*v1alpha1.SharedArtifact
 
 	// texts are the documents read, by origin file and document, to place errors on lines.
 	texts map[docKey][]byte
@@ -128,6 +133,16 @@ func (f *Folder) Err() error {
 		return nil
 	}
 	return f.Problems
+}
+
+// SharedSource finds a SharedSource by namespace and name.
+func (f *Folder) SharedSource(namespace, name string) *v1alpha1.SharedSource {
+	for _, it := range f.SharedSources {
+		if it.Object.Namespace == namespace && it.Object.Name == name {
+			return it.Object
+		}
+	}
+	return nil
 }
 
 // Lake finds a Lake by namespace and name.
@@ -349,6 +364,10 @@ func (l *Loader) decodeCustom(ctx context.Context, f *Folder, found Found, obj m
 		var sc v1alpha1.StateComparison
 		decodeErr = utiljson.Unmarshal(js, &sc)
 		f.StateComparisons = append(f.StateComparisons, Item[*v1alpha1.StateComparison]{found.Origin, &sc})
+	case "SharedSource":
+		var shs v1alpha1.SharedSource
+		decodeErr = utiljson.Unmarshal(js, &shs)
+		f.SharedSources = append(f.SharedSources, Item[*v1alpha1.SharedSource]{found.Origin, &shs})
 	case "Lake":
 		var lk v1alpha1.Lake
 		decodeErr = utiljson.Unmarshal(js, &lk)

@@ -154,7 +154,7 @@ func TestLoadReportsEachRuleWithFileDocumentLineAndField(t *testing.T) {
 			edit: func(s string) string {
 				return strings.Replace(s, "    http:\n", "    inline: \"a,b\"\n    http:\n", 1)
 			},
-			wants: []string{`wi/madison.yaml:17 (document 1): DistrictSource wisconsin/wi-5508520: spec.sources[0]: Invalid value: set exactly one of http, s3, configMapRef or inline`},
+			wants: []string{`wi/madison.yaml:17 (document 1): DistrictSource wisconsin/wi-5508520: spec.sources[0]: Invalid value: set exactly one of http, s3, configMapRef, inline or sharedSourceRef`},
 		},
 		{
 			name: "no source kind at all (CEL)",
@@ -162,7 +162,7 @@ func TestLoadReportsEachRuleWithFileDocumentLineAndField(t *testing.T) {
 			edit: func(s string) string {
 				return strings.Replace(s, "    http:\n      url: https://data.example.gov/crdc/2020-21/School%20Support.csv\n", "", 1)
 			},
-			wants: []string{`wi/madison.yaml:17 (document 1): DistrictSource wisconsin/wi-5508520: spec.sources[0]: Invalid value: set exactly one of http, s3, configMapRef or inline`},
+			wants: []string{`wi/madison.yaml:17 (document 1): DistrictSource wisconsin/wi-5508520: spec.sources[0]: Invalid value: set exactly one of http, s3, configMapRef, inline or sharedSourceRef`},
 		},
 		{
 			name: "crdc contracts (CEL)",

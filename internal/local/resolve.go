@@ -41,6 +41,24 @@ func (r folderResolver) Secret(_ context.Context, namespace, name string) (*core
 	return nil, render.ErrNotHeld
 }
 
+// SharedSource is the folder's SharedSource with the artifact this run landed, if any.
+// Before a run (validate) it stands in an artifact, so that only existence and Lake are
+// checked.
+func (r folderResolver) SharedSource(_ context.Context, namespace, name string) (*v1alpha1.SharedSource, error) {
+	shs := r.f.SharedSource(namespace, name)
+	if shs == nil {
+		return nil, r.f.absent("SharedSource", namespace, name)
+	}
+	out := shs.DeepCopy()
+	switch {
+	case r.f.landed == nil:
+		out.Status.Artifact = &v1alpha1.SharedArtifact{Revision: "validate"}
+	default:
+		out.Status.Artifact = r.f.landed[namespace+"/"+name]
+	}
+	return out, nil
+}
+
 // absent is the error for an object the folder has no valid copy of: ErrNotHeld when an
 // invalid one is there, ErrNotFound when none is.
 func (f *Folder) absent(kind, namespace, name string) error {
@@ -65,6 +83,13 @@ func checkReferences(ctx context.Context, f *Folder) {
 		report := reporter(f, it.Origin, "DistrictSource", ds.Namespace, ds.Name)
 		report(scheduleProblems(spec, ds.Spec.ScheduleSpec))
 		_, err := render.DistrictSource(ctx, ds, r, render.InlineConfigMaps)
+		report(renderProblems(err))
+	}
+	for _, it := range f.SharedSources {
+		shs := it.Object
+		report := reporter(f, it.Origin, "SharedSource", shs.Namespace, shs.Name)
+		report(scheduleProblems(spec, shs.Spec.ScheduleSpec))
+		_, err := render.SharedSource(ctx, shs, r)
 		report(renderProblems(err))
 	}
 	for _, it := range f.StateComparisons {
@@ -137,6 +162,9 @@ func renderProblems(err error) field.ErrorList {
 func folderMessage(e *render.RefError) string {
 	if e.NoKey {
 		return fmt.Sprintf("%s %s/%s has no key %q", e.Kind, e.Namespace, e.Name, e.Key)
+	}
+	if e.NotReady != "" {
+		return fmt.Sprintf("%s %s/%s %s", e.Kind, e.Namespace, e.Name, e.NotReady)
 	}
 	return fmt.Sprintf("no %s %q in namespace %s in this folder", e.Kind, e.Name, e.Namespace)
 }

@@ -77,6 +77,7 @@ type YearTable struct {
 type RunResult struct {
 	Lake      lake.Config
 	LakeURL   string
+	Shared    []SharedResult
 	Districts []DistrictResult
 	States    []StateResult
 }
@@ -90,6 +91,11 @@ func (r *RunResult) Failed() int {
 		}
 	}
 	for _, s := range r.States {
+		if s.Err != nil {
+			n++
+		}
+	}
+	for _, s := range r.Shared {
 		if s.Err != nil {
 			n++
 		}
@@ -137,13 +143,14 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	if o.locks != nil {
 		defer o.locks.Close()
 	}
+	res.Shared = landAll(ctx, f, dss, l, store, o)
 	res.Districts = ingestAll(ctx, f, dss, l, store, o)
 	for _, sc := range scs {
 		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
 	}
 	writeResults(o.Out, res, o)
 	if n := res.Failed(); n > 0 {
-		return res, fmt.Errorf("%d of %d districts and comparisons failed (see above)", n, len(res.Districts)+len(res.States))
+		return res, fmt.Errorf("%d of %d districts and comparisons failed (see above)", n, len(res.Districts)+len(res.States)+len(res.Shared))
 	}
 	return res, nil
 }
@@ -232,6 +239,11 @@ func LocalPlan(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l la
 	}
 	p := ip.Plan
 	p.Lake = l
+	for i := range p.Sources {
+		if p.Sources[i].Landed != nil {
+			p.Sources[i].Landed.Lake = l // landed in the run's lake
+		}
+	}
 	secrets := map[string]string{}
 	needed := neededEnv(&p)
 	for _, se := range ip.Secrets {

@@ -22,6 +22,7 @@ const Version = 1
 const (
 	KindIngest  = "ingest"
 	KindCompare = "compare"
+	KindLand    = "land"
 )
 
 // Environment variables through which a Job receives the Lake's credentials.
@@ -92,15 +93,17 @@ type Source struct {
 	Dataset string `json:"dataset"`
 	Format  string `json:"format"`
 	// Encoding is "utf-8" (or empty) or "windows-1252".
-	Encoding   string            `json:"encoding,omitempty"`
-	SchoolYear string            `json:"schoolYear,omitempty"`
-	HTTP       *HTTP             `json:"http,omitempty"`
-	S3         *S3               `json:"s3,omitempty"`
-	File       *File             `json:"file,omitempty"`
-	Inline     *string           `json:"inline,omitempty"`
-	Columns    map[string]string `json:"columns,omitempty"`
-	Delimiter  string            `json:"delimiter,omitempty"`
-	SHA256     string            `json:"sha256,omitempty"`
+	Encoding   string `json:"encoding,omitempty"`
+	SchoolYear string `json:"schoolYear,omitempty"`
+	HTTP       *HTTP  `json:"http,omitempty"`
+	S3         *S3    `json:"s3,omitempty"`
+	File       *File  `json:"file,omitempty"`
+	// Landed reads this district's rows of a landed shared source's revision.
+	Landed    *Landed           `json:"landed,omitempty"`
+	Inline    *string           `json:"inline,omitempty"`
+	Columns   map[string]string `json:"columns,omitempty"`
+	Delimiter string            `json:"delimiter,omitempty"`
+	SHA256    string            `json:"sha256,omitempty"`
 	// MaxBytes bounds the download; 0 means the default.
 	MaxBytes int64 `json:"maxBytes,omitempty"`
 	// TimeoutSeconds bounds the fetch; 0 means the default.

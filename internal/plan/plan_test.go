@@ -22,7 +22,7 @@ func TestValidateNamesEachProblem(t *testing.T) {
 		`district.ncesId "55" is not a 7-digit NCES LEA ID`, `district.state "Wisconsin" is not a two-letter state code`,
 		"lake: an s3 lake needs an endpoint and a bucket", `sources[0] (a): dataset "staff" is not staffing, incidents or contracts`,
 		`sources[0] (a): format "xml" is not csv, json, ndjson, parquet or crdc`,
-		"sources[0] (a): set exactly one of http, s3, file or inline (0 set)", `sources[1]: name "a" is used twice`,
+		"sources[0] (a): set exactly one of http, s3, file, inline or landed (0 set)", `sources[1]: name "a" is used twice`,
 		`sources[0] (a): encoding "latin1" is not utf-8 or windows-1252`,
 		"a parquet file is always UTF-8: encoding applies to csv, json, ndjson and crdc",
 		`egress: allowed CIDR "10.0.0.0/40" is not an address range`,

@@ -72,19 +72,25 @@ func (s *Source) validate(where string) error {
 		errs = append(errs, fmt.Errorf("%s: encoding %q is not utf-8 or windows-1252", where, s.Encoding))
 	}
 	kinds := 0
-	for _, set := range []bool{s.HTTP != nil, s.S3 != nil, s.File != nil, s.Inline != nil} {
+	for _, set := range []bool{s.HTTP != nil, s.S3 != nil, s.File != nil, s.Inline != nil, s.Landed != nil} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		errs = append(errs, fmt.Errorf("%s: set exactly one of http, s3, file or inline (%d set)", where, kinds))
+		errs = append(errs, fmt.Errorf("%s: set exactly one of http, s3, file, inline or landed (%d set)", where, kinds))
 	}
 	if s.S3 != nil {
 		errs = append(errs, validateLake(s.S3.Lake, where+": s3.lake"))
 	}
 	if s.HTTP != nil {
 		errs = append(errs, s.HTTP.validate(where+": http"))
+	}
+	if s.Landed != nil {
+		errs = append(errs, validateLake(s.Landed.Lake, where+": landed.lake"))
+		if s.Landed.Key == "" {
+			errs = append(errs, fmt.Errorf("%s: landed.key is empty", where))
+		}
 	}
 	return errors.Join(errs...)
 }

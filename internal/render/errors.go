@@ -22,6 +22,9 @@ const (
 	KindLake      = "Lake"
 	KindConfigMap = "ConfigMap"
 	KindSecret    = "Secret"
+	// KindSharedSource is a SharedSource a source reads: missing, in another Lake, or
+	// without a landed revision (NotReady).
+	KindSharedSource = "SharedSource"
 )
 
 // RefError is a reference that does not resolve: an object that does not exist, or one
@@ -35,6 +38,9 @@ type RefError struct {
 	Key string
 	// NoKey is true when the object exists but has no such key.
 	NoKey bool
+	// NotReady says why a SharedSource that exists cannot be read yet (no landed
+	// revision, another Lake).
+	NotReady string
 	// Source is the name of the source that reads the object; empty for the workload's
 	// own Lake.
 	Source string
@@ -57,6 +63,10 @@ func (e *RefError) Value() string {
 func (e *RefError) Error() string {
 	obj := e.Namespace + "/" + e.Name
 	switch {
+	case e.Kind == KindSharedSource && e.NotReady != "":
+		return fmt.Sprintf("SharedSource %s, which source %q reads, %s", obj, e.Source, e.NotReady)
+	case e.Kind == KindSharedSource:
+		return fmt.Sprintf("SharedSource %s, which source %q reads, not found", obj, e.Source)
 	case e.Kind == KindLake:
 		return fmt.Sprintf("Lake %q not found in namespace %s", e.Name, e.Namespace)
 	case e.Kind == KindConfigMap && e.NoKey:

@@ -34,6 +34,7 @@ type Resolver interface {
 	Lake(ctx context.Context, namespace, name string) (*v1alpha1.Lake, error)
 	ConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error)
 	Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error)
+	SharedSource(ctx context.Context, namespace, name string) (*v1alpha1.SharedSource, error)
 }
 
 // ConfigMapStrategy says how a source that reads a ConfigMap key gets its bytes.
@@ -89,7 +90,7 @@ type Compare struct {
 // resolve and a *SpecError per source the renderer cannot use, in the spec's order. An
 // error other than those (from the resolver) is returned at once.
 func DistrictSource(ctx context.Context, ds *v1alpha1.DistrictSource, r Resolver, cms ConfigMapStrategy) (*Ingest, error) {
-	b := &builder{ctx: ctx, r: r, namespace: ds.Namespace, configMaps: cms}
+	b := &builder{ctx: ctx, r: r, namespace: ds.Namespace, configMaps: cms, lakeName: ds.Spec.LakeRef.Name, district: ds.Spec.District.NCESID}
 	out := &Ingest{Plan: plan.Ingest{
 		Version:   plan.Version,
 		Kind:      plan.KindIngest,
@@ -160,9 +161,12 @@ type builder struct {
 	r          Resolver
 	namespace  string
 	configMaps ConfigMapStrategy
-	secrets    []SecretEnv
-	files      []ConfigMapFile
-	errs       []error
+	// lakeName and district are the DistrictSource's Lake and NCES ID (sharedSourceRefs).
+	lakeName string
+	district string
+	secrets  []SecretEnv
+	files    []ConfigMapFile
+	errs     []error
 }
 
 func (b *builder) source(s v1alpha1.Source, own plan.Lake, at *field.Path) (plan.Source, error) {
@@ -192,8 +196,10 @@ func (b *builder) source(s v1alpha1.Source, own plan.Lake, at *field.Path) (plan
 		src.S3, err = b.s3(s, own, prefix, at.Child("s3"))
 	case s.ConfigMapRef != nil:
 		err = b.configMap(s, &src, at.Child("configMapRef"))
+	case s.SharedSourceRef != nil:
+		err = b.shared(s, &src, own, at.Child("sharedSourceRef", "name"))
 	case s.Inline == nil:
-		b.errs = append(b.errs, &SpecError{Field: at, Source: s.Name, Detail: "set exactly one of http, s3, configMapRef or inline"})
+		b.errs = append(b.errs, &SpecError{Field: at, Source: s.Name, Detail: "set exactly one of http, s3, configMapRef, inline or sharedSourceRef"})
 	}
 	return src, err
 }

@@ -21,6 +21,7 @@ type objects struct {
 	lakes      map[string]*v1alpha1.Lake
 	configMaps map[string]*corev1.ConfigMap
 	secrets    map[string]*corev1.Secret
+	shared     map[string]*v1alpha1.SharedSource
 	notHeld    map[string]bool
 	fail       error
 }
@@ -50,6 +51,10 @@ func (o *objects) ConfigMap(_ context.Context, _, name string) (*corev1.ConfigMa
 
 func (o *objects) Secret(_ context.Context, _, name string) (*corev1.Secret, error) {
 	return lookup(o, o.secrets, name)
+}
+
+func (o *objects) SharedSource(_ context.Context, _, name string) (*v1alpha1.SharedSource, error) {
+	return lookup(o, o.shared, name)
 }
 
 func testLake(name string) *v1alpha1.Lake {
@@ -259,7 +264,7 @@ func TestSourceWithoutKindIsASpecError(t *testing.T) {
 	_, err := DistrictSource(context.Background(), ds, o, MountConfigMaps)
 	var spec *SpecError
 	if !errors.As(err, &spec) || spec.Field.String() != "spec.sources[4]" ||
-		err.Error() != `source "inline-one": set exactly one of http, s3, configMapRef or inline` {
+		err.Error() != `source "inline-one": set exactly one of http, s3, configMapRef, inline or sharedSourceRef` {
 		t.Errorf("error = %v, want a SpecError at spec.sources[4]", err)
 	}
 }

@@ -215,12 +215,14 @@ func OpenWith(ctx context.Context, src plan.Source, env lake.Env, opts Options) 
 		err = openS3(ctx, s, src.S3, env, opts)
 	case src.File != nil:
 		err = openFile(s, src.File)
+	case src.Landed != nil:
+		err = openLanded(ctx, s, src.Landed, env)
 	case src.Inline != nil:
 		s.location = "inline"
 		s.r = strings.NewReader(*src.Inline)
 		s.size = int64(len(*src.Inline))
 	default:
-		err = fmt.Errorf("source %s: no http, s3, file or inline given", src.Name)
+		err = fmt.Errorf("source %s: no http, s3, file, landed or inline given", src.Name)
 	}
 	if err != nil {
 		cancel()

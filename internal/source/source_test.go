@@ -305,7 +305,7 @@ func TestFileAndInline(t *testing.T) {
 		{plan.Source{Name: "c", File: &plan.File{Path: p}, MaxBytes: 5},
 			fmt.Sprintf("source c: %s is %d bytes, over the limit of 5 bytes (maxBytes)", p, len(csvBody))},
 		{plan.Source{Name: "c", Inline: ptr("123456"), MaxBytes: 5}, "source c: inline is 6 bytes, over the limit of 5 bytes (maxBytes)"},
-		{plan.Source{Name: "c"}, "source c: no http, s3, file or inline given"},
+		{plan.Source{Name: "c"}, "source c: no http, s3, file, landed or inline given"},
 	}
 	for _, tc := range cases {
 		_, err := Open(context.Background(), tc.src, nil)

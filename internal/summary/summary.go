@@ -52,6 +52,25 @@ type Summary struct {
 	Objects  []Object `json:"objects,omitempty"`
 	// Districts is how many districts a comparison covered.
 	Districts int32 `json:"districts,omitempty"`
+	// Artifact is the revision a shared source's run landed, or kept when NotModified.
+	Artifact *Artifact `json:"artifact,omitempty"`
+	// NotModified says a shared source's origin answered that its file had not changed:
+	// nothing was downloaded or landed.
+	NotModified bool `json:"notModified,omitempty"`
+}
+
+// Artifact is one landed revision of a shared source.
+type Artifact struct {
+	Revision     string `json:"revision"`
+	Digest       string `json:"digest"`
+	Bytes        int64  `json:"bytes"`
+	Rows         int64  `json:"rows"`
+	Districts    int32  `json:"districts"`
+	LandedAt     string `json:"landedAt,omitempty"`
+	Prefix       string `json:"prefix"`
+	ManifestKey  string `json:"manifestKey"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
 }
 
 // Encode renders s as JSON of at most MaxBytes, shortening the message and then dropping

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var crdNames = []string{"districtsources.districtlake.io", "lakes.districtlake.io", "statecomparisons.districtlake.io"}
+var crdNames = []string{"districtsources.districtlake.io", "lakes.districtlake.io", "sharedsources.districtlake.io", "statecomparisons.districtlake.io"}
 
 func TestHelmLint(t *testing.T) {
 	for _, c := range combinations {

@@ -1,0 +1,329 @@
+// Package land runs a SharedSource: it fetches a national file once (conditionally, with
+// the validators of the last fetch, so an unchanged file costs one request and no
+// download) and lands it in the lake split by district, one object per LEAID under a
+// revision-specific prefix, then writes the revision's manifest last. A DistrictSource
+// then reads its own object only: its cost does not grow with the national file, and it
+// goes through the same format readers as any other source.
+//
+// One object per district was chosen over one Parquet file sorted by LEAID: a district's
+// read is one GET of its rows in the file's own format (no footer, no row-group index to
+// read first), the district's mapping (crdc or a column map) is unchanged, and a revision
+// is never half-visible because readers learn its prefix only from the manifest (or the
+// SharedSource's status), both written after every district's object.
+package land
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/source"
+	"github.com/districtlake/districtlake/internal/summary"
+)
+
+// Options are how a run may use the machine it runs on.
+type Options struct {
+	// TempDir is the scratch space of a ZIP archive fetched without range requests.
+	TempDir string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Log receives structured progress lines (logr.Discard() when unset).
+	Log logr.Logger
+}
+
+// Prefix is where a shared source's revisions are landed in the lake.
+func Prefix(namespace, name string) string {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return fmt.Sprintf("shared/namespace=%s/name=%s", namespace, name)
+}
+
+// ManifestKey is the key of a shared source's manifest: the pointer to its current revision.
+func ManifestKey(namespace, name string) string {
+	return Prefix(namespace, name) + "/manifest.json"
+}
+
+// RevisionPrefix is where the objects of one revision are.
+func RevisionPrefix(namespace, name, revision string) string {
+	return fmt.Sprintf("%s/revision=%s", Prefix(namespace, name), revision)
+}
+
+// DistrictKey is the key of one district's rows in one revision. ext is the landed
+// format's extension (csv or ndjson).
+func DistrictKey(namespace, name, revision, leaid, format string) string {
+	return fmt.Sprintf("%s/district=%s/data.%s", RevisionPrefix(namespace, name, revision), leaid, Extension(format))
+}
+
+// Extension is the file extension of a landed format: a crdc file is landed as csv.
+func Extension(format string) string {
+	if format == "ndjson" {
+		return "ndjson"
+	}
+	return "csv"
+}
+
+// Manifest is the JSON written at ManifestKey after a revision's objects.
+type Manifest = summary.Artifact
+
+// Run fetches the plan's file and lands it in store. When the origin answers that the
+// file has not changed, it returns a summary with NotModified set and the previous
+// revision, having written nothing.
+func Run(ctx context.Context, p *plan.Land, store lake.Store, env lake.Env, opts Options) (summary.Summary, error) {
+	log := opts.Log
+	if log.GetSink() == nil {
+		log = logr.Discard()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	so := source.Options{TempDir: opts.TempDir}
+	if p.Previous != nil && p.Previous.Revision != "" {
+		so.IfNoneMatch, so.IfModifiedSince = p.Previous.ETag, p.Previous.LastModified
+	}
+	stream, err := source.OpenWith(ctx, p.Source, env, so)
+	if errors.Is(err, source.ErrNotModified) {
+		prev, perr := readManifest(ctx, store, ManifestKey(p.Namespace, p.Name))
+		if perr == nil && prev.Revision == p.Previous.Revision {
+			log.Info("Found the shared file unchanged", "sharedSource", p.Name, "revision", prev.Revision)
+			return summary.Summary{Outcome: summary.Succeeded, NotModified: true, Artifact: prev,
+				Message: fmt.Sprintf("unchanged since revision %s: nothing downloaded", prev.Revision)}, nil
+		}
+		// The lake lost the revision the status names: fetch the whole file again.
+		log.Info("Refetched an unchanged shared file whose revision is missing from the lake", "sharedSource", p.Name)
+		stream, err = source.OpenWith(ctx, p.Source, env, source.Options{TempDir: opts.TempDir})
+	}
+	if err != nil {
+		return summary.Summary{}, err
+	}
+	defer stream.Close()
+	parts, err := split(p, stream)
+	if err != nil {
+		return summary.Summary{}, err
+	}
+	// Read to the end, so that the size and checksum are final.
+	if _, err := io.Copy(io.Discard, stream); err != nil {
+		return summary.Summary{}, err
+	}
+	digest := stream.SHA256()
+	art := &summary.Artifact{
+		Revision: digest[:16], Digest: "sha256:" + digest, Bytes: stream.Bytes(), Rows: parts.rows,
+		Districts: int32(len(parts.byDistrict)), LandedAt: now().UTC().Format(time.RFC3339),
+		Prefix: RevisionPrefix(p.Namespace, p.Name, digest[:16]), ManifestKey: ManifestKey(p.Namespace, p.Name),
+		ETag: stream.ETag(), LastModified: stream.LastModified(),
+	}
+	if err := publish(ctx, store, p, parts, art); err != nil {
+		return summary.Summary{}, err
+	}
+	log.Info("Landed shared file", "sharedSource", p.Name, "revision", art.Revision, "bytes", art.Bytes,
+		"fetchedBytes", stream.Fetched(), "rows", art.Rows, "districts", art.Districts)
+	return summary.Summary{Outcome: summary.Succeeded, Artifact: art,
+		Message: fmt.Sprintf("landed revision %s: %d rows of %d districts", art.Revision, art.Rows, art.Districts)}, nil
+}
+
+// publish writes every district's object, then the manifest, as one batch in that order.
+func publish(ctx context.Context, store lake.Store, p *plan.Land, parts *parts, art *summary.Artifact) error {
+	batch := lake.NewBatch(store)
+	defer batch.Abort(errors.New("landing failed"))
+	leaids := make([]string, 0, len(parts.byDistrict))
+	for id := range parts.byDistrict {
+		leaids = append(leaids, id)
+	}
+	slices.Sort(leaids)
+	for _, id := range leaids {
+		body := append(slices.Clone(parts.header), parts.byDistrict[id].Bytes()...)
+		if err := batch.Put(DistrictKey(p.Namespace, p.Name, art.Revision, id, p.Source.Format), body); err != nil {
+			return err
+		}
+	}
+	m, err := json.MarshalIndent(art, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the manifest: %w", err)
+	}
+	if err := batch.Put(art.ManifestKey, append(m, '\n')); err != nil {
+		return err
+	}
+	if _, err := batch.Commit(ctx); err != nil {
+		return fmt.Errorf("landing revision %s: %w", art.Revision, err)
+	}
+	return nil
+}
+
+// ReadManifest reads a shared source's manifest from the lake.
+func ReadManifest(ctx context.Context, store lake.Store, namespace, name string) (*summary.Artifact, error) {
+	return readManifest(ctx, store, ManifestKey(namespace, name))
+}
+
+func readManifest(ctx context.Context, store lake.Store, key string) (*summary.Artifact, error) {
+	obj, err := store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	var a summary.Artifact
+	if err := json.NewDecoder(obj).Decode(&a); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", key, err)
+	}
+	return &a, nil
+}
+
+// parts is a file split by district: the header (csv) and each district's rows.
+type parts struct {
+	header     []byte
+	byDistrict map[string]*bytes.Buffer
+	rows       int64
+}
+
+func split(p *plan.Land, r io.Reader) (*parts, error) {
+	if p.Source.Encoding == plan.EncodingWindows1252 {
+		r = charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	column := p.DistrictColumn
+	if column == "" {
+		column = "LEAID"
+	}
+	switch p.Source.Format {
+	case "csv", "crdc":
+		return splitCSV(p.Source.Name, r, column, p.Source.Delimiter)
+	case "ndjson":
+		return splitNDJSON(p.Source.Name, r, column)
+	}
+	return nil, fmt.Errorf("source %s: a shared %s file cannot be landed yet: use csv, crdc or ndjson", p.Source.Name, p.Source.Format)
+}
+
+func splitCSV(name string, r io.Reader, column, delimiter string) (*parts, error) {
+	cr := csv.NewReader(r)
+	if delimiter != "" {
+		cr.Comma = rune(delimiter[0])
+	}
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("source %s: the file is empty", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("source %s: reading the header: %w", name, err)
+	}
+	header = slices.Clone(header)
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	}
+	col := slices.IndexFunc(header, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), column) })
+	if col < 0 {
+		return nil, fmt.Errorf("source %s: no column %s (the LEAID) among the header's %d columns", name, column, len(header))
+	}
+	out := &parts{byDistrict: map[string]*bytes.Buffer{}}
+	var hb bytes.Buffer
+	if err := writeRecord(&hb, header, cr.Comma); err != nil {
+		return nil, err
+	}
+	out.header = hb.Bytes()
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", name, err)
+		}
+		row, _ := cr.FieldPos(0)
+		if col >= len(rec) {
+			return nil, fmt.Errorf("source %s: row %d has %d columns, so no column %s (the LEAID)", name, row, len(rec), header[col])
+		}
+		id, err := leaid(rec[col])
+		if err != nil {
+			return nil, fmt.Errorf("source %s: row %d column %s: %w", name, row, header[col], err)
+		}
+		if err := writeRecord(out.buffer(id), rec, cr.Comma); err != nil {
+			return nil, err
+		}
+		out.rows++
+	}
+}
+
+func writeRecord(w io.Writer, rec []string, comma rune) error {
+	cw := csv.NewWriter(w)
+	cw.Comma = comma
+	if err := cw.Write(rec); err != nil {
+		return fmt.Errorf("writing a row: %w", err)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func splitNDJSON(name string, r io.Reader, column string) (*parts, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	out := &parts{byDistrict: map[string]*bytes.Buffer{}}
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return nil, fmt.Errorf("source %s: line %d is not a JSON object: %w", name, line, err)
+		}
+		raw, ok := obj[column]
+		if !ok {
+			return nil, fmt.Errorf("source %s: line %d has no field %s (the LEAID)", name, line, column)
+		}
+		var v any
+		_ = json.Unmarshal(raw, &v)
+		var text string
+		switch x := v.(type) {
+		case string:
+			text = x
+		case float64:
+			text = string(raw)
+		default:
+			return nil, fmt.Errorf("source %s: line %d field %s: %s is not an LEAID", name, line, column, raw)
+		}
+		id, err := leaid(text)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: line %d field %s: %w", name, line, column, err)
+		}
+		buf := out.buffer(id)
+		buf.Write(b)
+		buf.WriteByte('\n')
+		out.rows++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("source %s: %w", name, err)
+	}
+	return out, nil
+}
+
+func (p *parts) buffer(id string) *bytes.Buffer {
+	b := p.byDistrict[id]
+	if b == nil {
+		b = &bytes.Buffer{}
+		p.byDistrict[id] = b
+	}
+	return b
+}
+
+// leaid reads a 7-digit NCES LEA ID; one whose leading zero was dropped (written as a
+// number) gets it back.
+func leaid(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 7 || strings.Trim(s, "0123456789") != "" {
+		return "", fmt.Errorf("%q is not a 7-digit NCES LEA ID", s)
+	}
+	return strings.Repeat("0", 7-len(s)) + s, nil
+}

@@ -1,0 +1,214 @@
+package land_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/land"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/source"
+)
+
+// origin is a file server that counts requests and body bytes and answers conditional
+// requests (ETag, If-None-Match) as a federal server does.
+type origin struct {
+	mu       sync.Mutex
+	body     []byte
+	requests atomic.Int64
+	sent     atomic.Int64
+}
+
+func (o *origin) set(b []byte) { o.mu.Lock(); o.body = b; o.mu.Unlock() }
+
+func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.requests.Add(1)
+	o.mu.Lock()
+	body := o.body
+	o.mu.Unlock()
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	n, _ := w.Write(body)
+	o.sent.Add(int64(n))
+}
+
+// national is a CRDC-like national file: districts × schools rows.
+func national(districts, schools int, tag string) []byte {
+	var b strings.Builder
+	b.WriteString("LEA_STATE,LEAID,LEA_NAME,SCHID,SCH_NAME,COMBOKEY,SCH_FTECOUNSELORS\n")
+	for d := range districts {
+		for s := range schools {
+			fmt.Fprintf(&b, "WI,%07d,\"District %d, %s\",%05d,School %d,%07d%05d,%d.5\n", 5500000+d, d, tag, s, s, 5500000+d, s, s)
+		}
+	}
+	return []byte(b.String())
+}
+
+func landPlan(url, dir string) *plan.Land {
+	return &plan.Land{
+		Version: plan.Version, Kind: plan.KindLand, Namespace: "wi", Name: "crdc-2021-22-school-support",
+		Source:     plan.Source{Name: "crdc-2021-22-school-support", Format: "crdc", HTTP: &plan.HTTP{URL: url}},
+		SchoolYear: "2021-22", Lake: plan.Lake{Type: lake.TypeFile, Path: dir},
+	}
+}
+
+// TestLandOnceReadOwnRows: the file is landed once, one object per district; a district
+// reads only its own object; a second run of an unchanged file costs one request and no
+// body; a changed file lands a new revision.
+func TestLandOnceReadOwnRows(t *testing.T) {
+	ctx := context.Background()
+	o := &origin{}
+	o.set(national(40, 25, "v1"))
+	srv := httptest.NewServer(o)
+	defer srv.Close()
+	dir := t.TempDir()
+	p := landPlan(srv.URL+"/School%20Support.csv", dir)
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	store, err := lake.New(ctx, p.Lake, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sum, err := land.Run(ctx, p, store, nil, land.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sum.Artifact
+	if a == nil || a.Rows != 1000 || a.Districts != 40 || a.Bytes != int64(len(o.body)) || sum.NotModified {
+		t.Fatalf("first landing: %+v, artifact %+v", sum, a)
+	}
+	if got := o.requests.Load(); got != 1 {
+		t.Errorf("first landing made %d requests, want 1", got)
+	}
+	if m, err := land.ReadManifest(ctx, store, "wi", p.Name); err != nil || m.Revision != a.Revision {
+		t.Fatalf("manifest: %+v, %v", m, err)
+	}
+
+	// One district reads its own object: its 25 rows and nothing of the other 39.
+	key := land.DistrictKey("wi", p.Name, a.Revision, "5500007", "crdc")
+	src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2021-22",
+		Landed: &plan.Landed{Lake: p.Lake, Key: key, Revision: a.Revision, SharedSource: p.Name}}
+	stream, err := source.Open(ctx, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(stream)
+	stream.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	if len(lines) != 26 || !strings.HasPrefix(lines[0], "LEA_STATE,LEAID,") {
+		t.Fatalf("district object has %d lines, header %q", len(lines), lines[0])
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, ",5500007,") {
+			t.Fatalf("a row of another district: %s", l)
+		}
+	}
+	if !strings.Contains(lines[1], `"District 7, v1"`) {
+		t.Errorf("a quoted value lost its quotes: %s", lines[1])
+	}
+	if stream.Fetched() > int64(len(o.body))/30 {
+		t.Errorf("the district read %d bytes of a %d-byte national file", stream.Fetched(), len(o.body))
+	}
+	t.Logf("national file %d bytes; one district read %d bytes", len(o.body), stream.Fetched())
+
+	// Unchanged: one request, no body, the same revision.
+	sentBefore := o.sent.Load()
+	p.Previous = &plan.Previous{ETag: a.ETag, LastModified: a.LastModified, Revision: a.Revision}
+	sum2, err := land.Run(ctx, p, store, nil, land.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum2.NotModified || sum2.Artifact.Revision != a.Revision {
+		t.Fatalf("second landing: %+v", sum2)
+	}
+	if got := o.requests.Load(); got != 2 {
+		t.Errorf("second landing made %d requests in all, want 2", got)
+	}
+	if o.sent.Load() != sentBefore {
+		t.Errorf("second landing downloaded %d bytes, want none", o.sent.Load()-sentBefore)
+	}
+
+	// Changed: a new revision, whose objects hold the new rows; the old revision stays whole.
+	o.set(national(40, 25, "v2"))
+	sum3, err := land.Run(ctx, p, store, nil, land.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum3.NotModified || sum3.Artifact.Revision == a.Revision {
+		t.Fatalf("changed file: %+v", sum3)
+	}
+	if m, _ := land.ReadManifest(ctx, store, "wi", p.Name); m.Revision != sum3.Artifact.Revision {
+		t.Errorf("manifest names %s, want the new revision %s", m.Revision, sum3.Artifact.Revision)
+	}
+	if _, err := store.Stat(ctx, key); err != nil {
+		t.Errorf("the old revision's object is gone: %v", err)
+	}
+}
+
+// TestLandRejectsBadLEAID: a row whose LEAID is not an NCES LEA ID fails the run naming
+// the row and column, and lands nothing.
+func TestLandRejectsBadLEAID(t *testing.T) {
+	ctx := context.Background()
+	o := &origin{}
+	o.set([]byte("LEAID,SCH_NAME\n5500001,A\nN/A,B\n"))
+	srv := httptest.NewServer(o)
+	defer srv.Close()
+	dir := t.TempDir()
+	p := landPlan(srv.URL, dir)
+	store, _ := lake.New(ctx, p.Lake, nil)
+	_, err := land.Run(ctx, p, store, nil, land.Options{})
+	if err == nil || !strings.Contains(err.Error(), `row 3 column LEAID: "N/A" is not a 7-digit NCES LEA ID`) {
+		t.Fatalf("error = %v", err)
+	}
+	if objs, _ := store.List(ctx, ""); len(objs) != 0 {
+		t.Errorf("a failed landing published %d objects", len(objs))
+	}
+}
+
+// TestLandNDJSON: an ndjson file with districtColumn, LEAIDs written as numbers without
+// their leading zero.
+func TestLandNDJSON(t *testing.T) {
+	ctx := context.Background()
+	o := &origin{}
+	o.set([]byte("{\"lea\": 100005, \"n\": 1}\n{\"lea\": \"0100005\", \"n\": 2}\n{\"lea\": 5508520, \"n\": 3}\n"))
+	srv := httptest.NewServer(o)
+	defer srv.Close()
+	p := landPlan(srv.URL, t.TempDir())
+	p.Source.Format, p.DistrictColumn = "ndjson", "lea"
+	store, _ := lake.New(ctx, p.Lake, nil)
+	sum, err := land.Run(ctx, p, store, nil, land.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Artifact.Districts != 2 || sum.Artifact.Rows != 3 {
+		t.Fatalf("artifact %+v", sum.Artifact)
+	}
+	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, sum.Artifact.Revision, "0100005", "ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	b, _ := io.ReadAll(obj)
+	if strings.Count(string(b), "\n") != 2 {
+		t.Errorf("district 0100005 object: %q", b)
+	}
+}

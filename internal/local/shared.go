@@ -1,0 +1,126 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/land"
+	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/render"
+	"github.com/districtlake/districtlake/internal/summary"
+	"github.com/districtlake/districtlake/internal/term"
+)
+
+// SharedResult is what happened to one SharedSource in a local run.
+type SharedResult struct {
+	Namespace, Name string
+	Summary         summary.Summary
+	Err             error
+}
+
+// landAll lands, once each, the SharedSources the districts read, conditionally on the
+// revision already in the lake (an unchanged file downloads nothing), and records their
+// artifacts for the districts' plans. A SharedSource that fails leaves its districts
+// failing with SharedSourceNotReady; the revision already in the lake is untouched.
+func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []SharedResult {
+	f.landed = map[string]*v1alpha1.SharedArtifact{}
+	var out []SharedResult
+	seen := map[string]bool{}
+	for _, ds := range dss {
+		for _, s := range ds.Spec.Sources {
+			if s.SharedSourceRef == nil {
+				continue
+			}
+			key := ds.Namespace + "/" + s.SharedSourceRef.Name
+			shs := f.SharedSource(ds.Namespace, s.SharedSourceRef.Name)
+			if seen[key] || shs == nil {
+				continue
+			}
+			seen[key] = true
+			r := landOne(ctx, f, shs, l, store, o)
+			if r.Err != nil {
+				fmt.Fprintf(o.Out, "Shared source %s: FAILED: %s\n", term.Escape(key), term.Text(r.Err.Error()))
+			} else {
+				fmt.Fprintf(o.Out, "Shared source %s: %s\n", term.Escape(key), term.Escape(r.Summary.Message))
+				f.landed[key] = artifactOf(r.Summary.Artifact)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func landOne(ctx context.Context, f *Folder, shs *v1alpha1.SharedSource, l lake.Config, store lake.Store, o RunOptions) SharedResult {
+	r := SharedResult{Namespace: shs.Namespace, Name: shs.Name}
+	lp, err := render.SharedSource(ctx, shs, folderResolver{f: f})
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	p := lp.Plan
+	p.Lake = l
+	env, err := secretEnv(f, shs.Namespace, lp.Secrets, headerEnv(p.Source), o.Env)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	prev, err := land.ReadManifest(ctx, store, shs.Namespace, shs.Name)
+	switch {
+	case err == nil:
+		p.Previous = &plan.Previous{ETag: prev.ETag, LastModified: prev.LastModified, Revision: prev.Revision}
+	case !errors.Is(err, lake.ErrNotExist):
+		r.Err = fmt.Errorf("reading the last landed revision: %w", err)
+		return r
+	}
+	r.Summary, r.Err = land.Run(ctx, &p, store, env, land.Options{})
+	return r
+}
+
+// headerEnv names the environment variables of a source's http header values.
+func headerEnv(s plan.Source) map[string]bool {
+	out := map[string]bool{}
+	if s.HTTP != nil {
+		for _, h := range s.HTTP.Headers {
+			out[h.ValueEnv] = true
+		}
+	}
+	return out
+}
+
+// secretEnv is env with the needed Secret keys filled from the folder's Secrets or, when
+// the folder lacks them, from env itself.
+func secretEnv(f *Folder, namespace string, refs []render.SecretEnv, needed map[string]bool, env lake.Env) (lake.Env, error) {
+	secrets := map[string]string{}
+	for _, se := range refs {
+		if !needed[se.Env] {
+			continue
+		}
+		if sec := f.Secret(namespace, se.Secret); sec != nil {
+			secrets[se.Env] = string(sec.Data[se.Key])
+			continue
+		}
+		if v, ok := env(se.Env); ok {
+			secrets[se.Env] = v
+			continue
+		}
+		return nil, fmt.Errorf("Secret %s/%s (key %q) is not in %s and the environment variable %s is not set",
+			namespace, se.Secret, se.Key, f.Dir, se.Env)
+	}
+	return func(name string) (string, bool) {
+		if v, ok := secrets[name]; ok {
+			return v, true
+		}
+		return env(name)
+	}, nil
+}
+
+func artifactOf(a *summary.Artifact) *v1alpha1.SharedArtifact {
+	if a == nil {
+		return nil
+	}
+	return &v1alpha1.SharedArtifact{Revision: a.Revision, Digest: a.Digest, Bytes: a.Bytes, Rows: a.Rows,
+		Districts: a.Districts, Key: a.Prefix, ManifestKey: a.ManifestKey, ETag: a.ETag, LastModified: a.LastModified}
+}

@@ -1,0 +1,223 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/land"
+	"github.com/districtlake/districtlake/internal/plan"
+)
+
+// countingOrigin serves one file, counting requests and body bytes, and answers
+// If-None-Match.
+type countingOrigin struct {
+	mu       sync.Mutex
+	body     []byte
+	requests atomic.Int64
+	sent     atomic.Int64
+}
+
+func (o *countingOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.requests.Add(1)
+	o.mu.Lock()
+	body := o.body
+	o.mu.Unlock()
+	etag := fmt.Sprintf(`"%d-%x"`, len(body), body[len(body)-8:])
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	n, _ := w.Write(body)
+	o.sent.Add(int64(n))
+}
+
+// sharedFolder writes a folder of 30 Wisconsin DistrictSources reading their police
+// contracts out of one national file through one SharedSource.
+func sharedFolder(t *testing.T, url string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(`apiVersion: districtlake.io/v1alpha1
+kind: Lake
+metadata: {name: statewide, namespace: wi}
+spec: {endpoint: "minio:9000", bucket: districtlake, credentialsSecretRef: {name: lake-credentials}}
+---
+apiVersion: districtlake.io/v1alpha1
+kind: SharedSource
+metadata: {name: national-contracts, namespace: wi}
+spec:
+  http: {url: "` + url + `/contracts.csv"}
+  format: csv
+  districtColumn: LEAID
+  schoolYear: 2021-22
+  lakeRef: {name: statewide}
+  schedule: "@weekly"
+`)
+	for d := range 30 {
+		fmt.Fprintf(&b, `---
+apiVersion: districtlake.io/v1alpha1
+kind: DistrictSource
+metadata: {name: wi-%07d, namespace: wi}
+spec:
+  district: {ncesId: "%07d", name: "District %d", state: WI}
+  lakeRef: {name: statewide}
+  schedule: "@weekly"
+  sources:
+  - name: contracts
+    dataset: contracts
+    sharedSourceRef: {name: national-contracts}
+`, 5500000+d, 5500000+d, d)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wi.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// nationalContracts has two contracts for each of 40 districts (30 in the folder).
+func nationalContracts(cost int) []byte {
+	var b strings.Builder
+	b.WriteString("LEAID,agency_name,annual_cost\n")
+	for d := range 40 {
+		fmt.Fprintf(&b, "%07d,Police Department %d,%d\n%07d,Sheriff %d,%d\n", 5500000+d, d, cost+d, 5500000+d, d, 1000)
+	}
+	return []byte(b.String())
+}
+
+// TestRunSharedSourceFetchedOnce: 30 districts reading one national file make the file
+// server send it once; a second run of the unchanged file downloads nothing and the
+// districts still ingest; a changed file lands a new revision that the districts read.
+func TestRunSharedSourceFetchedOnce(t *testing.T) {
+	ctx := context.Background()
+	o := &countingOrigin{body: nationalContracts(90000)}
+	srv := httptest.NewServer(o)
+	defer srv.Close()
+	dir := sharedFolder(t, srv.URL)
+	lakeDir := t.TempDir()
+	store, err := lake.New(ctx, plan.Lake{Type: plan.LakeFile, Path: lakeDir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() string {
+		t.Helper()
+		f, err := Load(ctx, dir)
+		if err != nil || f.Err() != nil {
+			t.Fatalf("Load: %v %v", err, f.Err())
+		}
+		var out bytes.Buffer
+		if _, err := Run(ctx, f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out}); err != nil {
+			t.Fatalf("Run: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "Ingested 30 of 30 districts") {
+			t.Fatalf("output:\n%s", out.String())
+		}
+		return out.String()
+	}
+	revision := func() string {
+		t.Helper()
+		if _, err := store.Stat(ctx, dataset.DistrictKey(dataset.Contracts, "WI", "", "5500007")); err != nil {
+			t.Fatalf("the district's contracts were not published: %v", err)
+		}
+		m, err := land.ReadManifest(ctx, store, "wi", "national-contracts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Revision
+	}
+
+	out := run()
+	if got := o.requests.Load(); got != 1 {
+		t.Errorf("the first run made %d requests for the national file, want 1", got)
+	}
+	if got := o.sent.Load(); got != int64(len(o.body)) {
+		t.Errorf("the first run downloaded %d bytes, want the file's %d", got, len(o.body))
+	}
+	if !strings.Contains(out, "Shared source wi/national-contracts: landed revision ") || !strings.Contains(out, "80 rows of 40 districts") {
+		t.Errorf("output lacks the landing:\n%s", out)
+	}
+	first := revision()
+
+	sent := o.sent.Load()
+	out = run()
+	if got := o.requests.Load(); got != 2 {
+		t.Errorf("the second run made %d requests in all, want 2", got)
+	}
+	if o.sent.Load() != sent {
+		t.Errorf("the second run downloaded %d bytes of an unchanged file", o.sent.Load()-sent)
+	}
+	if !strings.Contains(out, "unchanged since revision") {
+		t.Errorf("output lacks the unchanged file:\n%s", out)
+	}
+
+	o.mu.Lock()
+	o.body = nationalContracts(1234567)
+	o.mu.Unlock()
+	run()
+	if got := o.requests.Load(); got != 3 {
+		t.Errorf("the third run made %d requests in all, want 3", got)
+	}
+	if revision() == first {
+		t.Errorf("the changed file did not land a new revision")
+	}
+}
+
+// TestValidateSharedSourceRefs: a sharedSourceRef must name a SharedSource of the folder,
+// in the district's namespace and Lake.
+func TestValidateSharedSourceRefs(t *testing.T) {
+	ctx := context.Background()
+	dir := sharedFolder(t, "https://data.example.gov")
+	path := filepath.Join(dir, "wi.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "sharedSourceRef: {name: national-contracts}", "sharedSourceRef: {name: national-contract}", 1)
+	text = strings.Replace(text, "  lakeRef: {name: statewide}\n  schedule: \"@weekly\"\n  sources:",
+		"  lakeRef: {name: statewide}\n  schedule: \"@weekly\"\n  sources:", 1)
+	text += `---
+apiVersion: districtlake.io/v1alpha1
+kind: Lake
+metadata: {name: federal, namespace: wi}
+spec: {endpoint: "minio:9000", bucket: federal, credentialsSecretRef: {name: lake-credentials}}
+---
+apiVersion: districtlake.io/v1alpha1
+kind: DistrictSource
+metadata: {name: wi-other-lake, namespace: wi}
+spec:
+  district: {ncesId: "5509999", name: "Elsewhere", state: WI}
+  lakeRef: {name: federal}
+  schedule: "@weekly"
+  sources:
+  - name: contracts
+    dataset: contracts
+    sharedSourceRef: {name: national-contracts}
+`
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := fmt.Sprint(f.Err())
+	for _, want := range []string{
+		`DistrictSource wi/wi-5500000: spec.sources[0].sharedSourceRef.name: Invalid value: "national-contract": no SharedSource "national-contract" in namespace wi in this folder`,
+		`DistrictSource wi/wi-other-lake: spec.sources[0].sharedSourceRef.name: Invalid value: "national-contracts": SharedSource wi/national-contracts lands in Lake "statewide", not in this DistrictSource's Lake "federal"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+}
