@@ -806,7 +806,8 @@ patches:
     - {op: replace, path: /spec/template/spec/containers/0/imagePullPolicy, value: Never}
     - {op: add, path: /spec/template/spec/containers/0/args/-, value: "--job-image=%[2]s:%[3]s"}
     - {op: add, path: /spec/template/spec/containers/0/args/-, value: "--job-image-pull-policy=Never"}
-`, base, imageRepo, imageTag)
+    - {op: add, path: /spec/template/spec/containers/0/args/-, value: "--egress-allow-cidrs=%[4]s/32"}
+`, base, imageRepo, imageTag, nodeIP)
 	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization))
 	if out, err := s.kubectl("apply", "-k", overlay); err != nil {
 		t.Fatalf("kubectl apply -k config/default (with the local image): %v\n%s", err, out)
