@@ -347,8 +347,11 @@ func (s *suite) importImages() error {
 // namespace, whose egress adds the host's bridge address as the chart's comment tells an
 // admin to add an in-cluster lake's.
 func (s *suite) installChart() error {
-	if err := s.restrictedNamespace(systemNS); err != nil {
-		return err
+	// The samples' namespace first: the chart renders the Jobs' NetworkPolicy in it.
+	for _, ns := range []string{systemNS, samplesNS} {
+		if err := s.restrictedNamespace(ns); err != nil {
+			return err
+		}
 	}
 	egress := fmt.Sprintf(`[{"cidr":"%s/32"},{"cidr":"0.0.0.0/0","except":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","100.64.0.0/10","127.0.0.0/8","169.254.0.0/16"]}]`, nodeIP)
 	out, err := s.helm("install", release, filepath.Join(s.root, "charts", "districtlake"), "--namespace", systemNS,
@@ -668,9 +671,6 @@ Example City Police Department,expired,98000.50,2019-07-01,2020-06-30
 // pointed at MinIO and its credentials Secret, and adds one DistrictSource whose file comes
 // over HTTP with a bearer token from a Secret.
 func (s *suite) applySamples() error {
-	if err := s.restrictedNamespace(samplesNS); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	secrets := []*corev1.Secret{
