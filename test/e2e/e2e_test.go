@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -211,8 +212,12 @@ func TestSharedSourceZIPMemberReadByThreeDistricts(t *testing.T) {
 		t.Errorf("the file server sent %d bytes of the %d-byte archive in %d requests from %d addresses %v; want a ranged read (the tail "+
 			"and the member, less than the archive) by one pod: %v", sent, len(archive), len(served), len(from), from, served)
 	}
-	t.Logf("the origin sent %d bytes of the %d-byte archive (member %d bytes deflated from %d) in %d range requests",
-		sent, len(archive), sent, len(member), len(served))
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil || len(zr.File) == 0 || zr.File[0].Name != sharedMember {
+		t.Fatalf("reading back the test's own archive: %v", err)
+	}
+	t.Logf("the origin sent %d bytes of the %d-byte archive (the member: %d bytes deflated from %d) in %d range requests",
+		sent, len(archive), zr.File[0].CompressedSize64, len(member), len(served))
 
 	prefix := s.lakePrefix(t)
 	dir := s.mirror(t)
