@@ -809,42 +809,33 @@ func (s *suite) managerMay(t *testing.T, verb, group, resource, namespace string
 	return got.Status.Allowed
 }
 
-// TestNamespacedRBAC (issue 12): helm upgrade to rbac.namespaced with watchNamespaces set to
-// the samples' namespace removes the manager's ClusterRoleBinding and binds its rules there
-// only. Then the manager's ServiceAccount may no longer get Secrets or create Jobs in another
-// namespace (it could before), a DistrictSource there is ignored (no status, no children,
-// not in the manager's log), and one in the watched namespace runs and is Ready. The tests
-// after this one run on this install.
+// TestNamespacedRBAC (issue 12): the chart is installed with rbac.namespaced and
+// watchNamespaces set to the samples' namespace (see installChart; every run so far is the
+// manager working there under RoleBindings). It has no ClusterRoleBinding, its ServiceAccount
+// may get Secrets and create Jobs in the watched namespace and not elsewhere, and a
+// DistrictSource in another namespace is ignored (no status, no children, not in the
+// manager's log) while one created beside it in the watched namespace becomes Ready.
 func TestNamespacedRBAC(t *testing.T) {
 	ctx := ctxFor(t, runNowTimeout)
-	if err := s.restrictedNamespace(unwatchedNS); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = s.kubectl("delete", "namespace", unwatchedNS, "--wait=false") })
-	if !s.managerMay(t, "get", "", "secrets", unwatchedNS) {
-		t.Fatalf("before the upgrade (a ClusterRoleBinding) the manager may not get Secrets in %s: this test would show nothing", unwatchedNS)
-	}
-	old, err := s.managerPod(ctx)
+	mgr, err := s.managerPod(ctx)
 	if err != nil {
 		t.Fatalf("finding the manager pod: %v\n%s", err, s.describeManager())
 	}
-	if _, err := s.helm("upgrade", release, filepath.Join(s.root, "charts", "districtlake"), "--namespace", systemNS,
-		"--reuse-values", "--set", "rbac.namespaced=true", "--set", "watchNamespaces={"+samplesNS+"}",
-		"--wait", "--timeout", "3m"); err != nil {
-		t.Fatalf("helm upgrade to rbac.namespaced: %v\n%s", err, s.describeManager())
-	}
-	fresh := s.waitManagerRolled(t, old)
-	if args := fresh.Spec.Containers[0].Args; !slices.Contains(args, "--watch-namespaces="+samplesNS) {
+	if args := mgr.Spec.Containers[0].Args; !slices.Contains(args, "--watch-namespaces="+samplesNS) {
 		t.Errorf("the manager's args %v lack --watch-namespaces=%s", args, samplesNS)
 	}
 	var crb rbacv1.ClusterRoleBinding
 	if err := s.c.Get(ctx, client.ObjectKey{Name: release + "-manager"}, &crb); !apierrors.IsNotFound(err) {
-		t.Errorf("ClusterRoleBinding %s-manager is still there after the upgrade to rbac.namespaced (%v)", release, err)
+		t.Errorf("ClusterRoleBinding %s-manager exists with rbac.namespaced (%v)", release, err)
 	}
 	var rb rbacv1.RoleBinding
 	if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: release + "-manager"}, &rb); err != nil {
 		t.Errorf("no RoleBinding %s-manager in the watched namespace %s: %v", release, samplesNS, err)
 	}
+	if err := s.restrictedNamespace(unwatchedNS); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = s.kubectl("delete", "namespace", unwatchedNS, "--wait=false") })
 
 	// What the ServiceAccount may do, as the API server's authorizer answers.
 	for _, c := range []struct {
@@ -868,21 +859,24 @@ func TestNamespacedRBAC(t *testing.T) {
 		t.Errorf("kubectl auth can-i get secrets -n %s --as %s: %q (%v); want no", unwatchedNS, sa, out, err)
 	}
 
-	// A DistrictSource in the unwatched namespace, created before a run in the watched one.
+	// A DistrictSource in the unwatched namespace (with a run-now value), then one in the
+	// watched namespace: when the second is Ready, the manager has had its chance at the first.
 	sample := s.sampleDistrictSources(t)[0]
-	value := fmt.Sprintf("e2e-namespaced-%d", time.Now().Unix())
 	ignored := &v1alpha1.DistrictSource{
 		ObjectMeta: metav1.ObjectMeta{Name: sample.Name, Namespace: unwatchedNS,
-			Annotations: map[string]string{v1alpha1.RunNowAnnotation: value}},
+			Annotations: map[string]string{v1alpha1.RunNowAnnotation: fmt.Sprintf("e2e-unwatched-%d", time.Now().Unix())}},
 		Spec: sample.Spec,
 	}
 	if err := s.c.Create(ctx, ignored); err != nil {
 		t.Fatalf("creating DistrictSource %s/%s: %v", unwatchedNS, ignored.Name, err)
 	}
-	if err := s.runNow(ctx, &sample, value); err != nil {
-		t.Fatal(err)
+	watched := addedDistrictSource("mn-2799995", "2799995", nil, "")
+	if err := s.c.Create(ctx, watched); err != nil {
+		t.Fatalf("creating DistrictSource %s: %v", watched.Name, err)
 	}
-	s.waitDistrictSource(t, sample.Name, "Ready=True after run-now "+value+" with rbac.namespaced", succeededFor(value))
+	s.waitDistrictSource(t, watched.Name, "Ready=True (NeverRun) with rbac.namespaced", func(ds *v1alpha1.DistrictSource) bool {
+		return isTrue(ds.Status.Conditions, v1alpha1.ReadyCondition) && ds.Status.ObservedGeneration == ds.Generation
+	})
 
 	var got v1alpha1.DistrictSource
 	if err := s.c.Get(ctx, client.ObjectKeyFromObject(ignored), &got); err != nil {
@@ -909,7 +903,7 @@ func TestNamespacedRBAC(t *testing.T) {
 		t.Errorf("the unwatched namespace %s has %d CronJobs, %d Jobs and %d events; want none", unwatchedNS,
 			len(cjs.Items), len(jobs.Items), len(events.Items))
 	}
-	logs, err := s.kubectl("logs", "-n", systemNS, fresh.Name)
+	logs, err := s.kubectl("logs", "-n", systemNS, mgr.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -919,11 +913,12 @@ func TestNamespacedRBAC(t *testing.T) {
 }
 
 // addedDistrictSource is a DistrictSource like the one the suite adds to the samples (its
-// contracts over HTTP with the bearer token), for another made-up district.
+// contracts over HTTP with the bearer token), for another made-up district; with a run-now
+// value unless runNow is empty.
 func addedDistrictSource(name, ncesID string, job *v1alpha1.JobTemplate, runNow string) *v1alpha1.DistrictSource {
 	return &v1alpha1.DistrictSource{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: samplesNS, Labels: map[string]string{addedLabel: "true"},
-			Annotations: map[string]string{v1alpha1.RunNowAnnotation: runNow}},
+			Annotations: runNowAnnotation(runNow)},
 		Spec: v1alpha1.DistrictSourceSpec{
 			District:     v1alpha1.District{NCESID: ncesID, Name: "E2E Image District " + ncesID + " (made up)", State: "MN"},
 			LakeRef:      v1alpha1.LocalObjectReference{Name: lakeName},
@@ -938,6 +933,13 @@ func addedDistrictSource(name, ncesID string, job *v1alpha1.JobTemplate, runNow 
 			Job: job,
 		},
 	}
+}
+
+func runNowAnnotation(value string) map[string]string {
+	if value == "" {
+		return nil
+	}
+	return map[string]string{v1alpha1.RunNowAnnotation: value}
 }
 
 // TestJobImageAllowList (issue 12): with jobs.allowedImages set at install, a DistrictSource
@@ -1115,7 +1117,7 @@ func TestHelmUninstallKeepsCRDsAndUserResources(t *testing.T) {
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: release + "-manager"}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: release + "-manager"}},
 		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: release + "-leader-election"}},
-		// rbac.namespaced (TestNamespacedRBAC) and jobs.networkPolicy (set at install).
+		// rbac.namespaced and jobs.networkPolicy (set at install).
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: samplesNS, Name: release + "-manager"}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: release + "-metrics-auth"}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: release + "-metrics-auth"}},

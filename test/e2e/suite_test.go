@@ -2,16 +2,23 @@
 
 // Package e2e installs districtlake on a real single-node cluster (hack/cluster/up.sh) as a
 // user does, and checks what a user would: the image runs under the chart's RBAC, the
-// DistrictSources and StateComparisons publish Parquet that DuckDB reads, failures stall
-// without touching published data, the garbage collector removes children, restarts and
-// upgrades behave, secrets stay secret, and pods cannot reach the network.
+// DistrictSources and StateComparisons publish Parquet that DuckDB reads, a SharedSource
+// lands one member of a ZIP archive once for three districts, failures stall without
+// touching published data, the garbage collector removes children, restarts and upgrades
+// behave, secrets stay secret, pods cannot reach the network, the chart's namespaced RBAC
+// confines the manager, a Job image outside the allowed list is refused, and the Jobs'
+// NetworkPolicy selects every Job pod (its enforcement is not proven here: the cluster's CNI
+// bridge plugin ignores NetworkPolicies).
 //
 //	make e2e    # cluster-up, image, these tests, cluster-down (even on failure)
 //
 // TestMain imports the images, starts MinIO and an HTTP file server on the bridge address
-// pods reach (10.88.0.1), installs the chart, applies config/samples with the Lake pointed at
-// MinIO and starts one run of every DistrictSource. The tests run in the order of this file
-// and e2e_test.go: the last one uninstalls the chart.
+// pods reach (10.88.0.1), installs the chart (with an allowed Job image and the Jobs'
+// NetworkPolicy, in rbac.namespaced mode watching the samples' namespace), applies
+// config/samples with the Lake pointed at MinIO, adds the suite's own HTTP source and
+// SharedSource with its three districts, and starts one run of every SharedSource and
+// DistrictSource. The tests run in the order of e2e_test.go: the last ones uninstall the
+// chart and install config/default.
 package e2e
 
 import (
@@ -341,11 +348,14 @@ func (s *suite) importImages() error {
 }
 
 // installChart installs the chart as the README says, with the local image, in a namespace
-// that enforces the restricted Pod Security Standard. It also sets what the security tests
-// check on this one install (a second install would cost a manager start): the images a
-// resource may name (jobs.allowedImages) and the Jobs' NetworkPolicy in the samples'
-// namespace, whose egress adds the host's bridge address as the chart's comment tells an
-// admin to add an in-cluster lake's.
+// that enforces the restricted Pod Security Standard, and in the locked-down mode a state
+// agency would use, which the security tests check on this one install (a helm upgrade to it
+// would cost a manager restart): the manager watches the samples' namespace only, with
+// RoleBindings there instead of a ClusterRoleBinding (rbac.namespaced; config/default, which
+// TestKustomizeDefaultInstalls applies, is the cluster-wide install); one image a resource
+// may name (jobs.allowedImages); and the Jobs' NetworkPolicy in the watched namespace, whose
+// egress adds the host's bridge address as the chart's comment tells an admin to add an
+// in-cluster lake's.
 func (s *suite) installChart() error {
 	// The samples' namespace first: the chart renders the Jobs' NetworkPolicy in it.
 	for _, ns := range []string{systemNS, samplesNS} {
@@ -359,8 +369,9 @@ func (s *suite) installChart() error {
 		// MinIO and the file server listen on the host's bridge address, a private one the
 		// default egress policy refuses: allow it as an admin would an in-cluster Lake.
 		"--set", "egress.allowCIDRs={"+nodeIP+"/32}",
+		"--set", "rbac.namespaced=true", "--set", "watchNamespaces={"+samplesNS+"}",
 		"--set", "jobs.allowedImages={"+allowedImage+"}",
-		"--set", "jobs.networkPolicy.enabled=true", "--set", "jobs.networkPolicy.namespaces={"+samplesNS+"}",
+		"--set", "jobs.networkPolicy.enabled=true",
 		"--set-json", "jobs.networkPolicy.egress="+egress,
 		"--wait", "--timeout", "3m")
 	if err != nil {
