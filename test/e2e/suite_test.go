@@ -82,7 +82,7 @@ const (
 	runNowTimeout  = 5 * time.Minute
 	// addedLabel marks the DistrictSources this suite adds beside config/samples' own.
 	addedLabel = "e2e.districtlake.io/added"
-	// unwatchedNS is a namespace the manager does not watch once rbac.namespaced is on.
+	// unwatchedNS is a namespace the manager does not watch (watchNamespaces) nor may act in.
 	unwatchedNS = "districtlake-unwatched"
 )
 
