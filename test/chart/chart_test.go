@@ -481,7 +481,7 @@ func TestTemplateNamespacedRBAC(t *testing.T) {
 }
 
 // TestTemplateJobNetworkPolicy: off by default; when on, one NetworkPolicy per namespace
-// selects the ingest and compare Job pods, denies ingress and allows egress to DNS and to
+// selects the ingest, compare and land (SharedSource) Job pods, denies ingress and allows egress to DNS and to
 // the public IPv4 space less the private ranges.
 func TestTemplateJobNetworkPolicy(t *testing.T) {
 	_, objs := render(t, combinations[0])
@@ -504,7 +504,7 @@ func TestTemplateJobNetworkPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range []string{"ingest", "compare"} {
+		for _, c := range []string{"ingest", "compare", "land"} {
 			if !sel.Matches(labels.Set{"app.kubernetes.io/managed-by": "districtlake", "app.kubernetes.io/component": c, "app.kubernetes.io/name": "districtlake"}) {
 				t.Errorf("the NetworkPolicy does not select %s Job pods", c)
 			}

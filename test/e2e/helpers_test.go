@@ -112,6 +112,11 @@ func (s *suite) lastJob(resource, ns, name string) string {
 		if s.c.Get(ctx, key, &sc) == nil && sc.Status.LastRun != nil {
 			return sc.Status.LastRun.Job
 		}
+	case "sharedsource":
+		var shs v1alpha1.SharedSource
+		if s.c.Get(ctx, key, &shs) == nil && shs.Status.LastRun != nil {
+			return shs.Status.LastRun.Job
+		}
 	}
 	return ""
 }
@@ -185,6 +190,26 @@ func (s *suite) waitStateComparison(t *testing.T, name, what string, ok func(*v1
 	return &sc
 }
 
+// waitSharedSource waits until ok holds for the SharedSource, or fails the test with the
+// object, its events and its Job's logs.
+func (s *suite) waitSharedSource(t *testing.T, name, what string, ok func(*v1alpha1.SharedSource) bool) *v1alpha1.SharedSource {
+	t.Helper()
+	ctx := ctxFor(t, runNowTimeout)
+	var shs v1alpha1.SharedSource
+	err := poll(ctx, time.Second, func() (bool, error) {
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, &shs); err != nil {
+			return false, nil
+		}
+		return ok(&shs), nil
+	})
+	if err != nil {
+		t.Fatalf("SharedSource %s/%s did not reach %q within %s (%v): %s, %s%s", samplesNS, name, what, runNowTimeout, err,
+			condition(shs.Status.Conditions, v1alpha1.ReadyCondition), condition(shs.Status.Conditions, v1alpha1.StalledCondition),
+			s.explain("sharedsource", samplesNS, name))
+	}
+	return &shs
+}
+
 // succeededFor: the run for this run-now value finished and the DistrictSource is Ready.
 func succeededFor(value string) func(*v1alpha1.DistrictSource) bool {
 	return func(ds *v1alpha1.DistrictSource) bool {
@@ -203,11 +228,12 @@ func (s *suite) districtSources(t *testing.T) []v1alpha1.DistrictSource {
 	return list.Items
 }
 
-// sampleDistrictSources are the DistrictSources of config/samples (without the one this suite adds).
+// sampleDistrictSources are the DistrictSources of config/samples (without the ones this
+// suite adds).
 func (s *suite) sampleDistrictSources(t *testing.T) []v1alpha1.DistrictSource {
 	var out []v1alpha1.DistrictSource
 	for _, ds := range s.districtSources(t) {
-		if ds.Name != httpDSName {
+		if ds.Labels[addedLabel] == "" {
 			out = append(out, ds)
 		}
 	}

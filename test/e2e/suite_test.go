@@ -2,21 +2,30 @@
 
 // Package e2e installs districtlake on a real single-node cluster (hack/cluster/up.sh) as a
 // user does, and checks what a user would: the image runs under the chart's RBAC, the
-// DistrictSources and StateComparisons publish Parquet that DuckDB reads, failures stall
-// without touching published data, the garbage collector removes children, restarts and
-// upgrades behave, secrets stay secret, and pods cannot reach the network.
+// DistrictSources and StateComparisons publish Parquet that DuckDB reads, a SharedSource
+// lands one member of a ZIP archive once for three districts, failures stall without
+// touching published data, the garbage collector removes children, restarts and upgrades
+// behave, secrets stay secret, pods cannot reach the network, the chart's namespaced RBAC
+// confines the manager, a Job image outside the allowed list is refused, and the Jobs'
+// NetworkPolicy selects every Job pod (its enforcement is not proven here: the cluster's CNI
+// bridge plugin ignores NetworkPolicies).
 //
 //	make e2e    # cluster-up, image, these tests, cluster-down (even on failure)
 //
 // TestMain imports the images, starts MinIO and an HTTP file server on the bridge address
-// pods reach (10.88.0.1), installs the chart, applies config/samples with the Lake pointed at
-// MinIO and starts one run of every DistrictSource. The tests run in the order of this file
-// and e2e_test.go: the last one uninstalls the chart.
+// pods reach (10.88.0.1), installs the chart (with an allowed Job image and the Jobs'
+// NetworkPolicy, in rbac.namespaced mode watching the samples' namespace), applies
+// config/samples with the Lake pointed at MinIO, adds the suite's own HTTP source and
+// SharedSource with its three districts, and starts one run of every SharedSource and
+// DistrictSource. The tests run in the order of e2e_test.go: the last ones uninstall the
+// chart and install config/default.
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -25,6 +34,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -51,14 +61,17 @@ import (
 
 // Fixed names of the installation under test.
 const (
-	nodeIP         = "10.88.0.1" // the bridge address of the host: pods reach servers here
-	systemNS       = "districtlake-system"
-	samplesNS      = "districtlake-samples"
-	release        = "districtlake"
-	imageRepo      = "localhost/districtlake"
-	imageTag       = "dev"
-	upgradeTag     = "e2e-upgrade"
-	probeImage     = "localhost/districtlake-egress-probe:e2e"
+	nodeIP     = "10.88.0.1" // the bridge address of the host: pods reach servers here
+	systemNS   = "districtlake-system"
+	samplesNS  = "districtlake-samples"
+	release    = "districtlake"
+	imageRepo  = "localhost/districtlake"
+	imageTag   = "dev"
+	upgradeTag = "e2e-upgrade"
+	probeImage = "localhost/districtlake-egress-probe:e2e"
+	// allowedImage is the one image the install lets a resource's spec.job.image name
+	// (jobs.allowedImages): the districtlake image under its upgrade tag.
+	allowedImage   = imageRepo + ":" + upgradeTag
 	bucket         = "districtlake"
 	lakeName       = "statewide"
 	lakeSecretName = "lake-credentials"
@@ -67,6 +80,10 @@ const (
 	httpDSName     = "mn-2799999"
 	httpSecretName = "mn-2799999-http"
 	runNowTimeout  = 5 * time.Minute
+	// addedLabel marks the DistrictSources this suite adds beside config/samples' own.
+	addedLabel = "e2e.districtlake.io/added"
+	// unwatchedNS is a namespace the manager does not watch (watchNamespaces) nor may act in.
+	unwatchedNS = "districtlake-unwatched"
 )
 
 // suite is the environment every test shares.
@@ -278,9 +295,10 @@ func (s *suite) reset() error {
 	logf("removing what an earlier run left on the cluster")
 	_, _ = s.helm("uninstall", release, "--namespace", systemNS, "--wait", "--ignore-not-found")
 	steps := [][]string{
-		{"delete", "namespace", samplesNS, systemNS, "districtlake-egress-check", "--ignore-not-found", "--wait", "--timeout", "3m"},
+		{"delete", "namespace", samplesNS, systemNS, unwatchedNS, "districtlake-egress-check", "--ignore-not-found", "--wait", "--timeout", "3m"},
 		{"delete", "clusterrole,clusterrolebinding", "districtlake-manager", "--ignore-not-found"},
-		{"delete", "crd", "districtsources.districtlake.io", "statecomparisons.districtlake.io", "lakes.districtlake.io", "--ignore-not-found"},
+		{"delete", "crd", "districtsources.districtlake.io", "statecomparisons.districtlake.io", "lakes.districtlake.io",
+			"sharedsources.districtlake.io", "--ignore-not-found"},
 	}
 	for _, args := range steps {
 		if _, err := s.kubectl(args...); err != nil {
@@ -330,16 +348,31 @@ func (s *suite) importImages() error {
 }
 
 // installChart installs the chart as the README says, with the local image, in a namespace
-// that enforces the restricted Pod Security Standard.
+// that enforces the restricted Pod Security Standard, and in the locked-down mode a state
+// agency would use, which the security tests check on this one install (a helm upgrade to it
+// would cost a manager restart): the manager watches the samples' namespace only, with
+// RoleBindings there instead of a ClusterRoleBinding (rbac.namespaced; config/default, which
+// TestKustomizeDefaultInstalls applies, is the cluster-wide install); one image a resource
+// may name (jobs.allowedImages); and the Jobs' NetworkPolicy in the watched namespace, whose
+// egress adds the host's bridge address as the chart's comment tells an admin to add an
+// in-cluster lake's.
 func (s *suite) installChart() error {
-	if err := s.restrictedNamespace(systemNS); err != nil {
-		return err
+	// The samples' namespace first: the chart renders the Jobs' NetworkPolicy in it.
+	for _, ns := range []string{systemNS, samplesNS} {
+		if err := s.restrictedNamespace(ns); err != nil {
+			return err
+		}
 	}
+	egress := fmt.Sprintf(`[{"cidr":"%s/32"},{"cidr":"0.0.0.0/0","except":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","100.64.0.0/10","127.0.0.0/8","169.254.0.0/16"]}]`, nodeIP)
 	out, err := s.helm("install", release, filepath.Join(s.root, "charts", "districtlake"), "--namespace", systemNS,
 		"--set", "image.repository="+imageRepo, "--set", "image.tag="+imageTag, "--set", "image.pullPolicy=Never",
 		// MinIO and the file server listen on the host's bridge address, a private one the
 		// default egress policy refuses: allow it as an admin would an in-cluster Lake.
 		"--set", "egress.allowCIDRs={"+nodeIP+"/32}",
+		"--set", "rbac.namespaced=true", "--set", "watchNamespaces={"+samplesNS+"}",
+		"--set", "jobs.allowedImages={"+allowedImage+"}",
+		"--set", "jobs.networkPolicy.enabled=true",
+		"--set-json", "jobs.networkPolicy.egress="+egress,
 		"--wait", "--timeout", "3m")
 	if err != nil {
 		return fmt.Errorf("helm install: %w\n%s", err, s.describeManager())
@@ -510,14 +543,32 @@ func (m *minioServer) stop() {
 
 // ---- an HTTP file server on the bridge address ----------------------------------------------
 
-// fileServer serves files that tests put and remove, to requests that carry its bearer token.
+// fileServer serves files that tests put and remove, to requests that carry its bearer token,
+// as a static file server does: with an ETag and Last-Modified, answering conditional and
+// range requests (http.ServeContent). It records each request and the body bytes it sent.
 type fileServer struct {
 	url, token string
 	srv        *http.Server
 
 	mu       sync.Mutex
-	files    map[string][]byte
-	requests []string // "METHOD PATH STATUS"
+	files    map[string]servedFile
+	requests []servedRequest
+}
+
+type servedFile struct {
+	data     []byte
+	modified time.Time
+}
+
+// servedRequest is one request the file server answered.
+type servedRequest struct {
+	Method, Path, Range, From string
+	Status                    int
+	Sent                      int64 // body bytes
+}
+
+func (r servedRequest) String() string {
+	return fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status)
 }
 
 func startFileServer() (*fileServer, error) {
@@ -525,7 +576,7 @@ func startFileServer() (*fileServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", nodeIP, err)
 	}
-	f := &fileServer{url: "http://" + l.Addr().String(), token: "e2e-token-" + randomHex(12), files: map[string][]byte{}}
+	f := &fileServer{url: "http://" + l.Addr().String(), token: "e2e-token-" + randomHex(12), files: map[string]servedFile{}}
 	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.srv.Serve(l) }()
 	return f, nil
@@ -533,28 +584,53 @@ func startFileServer() (*fileServer, error) {
 
 func (f *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	status := http.StatusOK
-	data, ok := f.files[r.URL.Path]
+	file, ok := f.files[r.URL.Path]
+	f.mu.Unlock()
+	cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 	switch {
 	case r.Header.Get("Authorization") != "Bearer "+f.token:
-		status = http.StatusUnauthorized
+		http.Error(cw, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 	case !ok:
-		status = http.StatusNotFound
+		http.Error(cw, http.StatusText(http.StatusNotFound), http.StatusNotFound)
+	default:
+		sum := sha256.Sum256(file.data)
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+		if strings.HasSuffix(r.URL.Path, ".zip") {
+			w.Header().Set("Content-Type", "application/zip")
+		} else {
+			w.Header().Set("Content-Type", "text/csv")
+		}
+		http.ServeContent(cw, r, path.Base(r.URL.Path), file.modified, bytes.NewReader(file.data))
 	}
-	f.requests = append(f.requests, fmt.Sprintf("%s %s %d", r.Method, r.URL.Path, status))
-	if status != http.StatusOK {
-		http.Error(w, http.StatusText(status), status)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv")
-	_, _ = w.Write(data)
+	from, _, _ := net.SplitHostPort(r.RemoteAddr)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, servedRequest{Method: r.Method, Path: r.URL.Path, Range: r.Header.Get("Range"),
+		From: from, Status: cw.status, Sent: cw.sent})
+}
+
+// countingWriter records a response's status and counts its body bytes.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	sent   int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	c.status = code
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.sent += int64(n)
+	return n, err
 }
 
 func (f *fileServer) put(path string, data []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.files[path] = data
+	f.files[path] = servedFile{data: data, modified: time.Now().UTC().Truncate(time.Second)}
 }
 
 func (f *fileServer) remove(path string) {
@@ -563,10 +639,26 @@ func (f *fileServer) remove(path string) {
 	delete(f.files, path)
 }
 
+// log lists the requests answered so far as "METHOD PATH STATUS".
 func (f *fileServer) log() []string {
+	var out []string
+	for _, r := range f.served("") {
+		out = append(out, r.String())
+	}
+	return out
+}
+
+// served lists the requests answered so far for path (every path when empty).
+func (f *fileServer) served(path string) []servedRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
+	var out []servedRequest
+	for _, r := range f.requests {
+		if path == "" || r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (f *fileServer) close() {
@@ -590,9 +682,6 @@ Example City Police Department,expired,98000.50,2019-07-01,2020-06-30
 // pointed at MinIO and its credentials Secret, and adds one DistrictSource whose file comes
 // over HTTP with a bearer token from a Secret.
 func (s *suite) applySamples() error {
-	if err := s.restrictedNamespace(samplesNS); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	secrets := []*corev1.Secret{
@@ -620,7 +709,7 @@ func (s *suite) applySamples() error {
 
 	s.files.put(httpContractsPath, []byte(httpContractsCSV))
 	ds := &v1alpha1.DistrictSource{
-		ObjectMeta: metav1.ObjectMeta{Name: httpDSName, Namespace: samplesNS},
+		ObjectMeta: metav1.ObjectMeta{Name: httpDSName, Namespace: samplesNS, Labels: map[string]string{addedLabel: "true"}},
 		Spec: v1alpha1.DistrictSourceSpec{
 			District:     v1alpha1.District{NCESID: "2799999", Name: "E2E Test District (made up)", State: "MN"},
 			LakeRef:      v1alpha1.LocalObjectReference{Name: lakeName},
@@ -636,6 +725,9 @@ func (s *suite) applySamples() error {
 	}
 	if err := s.c.Create(ctx, ds); err != nil {
 		return fmt.Errorf("creating DistrictSource %s: %w", httpDSName, err)
+	}
+	if err := s.applyShared(ctx); err != nil {
+		return err
 	}
 
 	// The Lake checks its bucket before runs can write to it.
@@ -653,20 +745,30 @@ func (s *suite) applySamples() error {
 	return nil
 }
 
-// startRuns annotates every DistrictSource with one run-now value.
+// startRuns annotates every SharedSource and DistrictSource with one run-now value. The
+// districts that read the shared source run once it has landed its file.
 func (s *suite) startRuns() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	var shared v1alpha1.SharedSourceList
+	if err := s.c.List(ctx, &shared, client.InNamespace(samplesNS)); err != nil {
+		return err
+	}
 	var list v1alpha1.DistrictSourceList
 	if err := s.c.List(ctx, &list, client.InNamespace(samplesNS)); err != nil {
 		return err
 	}
 	s.setupRunNow = fmt.Sprintf("e2e-setup-%d", time.Now().Unix())
+	for i := range shared.Items {
+		if err := s.runNow(ctx, &shared.Items[i], s.setupRunNow); err != nil {
+			return fmt.Errorf("annotating SharedSource %s: %w", shared.Items[i].Name, err)
+		}
+	}
 	for i := range list.Items {
 		if err := s.runNow(ctx, &list.Items[i], s.setupRunNow); err != nil {
 			return fmt.Errorf("annotating DistrictSource %s: %w", list.Items[i].Name, err)
 		}
 	}
-	logf("started a run of %d DistrictSources (run-now %s)", len(list.Items), s.setupRunNow)
+	logf("started a run of %d SharedSources and %d DistrictSources (run-now %s)", len(shared.Items), len(list.Items), s.setupRunNow)
 	return nil
 }
