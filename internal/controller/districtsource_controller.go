@@ -65,6 +65,9 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsLakeIndex, indexDSLakes); err != nil {
 		return fmt.Errorf("indexing DistrictSources by Lake: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsDistrictIndex, indexDSDistrict); err != nil {
+		return fmt.Errorf("indexing DistrictSources by district: %w", err)
+	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsSharedIndex, indexDSShared); err != nil {
 		return fmt.Errorf("indexing DistrictSources by SharedSource: %w", err)
 	}

@@ -23,15 +23,37 @@ func (r *DistrictSourceReconciler) checkGuards(ctx context.Context, ds *v1alpha1
 	if err := r.checkHeaderSecrets(ctx, ds); err != nil {
 		return err
 	}
+	// Only the DistrictSources of ds's district on its Lake, read without copies: listing
+	// every DistrictSource of the Lake made each reconcile copy all of them (13,300 at
+	// national scale, issue 13).
 	var list v1alpha1.DistrictSourceList
 	if err := r.Client.List(ctx, &list, client.InNamespace(ds.Namespace),
-		client.MatchingFields{dsLakeIndex: ds.Spec.LakeRef.Name}); err != nil {
-		return fmt.Errorf("listing the DistrictSources of Lake %s: %w", ds.Spec.LakeRef.Name, err)
+		client.MatchingFields{dsDistrictIndex: districtIndexKey(ds)}, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing the DistrictSources of district %s %s on Lake %s: %w",
+			ds.Spec.District.State, ds.Spec.District.NCESID, ds.Spec.LakeRef.Name, err)
 	}
 	if first := guard.FirstOfDistrict(ds, list.Items); first.Name != ds.Name {
 		return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonDuplicateDistrict, "%v", guard.DuplicateError(ds, first))
 	}
 	return nil
+}
+
+// dsDistrictIndex indexes DistrictSources by the district they write and its Lake (see
+// guard.KeyOf), within their namespace.
+const dsDistrictIndex = "districtlake.io/district"
+
+// districtIndexKey is a DistrictSource's dsDistrictIndex value: Lake, state and NCES id.
+func districtIndexKey(ds *v1alpha1.DistrictSource) string {
+	return ds.Spec.LakeRef.Name + "/" + string(ds.Spec.District.State) + "/" + ds.Spec.District.NCESID
+}
+
+// indexDSDistrict is the field indexer function of dsDistrictIndex.
+func indexDSDistrict(obj client.Object) []string {
+	ds, ok := obj.(*v1alpha1.DistrictSource)
+	if !ok {
+		return nil
+	}
+	return []string{districtIndexKey(ds)}
 }
 
 func (r *DistrictSourceReconciler) checkHeaderSecrets(ctx context.Context, ds *v1alpha1.DistrictSource) error {

@@ -56,6 +56,10 @@ type options struct {
 	poll     time.Duration
 	timeout  time.Duration
 	keepLogs bool
+	// profile is a folder for CPU profiles of the manager and the apiserver during the
+	// manager's run (none when empty), profileFor their length.
+	profile    string
+	profileFor time.Duration
 	// managerArgs are extra flags of the manager, such as --concurrent-districtsource-reconciles.
 	managerArgs []string
 }
@@ -80,6 +84,8 @@ func parseFlags() (options, error) {
 	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the Ready column is listed")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long the manager may take to make one size Ready")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the temporary folder with the manager's logs")
+	flag.StringVar(&o.profile, "profile", "", "folder for CPU profiles of the manager and the apiserver, taken from the first create of the manager's run (go tool pprof reads them)")
+	flag.DurationVar(&o.profileFor, "profile-for", 15*time.Second, "length of the CPU profiles")
 	managerArgs := flag.String("manager-args", "", "extra flags of the manager, space-separated (e.g. --concurrent-districtsource-reconciles=16)")
 	flag.Parse()
 	o.managerArgs = strings.Fields(*managerArgs)
@@ -158,6 +164,68 @@ type cluster struct {
 	managerArgs []string
 	// own counts the benchmark's own API requests by verb, to tell them from the manager's.
 	own *verbCounter
+	// pprof is the profiling address of the last manager started with it.
+	pprof string
+}
+
+// profile takes CPU profiles of the manager and of the apiserver at once, in the
+// background, into o.profile; the returned function waits for them.
+func (c *cluster) profile(ctx context.Context, m *manager, o options, n int) func() {
+	if err := os.MkdirAll(o.profile, 0o755); err != nil {
+		logf("Failed to create %s: %v", o.profile, err)
+		return func() {}
+	}
+	secs := int(o.profileFor.Seconds())
+	var wg sync.WaitGroup
+	take := func(name string, client *http.Client, url string) {
+		defer wg.Done()
+		path := filepath.Join(o.profile, fmt.Sprintf("%s-%d.pprof", name, n))
+		if err := fetchTo(ctx, client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", url, secs), path); err != nil {
+			logf("Failed to profile the %s: %v", name, err)
+			return
+		}
+		logf("N=%d: %s CPU profile in %s", n, name, path)
+	}
+	wg.Add(2)
+	// The manager serves pprof once it has started: wait for it.
+	go func() {
+		for range 50 {
+			if resp, err := http.Get(c.pprof + "/debug/pprof/"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		take("manager", http.DefaultClient, c.pprof)
+	}()
+	go take("apiserver", c.http, c.host)
+	return wg.Wait
+}
+
+// fetchTo writes the body of a GET of url to path.
+func fetchTo(ctx context.Context, client *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func runSize(o options, tmp string, n int) (result, error) {
@@ -181,9 +249,13 @@ func runSize(o options, tmp string, n int) (result, error) {
 	logf("N=%d: floor took %s", n, r.floor.Round(time.Millisecond))
 
 	ns := fmt.Sprintf("managed-%d", n)
-	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n))
+	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n), o.profile != "")
 	if err != nil {
 		return r, err
+	}
+	if o.profile != "" {
+		stop := c.profile(ctx, m, o, n)
+		defer stop()
 	}
 	before, err := c.requests(ctx)
 	if err != nil {
@@ -452,7 +524,7 @@ func (c *cluster) resync(ctx context.Context, tmp string, n int, timeout time.Du
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	m, err := c.startManager(tmp, fmt.Sprintf("%d-b", n))
+	m, err := c.startManager(tmp, fmt.Sprintf("%d-b", n), false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -523,10 +595,19 @@ type manager struct {
 	cpu time.Duration
 }
 
-func (c *cluster) startManager(tmp, tag string) (*manager, error) {
+func (c *cluster) startManager(tmp, tag string, pprof bool) (*manager, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	extra := c.managerArgs
+	if pprof {
+		pport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		extra = append([]string{"--pprof-bind-address=127.0.0.1:" + pport}, extra...)
+		c.pprof = "http://127.0.0.1:" + pport
 	}
 	logPath := filepath.Join(tmp, "manager-"+tag+".log")
 	f, err := os.Create(logPath)
@@ -535,7 +616,7 @@ func (c *cluster) startManager(tmp, tag string) (*manager, error) {
 	}
 	m := &manager{metrics: "http://127.0.0.1:" + port + "/metrics", done: make(chan struct{}), log: f}
 	args := append([]string{"manager", "--metrics-bind-address=127.0.0.1:" + port, "--metrics-secure=false",
-		"--health-probe-bind-address=0", "--zap-log-level=error"}, c.managerArgs...)
+		"--health-probe-bind-address=0", "--zap-log-level=error"}, extra...)
 	m.cmd = exec.Command(c.managerBin, args...)
 	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
 	m.cmd.Stdout, m.cmd.Stderr = f, f
