@@ -81,7 +81,7 @@ func parseFlags() (options, error) {
 	sizes := flag.String("n", "1000,13300", "comma-separated numbers of DistrictSources, one run each")
 	flag.IntVar(&o.workers, "workers", 64, "concurrent creates of the floor and of the manager's input")
 	flag.StringVar(&o.manager, "manager", "", "districtlake binary; built with go build into a temporary folder when empty")
-	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the Ready column is listed")
+	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the progress is logged")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long the manager may take to make one size Ready")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the temporary folder with the manager's logs")
 	flag.StringVar(&o.profile, "profile", "", "folder for CPU profiles of the manager and the apiserver, taken from the first create of the manager's run (go tool pprof reads them)")
@@ -104,17 +104,21 @@ func parseFlags() (options, error) {
 
 // result is one row of the table.
 type result struct {
-	n            int
-	floor        time.Duration
-	manager      time.Duration
-	reconciles   float64
-	peakRSS      int64 // bytes
-	cpu          time.Duration
-	requests     map[string]float64 // the manager's, by verb
-	children     string
-	resyncWrites map[string]float64 // by verb and resource
-	resyncTime   time.Duration
-	resyncRSS    int64
+	n     int
+	floor time.Duration
+	// floorCPU and managerCPU are the CPU time the whole run took during each timing (the
+	// control plane's, this program's and the manager's): on a shared machine the wall
+	// times follow the load, the CPU times much less.
+	floorCPU, managerCPU time.Duration
+	manager              time.Duration
+	reconciles           float64
+	peakRSS              int64 // bytes
+	cpu                  time.Duration
+	requests             map[string]float64 // the manager's, by verb
+	children             string
+	resyncWrites         map[string]float64 // by verb and resource
+	resyncTime           time.Duration
+	resyncRSS            int64
 }
 
 func run(o options) error {
@@ -243,9 +247,11 @@ func runSize(o options, tmp string, n int) (result, error) {
 	ctx := context.Background()
 
 	logf("N=%d: floor", n)
+	cpu0 := treeCPU()
 	if r.floor, err = c.floor(ctx, n, o.workers); err != nil {
 		return r, err
 	}
+	r.floorCPU = treeCPU() - cpu0
 	logf("N=%d: floor took %s", n, r.floor.Round(time.Millisecond))
 
 	ns := fmt.Sprintf("managed-%d", n)
@@ -263,7 +269,9 @@ func runSize(o options, tmp string, n int) (result, error) {
 		return r, err
 	}
 	c.own.reset()
+	cpu0 = treeCPU()
 	r.manager, err = c.managed(ctx, ns, n, o)
+	r.managerCPU = treeCPU() - cpu0
 	if err != nil {
 		m.stop()
 		return r, err
@@ -397,11 +405,21 @@ func (c *cluster) deleteAll(ctx context.Context, obj client.Object, ns string) e
 }
 
 // managed creates the Lake, its Secret and N DistrictSources in ns and returns the time
-// from the first create until every DistrictSource is Ready=True.
+// from the first create until every DistrictSource is Ready=True. It follows the Ready
+// column through a watch of the DistrictSources as a Table (one row per change, converted
+// by the apiserver), which sees the last one turn Ready when it does; a List of every row
+// every few seconds would cost the apiserver more at 13,300 and overshoot by up to its
+// period.
 func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (time.Duration, error) {
 	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return 0, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	counts := make(chan readyCounts, 1)
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- c.watchReady(wctx, ns, counts) }()
+
 	logf("N=%d: creating %d DistrictSources for the manager", n, n)
 	start := time.Now()
 	if err := c.client.Create(ctx, lakeSecret(ns)); err != nil {
@@ -414,75 +432,119 @@ func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (tim
 	go func() {
 		created <- parallel(n, o.workers, func(i int) error { return c.client.Create(ctx, districtSource(ns, dsName(i))) })
 	}()
-	deadline := start.Add(o.timeout)
-	createErr := error(nil)
+	deadline := time.After(o.timeout)
+	progress := time.NewTicker(o.poll)
+	defer progress.Stop()
+	var now readyCounts
 	createDone := false
-	for last := -1; ; {
+	for {
 		select {
-		case createErr = <-created:
-			createDone = true
-			if createErr != nil {
-				return 0, fmt.Errorf("creating DistrictSources: %w", createErr)
+		case err := <-created:
+			if err != nil {
+				return 0, fmt.Errorf("creating DistrictSources: %w", err)
 			}
+			createDone = true
 			logf("N=%d: created %d DistrictSources in %s", n, n, time.Since(start).Round(time.Millisecond))
-		case <-time.After(o.poll):
+		case now = <-counts:
+		case err := <-watchErr:
+			return 0, fmt.Errorf("watching DistrictSources: %w", err)
+		case <-progress.C:
+			logf("N=%d: %d/%d Ready after %s", n, now.ready, now.total, time.Since(start).Round(time.Second))
+		case <-deadline:
+			return 0, fmt.Errorf("only %d of %d DistrictSources Ready after %s", now.ready, n, o.timeout)
 		}
-		ready, total, err := c.readyCount(ctx, ns)
-		if err != nil {
-			return 0, err
-		}
-		if createDone && ready == n && total == n {
+		if createDone && now.ready == n && now.total == n {
 			return time.Since(start), nil
-		}
-		if ready != last {
-			logf("N=%d: %d/%d Ready after %s", n, ready, total, time.Since(start).Round(time.Second))
-			last = ready
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("only %d of %d DistrictSources Ready after %s", ready, n, o.timeout)
 		}
 	}
 }
 
-// readyCount lists the DistrictSources of ns as a Table (their printer columns only, from
-// the watch cache) and
-// counts the rows whose Ready column is True.
-func (c *cluster) readyCount(ctx context.Context, ns string) (ready, total int, err error) {
-	// resourceVersion=0 is served from the apiserver's watch cache, not read from etcd.
-	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?resourceVersion=0", c.host, ns)
+// readyCounts are how many DistrictSources there are and how many are Ready.
+type readyCounts struct{ ready, total int }
+
+// watchReady watches the DistrictSources of ns as Table rows (their printer columns only)
+// and sends the counts after each event, the newest replacing one not yet read. A watch
+// the apiserver ends is opened again, which lists every row again as ADDED.
+func (c *cluster) watchReady(ctx context.Context, ns string, out chan readyCounts) error {
+	for ctx.Err() == nil {
+		if err := c.watchTable(ctx, ns, out); err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tableEvent is one event of a Table watch.
+type tableEvent struct {
+	Type   string       `json:"type"`
+	Object metav1.Table `json:"object"`
+}
+
+func (c *cluster) watchTable(ctx context.Context, ns string, out chan readyCounts) error {
+	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?watch=1", c.host, ns)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("listing DistrictSources: %w", err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return 0, 0, fmt.Errorf("listing DistrictSources: %s: %s", resp.Status, b)
+		return fmt.Errorf("%s: %s", resp.Status, b)
 	}
-	var t metav1.Table
-	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil {
-		return 0, 0, fmt.Errorf("decoding the DistrictSources table: %w", err)
-	}
-	col := -1
-	for i, d := range t.ColumnDefinitions {
-		if d.Name == "Ready" {
-			col = i
+	ready := map[string]bool{}
+	nameCol, readyCol := -1, -1
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev tableEvent
+		if err := dec.Decode(&ev); err != nil {
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("decoding a watch event: %w", err)
 		}
-	}
-	if col < 0 {
-		return 0, 0, errors.New("the DistrictSources table has no Ready column")
-	}
-	for _, row := range t.Rows {
-		if col < len(row.Cells) && row.Cells[col] == "True" {
-			ready++
+		if ev.Type == "ERROR" || ev.Type == "BOOKMARK" {
+			continue
 		}
+		// The first event of the watch carries the column definitions.
+		for i, d := range ev.Object.ColumnDefinitions {
+			switch d.Name {
+			case "Name":
+				nameCol = i
+			case "Ready":
+				readyCol = i
+			}
+		}
+		if nameCol < 0 || readyCol < 0 {
+			return errors.New("the DistrictSources table has no Name or Ready column")
+		}
+		for _, row := range ev.Object.Rows {
+			if len(row.Cells) <= max(nameCol, readyCol) {
+				continue
+			}
+			name, _ := row.Cells[nameCol].(string)
+			if ev.Type == "DELETED" {
+				delete(ready, name)
+				continue
+			}
+			ready[name] = row.Cells[readyCol] == "True"
+		}
+		n := 0
+		for _, r := range ready {
+			if r {
+				n++
+			}
+		}
+		select {
+		case <-out:
+		default:
+		}
+		out <- readyCounts{ready: n, total: len(ready)}
 	}
-	return ready, len(t.Rows), nil
 }
 
 // children counts the plan ConfigMaps and CronJobs the manager made in ns (metadata only).
@@ -877,13 +939,16 @@ func (v *verbCounter) snapshot() map[string]float64 {
 }
 
 // apiVerb is the apiserver's verb label of a request of the benchmark (which gets only
-// collections), or "" for a non-resource request such as /metrics.
+// collections, and watches them), or "" for a non-resource request such as /metrics.
 func apiVerb(req *http.Request) string {
 	if !strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasPrefix(req.URL.Path, "/apis/") {
 		return ""
 	}
 	switch req.Method {
 	case http.MethodGet:
+		if req.URL.Query().Get("watch") != "" {
+			return "WATCH"
+		}
 		return "LIST"
 	case http.MethodDelete:
 		return "DELETECOLLECTION"
@@ -926,6 +991,36 @@ func procUsage(pid int) (int64, time.Duration, error) {
 	return rss, time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// treeCPU is the CPU time so far of this process and of its children that run now
+// (kube-apiserver, etcd, the manager).
+func treeCPU() time.Duration {
+	self := os.Getpid()
+	_, total, _ := procUsage(self)
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return total
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) < 2 || f[1] != strconv.Itoa(self) {
+			continue // field 4, the parent
+		}
+		if _, cpu, err := procUsage(pid); err == nil {
+			total += cpu
+		}
+	}
+	return total
+}
+
 func freePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -938,10 +1033,10 @@ func freePort() (string, error) {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
+	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\tCPU ratio\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
-			r.n, r.floor.Seconds(), r.manager.Seconds(), r.manager.Seconds()/r.floor.Seconds(),
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
+			r.n, r.floor.Seconds(), r.manager.Seconds(), r.manager.Seconds()/r.floor.Seconds(), r.managerCPU.Seconds()/r.floorCPU.Seconds(),
 			r.reconciles/r.manager.Seconds(), float64(r.peakRSS)/(1<<20), r.cpu.Seconds(),
 			verbs(r.requests), r.children, r.resyncTime.Seconds(), writes(r.resyncWrites))
 	}
