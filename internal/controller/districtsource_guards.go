@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -70,17 +71,38 @@ func (r *DistrictSourceReconciler) checkHeaderSecrets(ctx context.Context, ds *v
 				}
 				listed = true
 			}
-			// Only the Secret's metadata is needed: its values are not read here.
-			sec := &corev1.Secret{}
-			err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ds.Namespace, Name: h.ValueFrom.Name}, sec)
-			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("reading Secret %s: %w", h.ValueFrom.Name, err)
+			secLabels, found, err := r.secretLabels(ctx, types.NamespacedName{Namespace: ds.Namespace, Name: h.ValueFrom.Name})
+			if err != nil {
+				return err
 			}
-			found := err == nil
-			if gerr := guard.HeaderSecret(ds.Namespace, h.ValueFrom.Name, sec.Labels, found, lakes.Items); gerr != nil {
+			if gerr := guard.HeaderSecret(ds.Namespace, h.ValueFrom.Name, secLabels, found, lakes.Items); gerr != nil {
 				return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonSecretNotAllowed, "source %q, header %s: %v", s.Name, h.Name, gerr)
 			}
 		}
 	}
 	return nil
+}
+
+// secretLabels returns a Secret's labels and whether it exists: from the cache, which holds
+// the Secrets labelled districtlake.io/source-credential: "true", else (a Secret missing,
+// not labelled, or too new for the cache) its metadata only from the API server.
+func (r *DistrictSourceReconciler) secretLabels(ctx context.Context, key types.NamespacedName) (map[string]string, bool, error) {
+	sec := &corev1.Secret{}
+	err := r.Client.Get(ctx, key, sec)
+	if err == nil {
+		return sec.Labels, true, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return nil, false, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	switch err := r.APIReader.Get(ctx, key, meta); {
+	case err == nil:
+		return meta.Labels, true, nil
+	case apierrors.IsNotFound(err):
+		return nil, false, nil
+	default:
+		return nil, false, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+	}
 }
