@@ -364,7 +364,7 @@ func ruleSet(rules []rbacv1.PolicyRule) []string {
 
 func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
 	_, objs := render(t, combination{name: "prometheus-rule", set: []string{"prometheusRule.enabled=true", "prometheusRule.stalePeriods=3",
-		"controller.concurrency.districtSource=16", "controller.kubeAPIQPS=100", "controller.kubeAPIBurst=200",
+		"controller.concurrency.districtSource=24", "controller.kubeAPIQPS=100", "controller.kubeAPIBurst=200",
 		"jobs.queueName=district-runs"}})
 	pr := objs["PrometheusRule/districtlake"]
 	if pr == nil {
@@ -385,7 +385,7 @@ func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
 		}
 	}
 	_, c := manager(t, objs)
-	for _, want := range []string{"--concurrent-districtsource-reconciles=16", "--concurrent-statecomparison-reconciles=2",
+	for _, want := range []string{"--concurrent-districtsource-reconciles=24", "--concurrent-statecomparison-reconciles=2",
 		"--kube-api-qps=100", "--kube-api-burst=200", "--job-queue-name=district-runs"} {
 		if !slices.Contains(args(c), want) {
 			t.Errorf("manager args %v lack %s", args(c), want)
