@@ -36,7 +36,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -390,16 +389,19 @@ func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, err
 }
 
 // deleteAll deletes every object of obj's kind in ns with DELETE collection requests,
-// sending another while the server answers that it ran out of time (it goes on deleting).
+// sending another while one fails: on a loaded machine the server runs out of time on a
+// large collection (it goes on deleting) or resets the stream.
 func (c *cluster) deleteAll(ctx context.Context, obj client.Object, ns string) error {
 	for attempt := 1; ; attempt++ {
 		err := c.client.DeleteAllOf(ctx, obj, client.InNamespace(ns))
 		if err == nil {
 			return nil
 		}
-		if !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) || attempt == 20 {
+		if attempt == 20 {
 			return fmt.Errorf("deleting the floor's %T: %w", obj, err)
 		}
+		logf("Failed to delete the floor's %T (attempt %d), again: %v", obj, attempt, err)
+		time.Sleep(time.Second)
 	}
 }
 
