@@ -18,8 +18,9 @@ import (
 // source header reads only a Secret labelled districtlake.io/source-credential: "true" and
 // never a Lake's credentials (SecretNotAllowed), and only the oldest DistrictSource of a
 // district on a Lake runs (DuplicateDistrict, naming the oldest). Both are looked at again
-// after ReferenceRecheck, since neither a Secret's labels nor another DistrictSource's
-// deletion wakes this one. A missing Secret is left to checkReferences (SecretNotFound).
+// after ReferenceRecheck: a Secret that gains the label wakes this one at once (the watch
+// of source credentials), but another DistrictSource's deletion does not. A missing Secret
+// is left to checkReferences (SecretNotFound).
 func (r *DistrictSourceReconciler) checkGuards(ctx context.Context, ds *v1alpha1.DistrictSource) error {
 	if err := r.checkHeaderSecrets(ctx, ds); err != nil {
 		return err
