@@ -408,11 +408,11 @@ func (c *cluster) deleteAll(ctx context.Context, obj client.Object, ns string) e
 // managed creates the Lake and its Secret in ns, waits until the manager has written the
 // Lake's status (its caches are synced and its controllers run, as a manager in service
 // would be when DistrictSources are applied), then creates N DistrictSources and returns
-// the time and the CPU time from the first create until every one is Ready=True. It follows the Ready
-// column through a watch of the DistrictSources as a Table (one row per change, converted
-// by the apiserver), which sees the last one turn Ready when it does; a List of every row
-// every few seconds would cost the apiserver more at 13,300 and overshoot by up to its
-// period.
+// the time and the CPU time from the first create until every one is Ready=True. It follows
+// the Ready column through a watch of the DistrictSources as a Table (one row per change,
+// converted by the apiserver), which sees the last one turn Ready when it does; a List of
+// every row every few seconds would cost the apiserver more at 13,300 and overshoot by up
+// to its period.
 func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (took, cpu time.Duration, err error) {
 	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return 0, 0, fmt.Errorf("creating namespace %s: %w", ns, err)
@@ -486,16 +486,118 @@ func (c *cluster) waitLakeStatus(ctx context.Context, ns string, timeout time.Du
 // readyCounts are how many DistrictSources there are and how many are Ready.
 type readyCounts struct{ ready, total int }
 
-// watchReady watches the DistrictSources of ns as Table rows (their printer columns only)
-// and sends the counts after each event, the newest replacing one not yet read. A watch
-// the apiserver ends is opened again, which lists every row again as ADDED.
+// watchReady follows the DistrictSources of ns as Table rows (their printer columns
+// only): a List, then a watch from the List's resourceVersion, again after a watch ends
+// (the apiserver closes the watch of a consumer that falls behind). It sends the counts
+// after each List and event, the newest replacing one not yet read.
 func (c *cluster) watchReady(ctx context.Context, ns string, out chan readyCounts) error {
+	var cols tableColumns
 	for ctx.Err() == nil {
-		if err := c.watchTable(ctx, ns, out); err != nil && ctx.Err() == nil {
+		ready := map[string]bool{}
+		rv, err := c.listTable(ctx, ns, &cols, ready)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		send(out, ready)
+		if err := c.watchTable(ctx, ns, rv, &cols, ready, out); err != nil && ctx.Err() == nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tableColumns are the indexes of the Name and Ready columns of the DistrictSources table.
+type tableColumns struct{ name, ready int }
+
+// learn reads the column indexes from a Table that has its column definitions (a List, or
+// the first event of a watch).
+func (t *tableColumns) learn(defs []metav1.TableColumnDefinition) error {
+	if len(defs) == 0 {
+		return nil
+	}
+	t.name, t.ready = -1, -1
+	for i, d := range defs {
+		switch d.Name {
+		case "Name":
+			t.name = i
+		case "Ready":
+			t.ready = i
+		}
+	}
+	if t.name < 0 || t.ready < 0 {
+		return errors.New("the DistrictSources table has no Name or Ready column")
+	}
+	return nil
+}
+
+// apply records the rows of a Table in ready (deleted ones removed).
+func (t *tableColumns) apply(rows []metav1.TableRow, deleted bool, ready map[string]bool) {
+	for _, row := range rows {
+		if len(row.Cells) <= max(t.name, t.ready) {
+			continue
+		}
+		name, _ := row.Cells[t.name].(string)
+		if deleted {
+			delete(ready, name)
+			continue
+		}
+		ready[name] = row.Cells[t.ready] == "True"
+	}
+}
+
+func send(out chan readyCounts, ready map[string]bool) {
+	n := 0
+	for _, r := range ready {
+		if r {
+			n++
+		}
+	}
+	select {
+	case <-out:
+	default:
+	}
+	out <- readyCounts{ready: n, total: len(ready)}
+}
+
+// tableRequest GETs the DistrictSources of ns as a Table with the given query.
+func (c *cluster) tableRequest(ctx context.Context, ns, query string) (*http.Response, error) {
+	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?%s", c.host, ns, query)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	return resp, nil
+}
+
+// listTable lists the rows into ready and returns the List's resourceVersion.
+func (c *cluster) listTable(ctx context.Context, ns string, cols *tableColumns, ready map[string]bool) (string, error) {
+	resp, err := c.tableRequest(ctx, ns, "resourceVersion=0")
+	if err != nil {
+		return "", fmt.Errorf("listing DistrictSources: %w", err)
+	}
+	defer resp.Body.Close()
+	var t metav1.Table
+	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil {
+		return "", fmt.Errorf("decoding the DistrictSources table: %w", err)
+	}
+	if err := cols.learn(t.ColumnDefinitions); err != nil {
+		return "", err
+	}
+	cols.apply(t.Rows, false, ready)
+	return t.ResourceVersion, nil
 }
 
 // tableEvent is one event of a Table watch.
@@ -504,70 +606,34 @@ type tableEvent struct {
 	Object metav1.Table `json:"object"`
 }
 
-func (c *cluster) watchTable(ctx context.Context, ns string, out chan readyCounts) error {
-	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?watch=1", c.host, ns)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// watchTable applies the events of a watch from resourceVersion rv to ready until the
+// apiserver ends it.
+func (c *cluster) watchTable(ctx context.Context, ns, rv string, cols *tableColumns, ready map[string]bool, out chan readyCounts) error {
+	resp, err := c.tableRequest(ctx, ns, "watch=1&allowWatchBookmarks=true&resourceVersion="+rv)
 	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
+		return fmt.Errorf("watching DistrictSources: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("%s: %s", resp.Status, b)
-	}
-	ready := map[string]bool{}
-	nameCol, readyCol := -1, -1
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var ev tableEvent
 		if err := dec.Decode(&ev); err != nil {
-			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("decoding a watch event: %w", err)
 		}
-		if ev.Type == "ERROR" || ev.Type == "BOOKMARK" {
+		switch ev.Type {
+		case "ERROR":
+			return nil // such as an expired resourceVersion: list again
+		case "BOOKMARK":
 			continue
 		}
-		// The first event of the watch carries the column definitions.
-		for i, d := range ev.Object.ColumnDefinitions {
-			switch d.Name {
-			case "Name":
-				nameCol = i
-			case "Ready":
-				readyCol = i
-			}
+		if err := cols.learn(ev.Object.ColumnDefinitions); err != nil {
+			return err
 		}
-		if nameCol < 0 || readyCol < 0 {
-			return errors.New("the DistrictSources table has no Name or Ready column")
-		}
-		for _, row := range ev.Object.Rows {
-			if len(row.Cells) <= max(nameCol, readyCol) {
-				continue
-			}
-			name, _ := row.Cells[nameCol].(string)
-			if ev.Type == "DELETED" {
-				delete(ready, name)
-				continue
-			}
-			ready[name] = row.Cells[readyCol] == "True"
-		}
-		n := 0
-		for _, r := range ready {
-			if r {
-				n++
-			}
-		}
-		select {
-		case <-out:
-		default:
-		}
-		out <- readyCounts{ready: n, total: len(ready)}
+		cols.apply(ev.Object.Rows, ev.Type == "DELETED", ready)
+		send(out, ready)
 	}
 }
 
