@@ -29,6 +29,7 @@ type managerFlags struct {
 	metricsAddr   string
 	metricsSecure bool
 	probeAddr     string
+	pprofAddr     string
 	leaderElect   bool
 	leaderElectNS string
 	jobImage      string
@@ -58,6 +59,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", `address the metrics endpoint binds to; "0" disables it`)
 	fs.BoolVar(&f.metricsSecure, "metrics-secure", true, "serve metrics over HTTPS, only to clients whose token may get /metrics (TokenReview and SubjectAccessReview); false serves plain HTTP to anyone")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address the health and ready probes bind to")
+	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "0", `address Go's profiling endpoints (/debug/pprof/) bind to, plain HTTP to anyone; "0" disables them`)
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one manager replica is active")
 	fs.StringVar(&f.leaderElectNS, "leader-election-namespace", "", "namespace of the leader election Lease; the manager's own namespace when empty (required outside a cluster)")
 	fs.StringVar(&f.jobImage, "job-image", controller.DefaultJobImage, "image of the ingest and compare Jobs (a resource's spec.job.image overrides it only when --allowed-job-images allows it)")
@@ -148,6 +150,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		Cache:                   controller.CacheOptions(watch),
 		Metrics:                 metricsOptions(f),
 		HealthProbeBindAddress:  f.probeAddr,
+		PprofBindAddress:        f.pprofAddr,
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "districtlake.io",
 		LeaderElectionNamespace: f.leaderElectNS,

@@ -37,6 +37,7 @@ type DistrictSourceReconciler struct {
 // +kubebuilder:rbac:groups=districtlake.io,resources=districtsources/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=districtlake.io,resources=districtsources/finalizers,verbs=update
 // +kubebuilder:rbac:groups=districtlake.io,resources=lakes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=cronjobs/finalizers,verbs=update
@@ -60,10 +61,20 @@ func (r *DistrictSourceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 }
 
 // SetupWithManager registers the reconciler and its watches: owned ConfigMaps and CronJobs,
-// the Jobs of its CronJobs, and the Lakes it names.
+// the ConfigMaps and Secrets its sources read, the Jobs of its CronJobs, and the Lakes and
+// SharedSources it names.
 func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsLakeIndex, indexDSLakes); err != nil {
 		return fmt.Errorf("indexing DistrictSources by Lake: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsDistrictIndex, indexDSDistrict); err != nil {
+		return fmt.Errorf("indexing DistrictSources by district: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsConfigMapIndex, indexDSConfigMaps); err != nil {
+		return fmt.Errorf("indexing DistrictSources by ConfigMap: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsSecretIndex, indexDSSecrets); err != nil {
+		return fmt.Errorf("indexing DistrictSources by Secret: %w", err)
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.DistrictSource{}, dsSharedIndex, indexDSShared); err != nil {
 		return fmt.Errorf("indexing DistrictSources by SharedSource: %w", err)
@@ -73,6 +84,10 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&corev1.ConfigMap{}, builder.WithPredicates(childChanges())).
 		Owns(&batchv1.CronJob{}, builder.WithPredicates(childChanges())).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referenceRequests(dsConfigMapIndex)),
+			builder.WithPredicates(unmanaged(), keysChanged())).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referenceRequests(dsSecretIndex)),
+			builder.WithPredicates(keysChanged())).
 		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(jobRequests(kindDistrictSource))).
 		Watches(&v1alpha1.Lake{}, handler.EnqueueRequestsFromMapFunc(r.lakeRequests),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).

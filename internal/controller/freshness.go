@@ -12,14 +12,17 @@ import (
 	"github.com/districtlake/districtlake/api/v1alpha1"
 )
 
-// freshness exports every DistrictSource's and StateComparison's last run from status, at
-// scrape time: the Jobs live too briefly to be scraped themselves. It reads the manager's
-// cache, so a scrape sends nothing to the API server.
+// freshness exports every DistrictSource's, StateComparison's and SharedSource's last run
+// from status, and each SharedSource's landed artifact, at scrape time: the Jobs live too
+// briefly to be scraped themselves. It reads the manager's cache, so a scrape sends nothing
+// to the API server.
 type freshness struct {
 	reader  client.Reader
 	timeout time.Duration
 
 	lastSuccess, created, period, duration, rows, bytes, condition *prometheus.Desc
+	// The landed artifact of a SharedSource.
+	artifactBytes, artifactRows, artifactDistricts, artifactLanded *prometheus.Desc
 }
 
 // Labels of every freshness series.
@@ -39,12 +42,18 @@ func newFreshness(reader client.Reader) *freshness {
 		rows:        desc("districtlake_last_run_rows", "Rows the last successful run wrote, by dataset.", "dataset"),
 		bytes:       desc("districtlake_last_run_fetched_bytes", "Bytes the last successful run read from the district's sources."),
 		condition:   desc("districtlake_status_condition", "The resource's current conditions: 1 for the status and reason it has now.", "type", "status", "reason"),
+
+		artifactBytes:     desc("districtlake_shared_artifact_bytes", "Size of the file a SharedSource landed last (status.artifact.bytes)."),
+		artifactRows:      desc("districtlake_shared_artifact_rows", "Rows of the file a SharedSource landed last (status.artifact.rows)."),
+		artifactDistricts: desc("districtlake_shared_artifact_districts", "Districts (LEAIDs) in the file a SharedSource landed last (status.artifact.districts)."),
+		artifactLanded:    desc("districtlake_shared_artifact_landed_timestamp_seconds", "When a SharedSource's current revision was landed (status.artifact.landedAt), in Unix seconds."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (f *freshness) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{f.lastSuccess, f.created, f.period, f.duration, f.rows, f.bytes, f.condition} {
+	for _, d := range []*prometheus.Desc{f.lastSuccess, f.created, f.period, f.duration, f.rows, f.bytes, f.condition,
+		f.artifactBytes, f.artifactRows, f.artifactDistricts, f.artifactLanded} {
 		ch <- d
 	}
 }
@@ -72,6 +81,29 @@ func (f *freshness) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(f.rows, prometheus.GaugeValue, float64(sc.Status.Rows), append(labels, "comparison")...)
 			}
 		}
+	}
+	var shared v1alpha1.SharedSourceList
+	if err := f.reader.List(ctx, &shared, client.UnsafeDisableDeepCopy); err == nil {
+		for i := range shared.Items {
+			shs := &shared.Items[i]
+			// A SharedSource is national: its state label is empty.
+			labels := []string{kindSharedSource, shs.Namespace, shs.Name, ""}
+			f.collectWorkload(ch, labels, &shs.ObjectMeta, resolvedSchedule(shs.Spec.Schedule, shs.Status.Schedule), shs.Status.LastSuccessfulTime, shs.Status.LastRun, shs.Status.Conditions)
+			f.collectArtifact(ch, labels, shs.Status.Artifact)
+		}
+	}
+}
+
+// collectArtifact exports a SharedSource's landed artifact, if any.
+func (f *freshness) collectArtifact(ch chan<- prometheus.Metric, labels []string, a *v1alpha1.SharedArtifact) {
+	if a == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(f.artifactBytes, prometheus.GaugeValue, float64(a.Bytes), labels...)
+	ch <- prometheus.MustNewConstMetric(f.artifactRows, prometheus.GaugeValue, float64(a.Rows), labels...)
+	ch <- prometheus.MustNewConstMetric(f.artifactDistricts, prometheus.GaugeValue, float64(a.Districts), labels...)
+	if a.LandedAt != nil {
+		ch <- prometheus.MustNewConstMetric(f.artifactLanded, prometheus.GaugeValue, float64(a.LandedAt.Unix()), labels...)
 	}
 }
 

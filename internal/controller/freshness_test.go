@@ -3,15 +3,34 @@ package controller
 import (
 	"testing"
 	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/districtlake/districtlake/api/v1alpha1"
 )
 
 // gauge reads the gauge name{labels} (exactly those labels) from the running manager's
 // registry, failing the test when it is absent.
 func gauge(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	families, err := env.registry.Gather()
+	v, ok, err := gaugeValue(name, labels)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !ok {
+		t.Fatalf("no %s%v in the manager's metrics", name, labels)
+	}
+	return v
+}
+
+// gaugeValue reads the gauge name{labels} (exactly those labels) from the running manager's
+// registry; ok is false when it is absent.
+func gaugeValue(name string, labels map[string]string) (v float64, ok bool, err error) {
+	families, err := env.registry.Gather()
+	if err != nil {
+		return 0, false, err
 	}
 	for _, f := range families {
 		if f.GetName() != name {
@@ -23,12 +42,54 @@ func gauge(t *testing.T, name string, labels map[string]string) float64 {
 				got[l.GetName()] = l.GetValue()
 			}
 			if equalLabels(got, labels) {
-				return m.GetGauge().GetValue()
+				return m.GetGauge().GetValue(), true, nil
 			}
 		}
 	}
-	t.Fatalf("no %s%v in the manager's metrics", name, labels)
-	return 0
+	return 0, false, nil
+}
+
+// expectGauge waits until the gauge name{labels} has the value want.
+func expectGauge(t *testing.T, name string, labels map[string]string, want float64) {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) {
+		v, ok, err := gaugeValue(name, labels)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(ok).To(BeTrue(), "no %s%v in the manager's metrics", name, labels)
+		g.Expect(v).To(Equal(want), "%s%v", name, labels)
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+}
+
+// TestSharedSourceFreshness: a SharedSource's runs and landed file are in the manager's
+// metrics, and a run that fails (a file that cannot be fetched) shows as Ready=False, which
+// the chart's DistrictLakeSharedSourceFailing alert reads.
+func TestSharedSourceFreshness(t *testing.T) {
+	ns := newNamespace(t)
+	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), newLake(ns, "statewide", "lake-creds"))
+	shs := sharedSource(ns, "crdc-2021-22-school-support", nil)
+	create(t, shs)
+	who := map[string]string{"kind": kindSharedSource, "namespace": ns, "name": shs.Name, "state": ""}
+
+	expectGauge(t, "districtlake_schedule_period_seconds", who, (7 * 24 * time.Hour).Seconds())
+	landed(t, shs, "1", "aaaaaaaaaaaaaaaa")
+	expectGauge(t, "districtlake_shared_artifact_bytes", who, 62017)
+	expectGauge(t, "districtlake_shared_artifact_rows", who, 1000)
+	expectGauge(t, "districtlake_shared_artifact_districts", who, 40)
+	landedAt, _ := time.Parse(time.RFC3339, "2026-12-03T06:00:00Z")
+	expectGauge(t, "districtlake_shared_artifact_landed_timestamp_seconds", who, float64(landedAt.Unix()))
+	got := &v1alpha1.SharedSource{}
+	NewWithT(t).Expect(env.c.Get(t.Context(), client.ObjectKeyFromObject(shs), got)).To(Succeed())
+	NewWithT(t).Expect(got.Status.LastSuccessfulTime).NotTo(BeNil())
+	expectGauge(t, "districtlake_last_success_timestamp_seconds", who, float64(got.Status.LastSuccessfulTime.Unix()))
+	expectGauge(t, "districtlake_status_condition",
+		with(with(with(who, "type", v1alpha1.ReadyCondition), "status", string(metav1.ConditionTrue)), "reason", v1alpha1.ReasonSucceeded), 1)
+
+	// The origin answers 503: the run fails, the landed revision stays.
+	job := runNow(t, shs, kindSharedSource, "2")
+	finishJob(t, job, false, "fetching https://data.example.gov/crdc/2021-22-crdc-data.zip: 503 Service Unavailable")
+	expectGauge(t, "districtlake_status_condition",
+		with(with(with(who, "type", v1alpha1.ReadyCondition), "status", string(metav1.ConditionFalse)), "reason", v1alpha1.ReasonRunFailed), 1)
+	expectGauge(t, "districtlake_shared_artifact_rows", who, 1000)
 }
 
 func equalLabels(a, b map[string]string) bool {

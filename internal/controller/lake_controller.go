@@ -44,7 +44,8 @@ var ErrBucketNotFound = errors.New("the bucket does not exist")
 // LakeReconciler checks each Lake's bucket with the credentials its Secret holds.
 type LakeReconciler struct {
 	Client client.Client
-	// APIReader reads Secrets from the API server; the manager caches none.
+	// APIReader reads the Lakes' Secrets from the API server; the manager caches only the
+	// keys of source credentials.
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Checker   BucketChecker
@@ -134,7 +135,7 @@ func (r *LakeReconciler) credentials(ctx context.Context, lake *v1alpha1.Lake) (
 }
 
 // secretRecheck is how soon a Lake whose Secret is missing or incomplete is looked at again:
-// the controller does not watch Secrets.
+// the controller does not watch the Lakes' Secrets.
 func (r *LakeReconciler) secretRecheck() time.Duration { return min(r.Interval, time.Minute) }
 
 // lakeURL is the lake's address as DuckDB reads it.

@@ -14,10 +14,12 @@ import (
 	"github.com/districtlake/districtlake/internal/render"
 )
 
-// clusterResolver is the cluster's render.Resolver: Lakes from the manager's cache (the
-// controllers watch them), ConfigMaps and Secrets from the API server directly (the
-// controllers neither watch nor cache users' ConfigMaps and Secrets). Secret values are
-// read only for render to see whether a key is there; none is kept.
+// clusterResolver is the cluster's render.Resolver: Lakes, SharedSources and ConfigMaps
+// from the manager's cache (ConfigMaps keys only, see keysOnly), and Secrets from the cache
+// when they are labelled districtlake.io/source-credential: "true" (the header Secrets), else
+// from the API server (a Lake's credentials that an s3 source of another Lake reads, or a
+// Secret that is missing or not labelled, which stalls the DistrictSource). Render only
+// looks at which keys a Secret has; no value is kept.
 type clusterResolver struct {
 	cache client.Reader
 	api   client.Reader
@@ -33,10 +35,14 @@ func (c clusterResolver) Lake(ctx context.Context, namespace, name string) (*v1a
 }
 
 func (c clusterResolver) ConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
-	return get(ctx, c.api, namespace, name, &corev1.ConfigMap{})
+	return get(ctx, c.cache, namespace, name, &corev1.ConfigMap{})
 }
 
 func (c clusterResolver) Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	sec, err := get(ctx, c.cache, namespace, name, &corev1.Secret{})
+	if !errors.Is(err, render.ErrNotFound) || c.api == nil {
+		return sec, err
+	}
 	return get(ctx, c.api, namespace, name, &corev1.Secret{})
 }
 
@@ -57,7 +63,8 @@ func get[T client.Object](ctx context.Context, reader client.Reader, namespace, 
 
 // renderError turns what render refuses into a Stalled reason: an invalid schedule, a
 // missing Lake (watched, so no recheck), a missing ConfigMap, Secret or key (looked at
-// again after ReferenceRecheck: they are not watched), or a spec render cannot use. Any
+// again after ReferenceRecheck too: the watch sees only the Secrets labelled as source
+// credentials), or a spec render cannot use. Any
 // other error is transient and retried.
 func (r *Runner) renderError(err error) error {
 	var sched *render.ScheduleError

@@ -74,7 +74,8 @@ type Runner struct {
 	// JobTmpSizeLimit caps the Jobs' /tmp emptyDir (nil: no cap).
 	JobTmpSizeLimit *resource.Quantity
 	// ReferenceRecheck is how soon a workload whose source ConfigMap or Secret is missing is
-	// looked at again (the controllers do not watch the users' ConfigMaps and Secrets).
+	// looked at again (the watches see every ConfigMap, but only the Secrets labelled as
+	// source credentials).
 	ReferenceRecheck time.Duration
 	// Egress is the policy the ingest Jobs fetch under, written into every plan.
 	Egress plan.Egress

@@ -72,7 +72,7 @@ type Workers struct {
 // DefaultWorkers are the concurrent reconciles per kind unless the manager's flags say
 // otherwise.
 func DefaultWorkers() Workers {
-	return Workers{DistrictSource: 8, StateComparison: 2, Lake: 2}
+	return Workers{DistrictSource: 16, StateComparison: 2, Lake: 2}
 }
 
 // workerOptions are a controller's options for n concurrent reconciles (at least one).
@@ -170,9 +170,9 @@ func childChanges() predicate.Predicate {
 	return predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
 }
 
-// CacheOptions limits the manager's cache of ConfigMaps, CronJobs and Jobs to the ones
-// districtlake manages, so that it does not hold every ConfigMap of the cluster, and every
-// kind to the namespaces in watch (all namespaces when watch is empty): the controllers
+// CacheOptions limits the manager's cache of CronJobs and Jobs to the ones districtlake
+// manages, of Secrets to the source credentials, of the users' ConfigMaps and of Secrets to
+// their keys (see keysOnly), and every kind to the namespaces in watch (all namespaces when watch is empty): the controllers
 // then neither see nor act on a resource elsewhere, and the manager needs rights only in
 // those namespaces.
 func CacheOptions(watch []string) cache.Options {
@@ -190,7 +190,11 @@ func CacheOptions(watch []string) cache.Options {
 		// took (issue 13's measurement at 13,300).
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}: {Label: managed},
+			// Every ConfigMap, for the sources that read one, but only the keys of those
+			// districtlake does not write; and only the Secrets a source header may read,
+			// keys only (see keysOnly).
+			&corev1.ConfigMap{}: {Transform: keysOnly},
+			&corev1.Secret{}:    {Label: sourceCredentials(), Transform: keysOnly},
 			&batchv1.CronJob{}:  {Label: managed},
 			&batchv1.Job{}:      {Label: managed},
 		}}

@@ -60,8 +60,10 @@ type testEnv struct {
 	clock *clocktesting.FakePassiveClock
 
 	registry *prometheus.Registry
-	cancel   context.CancelFunc
-	done     chan error
+	// cache is the running manager's cache.
+	cache  client.Reader
+	cancel context.CancelFunc
+	done   chan error
 
 	// te is the running control plane; assets holds its binaries (and kubectl).
 	te     *envtest.Environment
@@ -170,6 +172,7 @@ func (e *testEnv) startManager() error {
 	}); err != nil {
 		return err
 	}
+	e.cache = mgr.GetCache()
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.done = make(chan error, 1)

@@ -1,10 +1,12 @@
 package chart_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -362,7 +364,7 @@ func ruleSet(rules []rbacv1.PolicyRule) []string {
 
 func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
 	_, objs := render(t, combination{name: "prometheus-rule", set: []string{"prometheusRule.enabled=true", "prometheusRule.stalePeriods=3",
-		"controller.concurrency.districtSource=16", "controller.kubeAPIQPS=100", "controller.kubeAPIBurst=200",
+		"controller.concurrency.districtSource=24", "controller.kubeAPIQPS=100", "controller.kubeAPIBurst=200",
 		"jobs.queueName=district-runs"}})
 	pr := objs["PrometheusRule/districtlake"]
 	if pr == nil {
@@ -383,7 +385,7 @@ func TestTemplatePrometheusRuleAndConcurrency(t *testing.T) {
 		}
 	}
 	_, c := manager(t, objs)
-	for _, want := range []string{"--concurrent-districtsource-reconciles=16", "--concurrent-statecomparison-reconciles=2",
+	for _, want := range []string{"--concurrent-districtsource-reconciles=24", "--concurrent-statecomparison-reconciles=2",
 		"--kube-api-qps=100", "--kube-api-burst=200", "--job-queue-name=district-runs"} {
 		if !slices.Contains(args(c), want) {
 			t.Errorf("manager args %v lack %s", args(c), want)
@@ -538,5 +540,147 @@ func TestTemplateEgress(t *testing.T) {
 		if !slices.Contains(a, want) {
 			t.Errorf("manager args %v lack %s", a, want)
 		}
+	}
+}
+
+// exportedMetrics are the districtlake_* metric names the manager exports (its freshness
+// collector and counters), read from their source.
+func exportedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, f := range []string{"freshness.go", "metrics.go"} {
+		src, err := os.ReadFile(filepath.Join(repoRoot(t), "internal", "controller", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range metricName.FindAllString(string(src), -1) {
+			out[m] = true
+		}
+	}
+	return out
+}
+
+var metricName = regexp.MustCompile(`districtlake_[a-z_]+[a-z]`)
+
+// expectExported fails for every districtlake_* name in expr that the manager does not export.
+func expectExported(t *testing.T, where, expr string, exported map[string]bool) {
+	t.Helper()
+	for _, m := range metricName.FindAllString(expr, -1) {
+		if !exported[m] {
+			t.Errorf("%s reads %s, which the manager does not export", where, m)
+		}
+	}
+}
+
+// TestTemplatePrometheusRuleSharedSource: the rule alerts on a SharedSource whose file cannot
+// be fetched (Ready=False without being stalled), after sharedSourceFailingFor, and every
+// alert reads only series the manager exports.
+func TestTemplatePrometheusRuleSharedSource(t *testing.T) {
+	_, objs := render(t, combination{name: "prometheus-rule", set: []string{"prometheusRule.enabled=true", "prometheusRule.sharedSourceFailingFor=30m"}})
+	pr := objs["PrometheusRule/districtlake"]
+	if pr == nil {
+		t.Fatalf("no PrometheusRule with prometheusRule.enabled=true; rendered %v", kinds(objs))
+	}
+	groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+	exported := exportedMetrics(t)
+	var failing map[string]any
+	for _, g := range groups {
+		for _, r := range g.(map[string]any)["rules"].([]any) {
+			rule := r.(map[string]any)
+			expectExported(t, fmt.Sprint(rule["alert"]), fmt.Sprint(rule["expr"]), exported)
+			if rule["alert"] == "DistrictLakeSharedSourceFailing" {
+				failing = rule
+			}
+		}
+	}
+	if failing == nil {
+		t.Fatalf("no DistrictLakeSharedSourceFailing alert in %v", groups)
+	}
+	expr := fmt.Sprint(failing["expr"])
+	for _, want := range []string{`districtlake_status_condition{kind="SharedSource",type="Ready",status="False"} == 1`,
+		`unless on (kind, namespace, name)`, `districtlake_status_condition{kind="SharedSource",type="Stalled",status="True"}`} {
+		if !strings.Contains(expr, want) {
+			t.Errorf("DistrictLakeSharedSourceFailing expr %q lacks %q", expr, want)
+		}
+	}
+	if failing["for"] != "30m" {
+		t.Errorf("DistrictLakeSharedSourceFailing for = %v, want 30m (prometheusRule.sharedSourceFailingFor)", failing["for"])
+	}
+	summary, _, _ := unstructured.NestedString(failing, "annotations", "summary")
+	if summary != "SharedSource {{ $labels.namespace }}/{{ $labels.name }} cannot be fetched ({{ $labels.reason }})" {
+		t.Errorf("DistrictLakeSharedSourceFailing summary = %q: Prometheus templates must reach the rule unrendered by helm", summary)
+	}
+}
+
+// TestTemplateGrafanaDashboard: grafanaDashboard.enabled renders the dashboard in a ConfigMap
+// with the label Grafana's sidecar selects, as valid dashboard JSON whose panels show
+// freshness, failures, rows written and run durations from series the manager exports; the
+// defaults render none.
+func TestTemplateGrafanaDashboard(t *testing.T) {
+	_, objs := render(t, combination{name: "grafana-dashboard", set: []string{"grafanaDashboard.enabled=true", "prometheusRule.stalePeriods=3",
+		"grafanaDashboard.annotations.grafana_folder=Schools"}})
+	cm := objs["ConfigMap/districtlake-dashboard"]
+	if cm == nil {
+		t.Fatalf("no ConfigMap/districtlake-dashboard with grafanaDashboard.enabled=true; rendered %v", kinds(objs))
+	}
+	if got := cm.GetLabels()["grafana_dashboard"]; got != "1" {
+		t.Errorf("dashboard ConfigMap label grafana_dashboard = %q, want \"1\" (the sidecar's default)", got)
+	}
+	if got := cm.GetAnnotations()["grafana_folder"]; got != "Schools" {
+		t.Errorf("dashboard ConfigMap annotation grafana_folder = %q, want Schools", got)
+	}
+	raw, _, _ := unstructured.NestedString(cm.Object, "data", "districtlake.json")
+	var dash struct {
+		Title      string `json:"title"`
+		UID        string `json:"uid"`
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Query any    `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal([]byte(raw), &dash); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	if dash.Title != "districtlake" || dash.UID != "districtlake" {
+		t.Errorf("dashboard title, uid = %q, %q", dash.Title, dash.UID)
+	}
+	for _, v := range dash.Templating.List {
+		if v.Name == "stalePeriods" && v.Query != "3" {
+			t.Errorf("dashboard stalePeriods = %v, want 3 (prometheusRule.stalePeriods)", v.Query)
+		}
+	}
+	exported := exportedMetrics(t)
+	titles := map[string]bool{}
+	for _, p := range dash.Panels {
+		titles[p.Title] = true
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, q := range p.Targets {
+			expectExported(t, "panel "+p.Title, q.Expr, exported)
+		}
+	}
+	for _, want := range []string{"Freshness: time since the last successful run", "Failures per hour",
+		"Rows written by the last successful run, by dataset", "Run duration", "Shared sources"} {
+		if !titles[want] {
+			t.Errorf("the dashboard has no panel %q; it has %v", want, titles)
+		}
+	}
+
+	_, elsewhere := render(t, combination{name: "grafana-namespace", set: []string{"grafanaDashboard.enabled=true", "grafanaDashboard.namespace=monitoring"}})
+	if elsewhere["ConfigMap/monitoring/districtlake-dashboard"] == nil {
+		t.Errorf("grafanaDashboard.namespace=monitoring did not put the dashboard there; rendered %v", kinds(elsewhere))
+	}
+	_, defaults := render(t, combinations[0])
+	if defaults["ConfigMap/districtlake-dashboard"] != nil {
+		t.Error("the dashboard rendered although grafanaDashboard.enabled defaults to false")
 	}
 }

@@ -107,6 +107,7 @@ var combinations = []combination{
 	{name: "custom-image", set: []string{"image.repository=localhost/districtlake", "image.tag=dev", "image.pullPolicy=Never"}},
 	{name: "namespaced-rbac", set: []string{"rbac.namespaced=true", "watchNamespaces={default," + releaseNamespace + "}"}},
 	{name: "job-network-policy", set: []string{"jobs.networkPolicy.enabled=true"}},
+	{name: "grafana-dashboard", set: []string{"grafanaDashboard.enabled=true"}},
 	{name: "existing-service-account", set: []string{"serviceAccount.create=false", "serviceAccount.name=districtlake-sa", "rbac.create=false", "leaderElection.enabled=false"}},
 }
 

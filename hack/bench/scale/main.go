@@ -3,8 +3,9 @@
 // perfect operator would make the API server do, status aside), then the real manager
 // binary taking N DistrictSources to their children and Ready=True, then a restart of the
 // manager over the N unchanged DistrictSources (a full resync), and prints one table row
-// per N: wall times, their ratio, reconciles per second, the manager's peak RSS and CPU,
-// the API requests by verb and the resync's write requests.
+// per N: wall times, their ratio, the CPU time of the whole run (control plane, this
+// program, the manager) during each and their ratio, reconciles per second, the manager's
+// peak RSS and CPU, the API requests by verb and the resync's write requests.
 //
 //	go run ./hack/bench/scale -n 1000,13300 -workers 64
 //
@@ -35,7 +36,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -56,6 +56,10 @@ type options struct {
 	poll     time.Duration
 	timeout  time.Duration
 	keepLogs bool
+	// profile is a folder for CPU profiles of the manager and the apiserver during the
+	// manager's run (none when empty), profileFor their length.
+	profile    string
+	profileFor time.Duration
 	// managerArgs are extra flags of the manager, such as --concurrent-districtsource-reconciles.
 	managerArgs []string
 }
@@ -77,9 +81,11 @@ func parseFlags() (options, error) {
 	sizes := flag.String("n", "1000,13300", "comma-separated numbers of DistrictSources, one run each")
 	flag.IntVar(&o.workers, "workers", 64, "concurrent creates of the floor and of the manager's input")
 	flag.StringVar(&o.manager, "manager", "", "districtlake binary; built with go build into a temporary folder when empty")
-	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the Ready column is listed")
+	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often the progress is logged")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long the manager may take to make one size Ready")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the temporary folder with the manager's logs")
+	flag.StringVar(&o.profile, "profile", "", "folder for CPU profiles of the manager and the apiserver, taken from the first create of the manager's run (go tool pprof reads them)")
+	flag.DurationVar(&o.profileFor, "profile-for", 15*time.Second, "length of the CPU profiles")
 	managerArgs := flag.String("manager-args", "", "extra flags of the manager, space-separated (e.g. --concurrent-districtsource-reconciles=16)")
 	flag.Parse()
 	o.managerArgs = strings.Fields(*managerArgs)
@@ -98,17 +104,21 @@ func parseFlags() (options, error) {
 
 // result is one row of the table.
 type result struct {
-	n            int
-	floor        time.Duration
-	manager      time.Duration
-	reconciles   float64
-	peakRSS      int64 // bytes
-	cpu          time.Duration
-	requests     map[string]float64 // the manager's, by verb
-	children     string
-	resyncWrites map[string]float64 // by verb and resource
-	resyncTime   time.Duration
-	resyncRSS    int64
+	n     int
+	floor time.Duration
+	// floorCPU and managerCPU are the CPU time the whole run took during each timing (the
+	// control plane's, this program's and the manager's): on a shared machine the wall
+	// times follow the load, the CPU times much less.
+	floorCPU, managerCPU time.Duration
+	manager              time.Duration
+	reconciles           float64
+	peakRSS              int64 // bytes
+	cpu                  time.Duration
+	requests             map[string]float64 // the manager's, by verb
+	children             string
+	resyncWrites         map[string]float64 // by verb and resource
+	resyncTime           time.Duration
+	resyncRSS            int64
 }
 
 func run(o options) error {
@@ -158,6 +168,68 @@ type cluster struct {
 	managerArgs []string
 	// own counts the benchmark's own API requests by verb, to tell them from the manager's.
 	own *verbCounter
+	// pprof is the profiling address of the last manager started with it.
+	pprof string
+}
+
+// profile takes CPU profiles of the manager and of the apiserver at once, in the
+// background, into o.profile; the returned function waits for them.
+func (c *cluster) profile(ctx context.Context, m *manager, o options, n int) func() {
+	if err := os.MkdirAll(o.profile, 0o755); err != nil {
+		logf("Failed to create %s: %v", o.profile, err)
+		return func() {}
+	}
+	secs := int(o.profileFor.Seconds())
+	var wg sync.WaitGroup
+	take := func(name string, client *http.Client, url string) {
+		defer wg.Done()
+		path := filepath.Join(o.profile, fmt.Sprintf("%s-%d.pprof", name, n))
+		if err := fetchTo(ctx, client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", url, secs), path); err != nil {
+			logf("Failed to profile the %s: %v", name, err)
+			return
+		}
+		logf("N=%d: %s CPU profile in %s", n, name, path)
+	}
+	wg.Add(2)
+	// The manager serves pprof once it has started: wait for it.
+	go func() {
+		for range 50 {
+			if resp, err := http.Get(c.pprof + "/debug/pprof/"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		take("manager", http.DefaultClient, c.pprof)
+	}()
+	go take("apiserver", c.http, c.host)
+	return wg.Wait
+}
+
+// fetchTo writes the body of a GET of url to path.
+func fetchTo(ctx context.Context, client *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func runSize(o options, tmp string, n int) (result, error) {
@@ -175,15 +247,21 @@ func runSize(o options, tmp string, n int) (result, error) {
 	ctx := context.Background()
 
 	logf("N=%d: floor", n)
+	cpu0 := treeCPU()
 	if r.floor, err = c.floor(ctx, n, o.workers); err != nil {
 		return r, err
 	}
+	r.floorCPU = treeCPU() - cpu0
 	logf("N=%d: floor took %s", n, r.floor.Round(time.Millisecond))
 
 	ns := fmt.Sprintf("managed-%d", n)
-	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n))
+	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n), o.profile != "")
 	if err != nil {
 		return r, err
+	}
+	if o.profile != "" {
+		stop := c.profile(ctx, m, o, n)
+		defer stop()
 	}
 	before, err := c.requests(ctx)
 	if err != nil {
@@ -191,7 +269,7 @@ func runSize(o options, tmp string, n int) (result, error) {
 		return r, err
 	}
 	c.own.reset()
-	r.manager, err = c.managed(ctx, ns, n, o)
+	r.manager, r.managerCPU, err = c.managed(ctx, ns, n, o)
 	if err != nil {
 		m.stop()
 		return r, err
@@ -311,106 +389,252 @@ func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, err
 }
 
 // deleteAll deletes every object of obj's kind in ns with DELETE collection requests,
-// sending another while the server answers that it ran out of time (it goes on deleting).
+// sending another while one fails: on a loaded machine the server runs out of time on a
+// large collection (it goes on deleting) or resets the stream.
 func (c *cluster) deleteAll(ctx context.Context, obj client.Object, ns string) error {
 	for attempt := 1; ; attempt++ {
 		err := c.client.DeleteAllOf(ctx, obj, client.InNamespace(ns))
 		if err == nil {
 			return nil
 		}
-		if !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) || attempt == 20 {
+		if attempt == 20 {
 			return fmt.Errorf("deleting the floor's %T: %w", obj, err)
 		}
+		logf("Failed to delete the floor's %T (attempt %d), again: %v", obj, attempt, err)
+		time.Sleep(time.Second)
 	}
 }
 
-// managed creates the Lake, its Secret and N DistrictSources in ns and returns the time
-// from the first create until every DistrictSource is Ready=True.
-func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (time.Duration, error) {
+// managed creates the Lake and its Secret in ns, waits until the manager has written the
+// Lake's status (its caches are synced and its controllers run, as a manager in service
+// would be when DistrictSources are applied), then creates N DistrictSources and returns
+// the time and the CPU time from the first create until every one is Ready=True. It follows
+// the Ready column through a watch of the DistrictSources as a Table (one row per change,
+// converted by the apiserver), which sees the last one turn Ready when it does; a List of
+// every row every few seconds would cost the apiserver more at 13,300 and overshoot by up
+// to its period.
+func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (took, cpu time.Duration, err error) {
 	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return 0, fmt.Errorf("creating namespace %s: %w", ns, err)
+		return 0, 0, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	logf("N=%d: creating %d DistrictSources for the manager", n, n)
-	start := time.Now()
 	if err := c.client.Create(ctx, lakeSecret(ns)); err != nil {
-		return 0, fmt.Errorf("creating the Lake's Secret: %w", err)
+		return 0, 0, fmt.Errorf("creating the Lake's Secret: %w", err)
 	}
 	if err := c.client.Create(ctx, lake(ns)); err != nil {
-		return 0, fmt.Errorf("creating the Lake: %w", err)
+		return 0, 0, fmt.Errorf("creating the Lake: %w", err)
 	}
+	if err := c.waitLakeStatus(ctx, ns, o.timeout); err != nil {
+		return 0, 0, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	counts := make(chan readyCounts, 1)
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- c.watchReady(wctx, ns, counts) }()
+
+	logf("N=%d: creating %d DistrictSources for the manager", n, n)
+	start, cpu0 := time.Now(), treeCPU()
 	created := make(chan error, 1)
 	go func() {
 		created <- parallel(n, o.workers, func(i int) error { return c.client.Create(ctx, districtSource(ns, dsName(i))) })
 	}()
-	deadline := start.Add(o.timeout)
-	createErr := error(nil)
+	deadline := time.After(o.timeout)
+	progress := time.NewTicker(o.poll)
+	defer progress.Stop()
+	var now readyCounts
 	createDone := false
-	for last := -1; ; {
+	for {
 		select {
-		case createErr = <-created:
-			createDone = true
-			if createErr != nil {
-				return 0, fmt.Errorf("creating DistrictSources: %w", createErr)
+		case err := <-created:
+			if err != nil {
+				return 0, 0, fmt.Errorf("creating DistrictSources: %w", err)
 			}
+			createDone = true
 			logf("N=%d: created %d DistrictSources in %s", n, n, time.Since(start).Round(time.Millisecond))
-		case <-time.After(o.poll):
+		case now = <-counts:
+		case err := <-watchErr:
+			return 0, 0, fmt.Errorf("watching DistrictSources: %w", err)
+		case <-progress.C:
+			logf("N=%d: %d/%d Ready after %s", n, now.ready, now.total, time.Since(start).Round(time.Second))
+		case <-deadline:
+			return 0, 0, fmt.Errorf("only %d of %d DistrictSources Ready after %s", now.ready, n, o.timeout)
 		}
-		ready, total, err := c.readyCount(ctx, ns)
-		if err != nil {
-			return 0, err
-		}
-		if createDone && ready == n && total == n {
-			return time.Since(start), nil
-		}
-		if ready != last {
-			logf("N=%d: %d/%d Ready after %s", n, ready, total, time.Since(start).Round(time.Second))
-			last = ready
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("only %d of %d DistrictSources Ready after %s", ready, n, o.timeout)
+		if createDone && now.ready == n && now.total == n {
+			return time.Since(start), treeCPU() - cpu0, nil
 		}
 	}
 }
 
-// readyCount lists the DistrictSources of ns as a Table (their printer columns only, from
-// the watch cache) and
-// counts the rows whose Ready column is True.
-func (c *cluster) readyCount(ctx context.Context, ns string) (ready, total int, err error) {
-	// resourceVersion=0 is served from the apiserver's watch cache, not read from etcd.
-	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?resourceVersion=0", c.host, ns)
+// waitLakeStatus waits until the Lake of ns has a condition, which the manager writes.
+func (c *cluster) waitLakeStatus(ctx context.Context, ns string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		l := &v1alpha1.Lake{}
+		if err := c.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: lakeName}, l); err != nil {
+			return fmt.Errorf("reading the Lake: %w", err)
+		}
+		if len(l.Status.Conditions) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the manager wrote no Lake status in %s", timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// readyCounts are how many DistrictSources there are and how many are Ready.
+type readyCounts struct{ ready, total int }
+
+// watchReady follows the DistrictSources of ns as Table rows (their printer columns
+// only): a List, then a watch from the List's resourceVersion, again after a watch ends
+// (the apiserver closes the watch of a consumer that falls behind). It sends the counts
+// after each List and event, the newest replacing one not yet read.
+func (c *cluster) watchReady(ctx context.Context, ns string, out chan readyCounts) error {
+	var cols tableColumns
+	for ctx.Err() == nil {
+		ready := map[string]bool{}
+		rv, err := c.listTable(ctx, ns, &cols, ready)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		send(out, ready)
+		if err := c.watchTable(ctx, ns, rv, &cols, ready, out); err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tableColumns are the indexes of the Name and Ready columns of the DistrictSources table.
+type tableColumns struct{ name, ready int }
+
+// learn reads the column indexes from a Table that has its column definitions (a List, or
+// the first event of a watch).
+func (t *tableColumns) learn(defs []metav1.TableColumnDefinition) error {
+	if len(defs) == 0 {
+		return nil
+	}
+	t.name, t.ready = -1, -1
+	for i, d := range defs {
+		switch d.Name {
+		case "Name":
+			t.name = i
+		case "Ready":
+			t.ready = i
+		}
+	}
+	if t.name < 0 || t.ready < 0 {
+		return errors.New("the DistrictSources table has no Name or Ready column")
+	}
+	return nil
+}
+
+// apply records the rows of a Table in ready (deleted ones removed).
+func (t *tableColumns) apply(rows []metav1.TableRow, deleted bool, ready map[string]bool) {
+	for _, row := range rows {
+		if len(row.Cells) <= max(t.name, t.ready) {
+			continue
+		}
+		name, _ := row.Cells[t.name].(string)
+		if deleted {
+			delete(ready, name)
+			continue
+		}
+		ready[name] = row.Cells[t.ready] == "True"
+	}
+}
+
+func send(out chan readyCounts, ready map[string]bool) {
+	n := 0
+	for _, r := range ready {
+		if r {
+			n++
+		}
+	}
+	select {
+	case <-out:
+	default:
+	}
+	out <- readyCounts{ready: n, total: len(ready)}
+}
+
+// tableRequest GETs the DistrictSources of ns as a Table with the given query.
+func (c *cluster) tableRequest(ctx context.Context, ns, query string) (*http.Response, error) {
+	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?%s", c.host, ns, query)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("listing DistrictSources: %w", err)
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return 0, 0, fmt.Errorf("listing DistrictSources: %s: %s", resp.Status, b)
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %s", resp.Status, b)
 	}
+	return resp, nil
+}
+
+// listTable lists the rows into ready and returns the List's resourceVersion.
+func (c *cluster) listTable(ctx context.Context, ns string, cols *tableColumns, ready map[string]bool) (string, error) {
+	resp, err := c.tableRequest(ctx, ns, "resourceVersion=0")
+	if err != nil {
+		return "", fmt.Errorf("listing DistrictSources: %w", err)
+	}
+	defer resp.Body.Close()
 	var t metav1.Table
 	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil {
-		return 0, 0, fmt.Errorf("decoding the DistrictSources table: %w", err)
+		return "", fmt.Errorf("decoding the DistrictSources table: %w", err)
 	}
-	col := -1
-	for i, d := range t.ColumnDefinitions {
-		if d.Name == "Ready" {
-			col = i
+	if err := cols.learn(t.ColumnDefinitions); err != nil {
+		return "", err
+	}
+	cols.apply(t.Rows, false, ready)
+	return t.ResourceVersion, nil
+}
+
+// tableEvent is one event of a Table watch.
+type tableEvent struct {
+	Type   string       `json:"type"`
+	Object metav1.Table `json:"object"`
+}
+
+// watchTable applies the events of a watch from resourceVersion rv to ready until the
+// apiserver ends it.
+func (c *cluster) watchTable(ctx context.Context, ns, rv string, cols *tableColumns, ready map[string]bool, out chan readyCounts) error {
+	resp, err := c.tableRequest(ctx, ns, "watch=1&allowWatchBookmarks=true&resourceVersion="+rv)
+	if err != nil {
+		return fmt.Errorf("watching DistrictSources: %w", err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev tableEvent
+		if err := dec.Decode(&ev); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("decoding a watch event: %w", err)
 		}
-	}
-	if col < 0 {
-		return 0, 0, errors.New("the DistrictSources table has no Ready column")
-	}
-	for _, row := range t.Rows {
-		if col < len(row.Cells) && row.Cells[col] == "True" {
-			ready++
+		switch ev.Type {
+		case "ERROR":
+			return nil // such as an expired resourceVersion: list again
+		case "BOOKMARK":
+			continue
 		}
+		if err := cols.learn(ev.Object.ColumnDefinitions); err != nil {
+			return err
+		}
+		cols.apply(ev.Object.Rows, ev.Type == "DELETED", ready)
+		send(out, ready)
 	}
-	return ready, len(t.Rows), nil
 }
 
 // children counts the plan ConfigMaps and CronJobs the manager made in ns (metadata only).
@@ -452,7 +676,7 @@ func (c *cluster) resync(ctx context.Context, tmp string, n int, timeout time.Du
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	m, err := c.startManager(tmp, fmt.Sprintf("%d-b", n))
+	m, err := c.startManager(tmp, fmt.Sprintf("%d-b", n), false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -523,10 +747,19 @@ type manager struct {
 	cpu time.Duration
 }
 
-func (c *cluster) startManager(tmp, tag string) (*manager, error) {
+func (c *cluster) startManager(tmp, tag string, pprof bool) (*manager, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	extra := c.managerArgs
+	if pprof {
+		pport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		extra = append([]string{"--pprof-bind-address=127.0.0.1:" + pport}, extra...)
+		c.pprof = "http://127.0.0.1:" + pport
 	}
 	logPath := filepath.Join(tmp, "manager-"+tag+".log")
 	f, err := os.Create(logPath)
@@ -535,7 +768,7 @@ func (c *cluster) startManager(tmp, tag string) (*manager, error) {
 	}
 	m := &manager{metrics: "http://127.0.0.1:" + port + "/metrics", done: make(chan struct{}), log: f}
 	args := append([]string{"manager", "--metrics-bind-address=127.0.0.1:" + port, "--metrics-secure=false",
-		"--health-probe-bind-address=0", "--zap-log-level=error"}, c.managerArgs...)
+		"--health-probe-bind-address=0", "--zap-log-level=error"}, extra...)
 	m.cmd = exec.Command(c.managerBin, args...)
 	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig)
 	m.cmd.Stdout, m.cmd.Stderr = f, f
@@ -795,20 +1028,39 @@ func (v *verbCounter) snapshot() map[string]float64 {
 	return out
 }
 
-// apiVerb is the apiserver's verb label of a request of the benchmark (which gets only
-// collections), or "" for a non-resource request such as /metrics.
+// apiVerb is the apiserver's verb label of a request of the benchmark, or "" for a
+// non-resource request such as /metrics.
 func apiVerb(req *http.Request) string {
 	if !strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasPrefix(req.URL.Path, "/apis/") {
 		return ""
 	}
 	switch req.Method {
 	case http.MethodGet:
+		if req.URL.Query().Get("watch") != "" {
+			return "WATCH"
+		}
+		if namedObject(req.URL.Path) {
+			return "GET"
+		}
 		return "LIST"
 	case http.MethodDelete:
 		return "DELETECOLLECTION"
 	default:
 		return req.Method
 	}
+}
+
+// namedObject says whether a resource path names one object (.../namespaces/NS/RES/NAME,
+// or a namespace) rather than a collection.
+func namedObject(path string) bool {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range parts {
+		if p == "namespaces" {
+			rest := len(parts) - i - 1
+			return rest == 1 || rest >= 3
+		}
+	}
+	return false
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -845,6 +1097,36 @@ func procUsage(pid int) (int64, time.Duration, error) {
 	return rss, time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// treeCPU is the CPU time so far of this process and of its children that run now
+// (kube-apiserver, etcd, the manager).
+func treeCPU() time.Duration {
+	self := os.Getpid()
+	_, total, _ := procUsage(self)
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return total
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) < 2 || f[1] != strconv.Itoa(self) {
+			continue // field 4, the parent
+		}
+		if _, cpu, err := procUsage(pid); err == nil {
+			total += cpu
+		}
+	}
+	return total
+}
+
 func freePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -857,10 +1139,11 @@ func freePort() (string, error) {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
+	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\tall CPU s (floor/manager)\tCPU ratio\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.1f/%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
 			r.n, r.floor.Seconds(), r.manager.Seconds(), r.manager.Seconds()/r.floor.Seconds(),
+			r.floorCPU.Seconds(), r.managerCPU.Seconds(), r.managerCPU.Seconds()/r.floorCPU.Seconds(),
 			r.reconciles/r.manager.Seconds(), float64(r.peakRSS)/(1<<20), r.cpu.Seconds(),
 			verbs(r.requests), r.children, r.resyncTime.Seconds(), writes(r.resyncWrites))
 	}
