@@ -100,7 +100,7 @@ func (b *builder) shared(s v1alpha1.Source, src *plan.Source, own plan.Lake, at 
 	}
 	a := shs.Status.Artifact
 	if a == nil || a.Revision == "" {
-		ref.NotReady = "has not landed a revision yet"
+		ref.NotReady, ref.Pending = "has not landed a revision yet", true
 		b.errs = append(b.errs, ref)
 		return nil
 	}
