@@ -97,7 +97,7 @@ func TestAPIRejects(t *testing.T) {
 			"format is required unless the source is a sharedSourceRef"},
 		{"shared source with two origins", sharedSource(ns, "two-origins", func(s *v1alpha1.SharedSource) {
 			s.Spec.S3 = &v1alpha1.S3Source{Bucket: "federal", Key: "crdc.zip"}
-		}), "set exactly one of http or s3"},
+		}), "set exactly one of http, s3 or configMapRef"},
 		{"shared csv without districtColumn", sharedSource(ns, "no-leaid", func(s *v1alpha1.SharedSource) {
 			s.Spec.Format = v1alpha1.SharedFormatCSV
 		}), "districtColumn names the column holding the LEAID: required unless format is crdc"},

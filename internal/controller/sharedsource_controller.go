@@ -7,8 +7,8 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -101,7 +101,7 @@ func (r *SharedSourceReconciler) workload(ctx context.Context, shs *v1alpha1.Sha
 		return nil, r.renderError(err)
 	}
 	shs.Status.Schedule = schedule.Schedule
-	p, err := render.SharedSource(ctx, shs, r.resolver())
+	p, err := render.SharedSource(ctx, shs, r.resolver(), render.MountConfigMaps)
 	if err != nil {
 		return nil, r.renderError(err)
 	}
@@ -110,13 +110,14 @@ func (r *SharedSourceReconciler) workload(ctx context.Context, shs *v1alpha1.Sha
 		return nil, err
 	}
 	return &workload{
-		owner:    shs,
-		kind:     kindSharedSource,
-		command:  landCommand,
-		schedule: schedule,
-		job:      shs.Spec.Job,
-		plan:     data,
-		secrets:  p.Secrets,
+		owner:      shs,
+		kind:       kindSharedSource,
+		command:    landCommand,
+		schedule:   schedule,
+		job:        shs.Spec.Job,
+		plan:       data,
+		secrets:    p.Secrets,
+		configMaps: p.ConfigMaps,
 	}, nil
 }
 

@@ -55,7 +55,7 @@ func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l l
 
 func landOne(ctx context.Context, f *Folder, shs *v1alpha1.SharedSource, l lake.Config, store lake.Store, o RunOptions) SharedResult {
 	r := SharedResult{Namespace: shs.Namespace, Name: shs.Name}
-	lp, err := render.SharedSource(ctx, shs, folderResolver{f: f})
+	lp, err := render.SharedSource(ctx, shs, folderResolver{f: f}, render.InlineConfigMaps)
 	if err != nil {
 		r.Err = err
 		return r
