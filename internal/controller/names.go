@@ -65,6 +65,3 @@ func volumeName(name string) string { return childName(name, "", maxVolumeName) 
 func rerunJobName(owner, revisions string) string {
 	return childName(owner, "-rerun-"+shortHash(revisions), maxJobName)
 }
-
-// firstRunJobName is the name of the first-run Job of a new SharedSource.
-func firstRunJobName(owner string) string { return childName(owner, "-first", maxJobName) }

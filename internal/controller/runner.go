@@ -33,23 +33,18 @@ const (
 	LabelComponent = "app.kubernetes.io/component"
 	// LabelKind is the kind of the resource a child belongs to.
 	LabelKind = "districtlake.io/kind"
-	// LabelTrigger says what started a Job: schedule, run-now, rerun (a SharedSource's new
-	// revision) or first-run (a new SharedSource's first landing).
+	// LabelTrigger says what started a Job: schedule or run-now.
 	LabelTrigger = "districtlake.io/trigger"
 	// AnnotationOwner is the name of the resource a Job belongs to (names can be longer than
 	// a label value).
 	AnnotationOwner = "districtlake.io/owner"
 
-	managedBy     = "districtlake"
-	triggerSched  = "schedule"
-	triggerRunNow = "run-now"
-	// triggerFirstRun is the trigger of a new SharedSource's first landing.
-	triggerFirstRun = "first-run"
-	// AnnotationFirstRun marks the first-run Job of a workload.
-	AnnotationFirstRun = "districtlake.io/first-run"
-	runContainer       = "run"
-	jobNameLabel       = "batch.kubernetes.io/job-name"
-	legacyJobLabel     = "job-name"
+	managedBy      = "districtlake"
+	triggerSched   = "schedule"
+	triggerRunNow  = "run-now"
+	runContainer   = "run"
+	jobNameLabel   = "batch.kubernetes.io/job-name"
+	legacyJobLabel = "job-name"
 )
 
 // Runner holds what the DistrictSource and StateComparison reconcilers share: the clients,
@@ -99,9 +94,6 @@ type workload struct {
 	// rerun is a DistrictSource's re-run on its SharedSources' new revisions (nil for the
 	// other kinds and for a district that reads none with rerunDistricts).
 	rerun *rerun
-	// firstRun starts one Job at once (trigger first-run): a SharedSource that has never
-	// run lands its file without waiting for its schedule, since its readers wait for it.
-	firstRun bool
 	// requeueAfter asks for another reconcile after this long (a re-run waiting for a
 	// slot); zero for none.
 	requeueAfter time.Duration
@@ -137,15 +129,10 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha
 		return "", err
 	}
 	waiting, err = r.reconcileRunNow(ctx, w, cj, st)
-	switch {
-	case err != nil || waiting != "":
+	if err != nil || waiting != "" || w.rerun == nil {
 		return waiting, err
-	case w.firstRun && st.LastRunNow == "":
-		return "", r.startFirstRun(ctx, w, cj)
-	case w.rerun != nil:
-		return r.reconcileRerun(ctx, w, cj)
 	}
-	return "", nil
+	return r.reconcileRerun(ctx, w, cj)
 }
 
 // reconcileWorkload runs the steps a DistrictSource and a StateComparison share, in order:

@@ -102,23 +102,6 @@ func (r *Runner) startRunNow(ctx context.Context, w *workload, cj *batchv1.CronJ
 	return nil
 }
 
-// startFirstRun creates (or adopts) the one first-run Job of a workload that has never run,
-// unless another of its Jobs is active. Its name is fixed, so it is started once.
-func (r *Runner) startFirstRun(ctx context.Context, w *workload, cj *batchv1.CronJob) error {
-	name := firstRunJobName(w.owner.GetName())
-	active, err := r.activeJob(ctx, w, name)
-	if err != nil || active != "" {
-		return err
-	}
-	job := r.jobFromCronJob(w, cj, name, triggerFirstRun, map[string]string{AnnotationFirstRun: "true"})
-	created, err := r.createOrAdoptJob(ctx, w, job, AnnotationFirstRun, "the first run")
-	if err == nil && created {
-		r.Recorder.Eventf(w.owner, job, corev1.EventTypeNormal, "FirstRun", "CreateJob",
-			"Created Job %s: the first run of a new %s, without waiting for its schedule", job.Name, w.kind)
-	}
-	return err
-}
-
 // createOrAdoptJob creates job, or adopts the Job of its name when one exists that was
 // started for the same reason: the same owner and the same value of the annotation key
 // (after a restart or a lost status patch). A Job of that name started for anything else

@@ -94,9 +94,7 @@ func (r *SharedSourceReconciler) announceRerun(ctx context.Context, shs *v1alpha
 		revision(shs), len(list.Items), limit)
 }
 
-// workload checks a SharedSource's schedule and renders its land plan. A SharedSource that
-// has never run (and is not suspended) lands its file at once (see startFirstRun): the
-// DistrictSources that read it wait for a revision.
+// workload checks a SharedSource's schedule and renders its land plan.
 func (r *SharedSourceReconciler) workload(ctx context.Context, shs *v1alpha1.SharedSource) (*workload, error) {
 	schedule, err := render.ResolveSchedule(shs.Spec.ScheduleSpec, shs.Namespace+"/"+shs.Name)
 	if err != nil {
@@ -111,9 +109,7 @@ func (r *SharedSourceReconciler) workload(ctx context.Context, shs *v1alpha1.Sha
 	if err != nil {
 		return nil, err
 	}
-	st := shs.Status
 	return &workload{
-		firstRun:   st.LastRun == nil && st.LastScheduleTime == nil && st.Artifact == nil && !ptr.Deref(shs.Spec.Suspend, false),
 		owner:      shs,
 		kind:       kindSharedSource,
 		command:    landCommand,

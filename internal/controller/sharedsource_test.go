@@ -16,7 +16,6 @@ import (
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
-	"github.com/districtlake/districtlake/internal/status"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -29,14 +28,10 @@ func sharedDS(ns, name, shared string) *v1alpha1.DistrictSource {
 	return ds
 }
 
-// landed finishes a SharedSource's first-run Job, when it has not ended, or else a run-now
-// Job of value, with a summary that landed revision rev.
+// landed finishes a SharedSource's run-now Job with a summary that landed revision rev.
 func landed(t *testing.T, shs *v1alpha1.SharedSource, value, rev string) {
 	t.Helper()
-	job := firstRun(t, shs)
-	if done, _ := status.JobFinished(job); done {
-		job = runNow(t, shs, kindSharedSource, value)
-	}
+	job := runNow(t, shs, kindSharedSource, value)
 	finishJob(t, job, true, encodeSummary(t, summary.Summary{
 		Outcome: summary.Succeeded, Message: "landed revision " + rev,
 		Artifact: &summary.Artifact{
@@ -101,10 +96,6 @@ func TestSharedSource(t *testing.T) {
 		cj := getCronJob(g, ns, shs.Name)
 		g.Expect(cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args[:2]).To(Equal([]string{"land", "--plan"}))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
-	// A new SharedSource lands its file at once, without waiting for its schedule.
-	first := firstRun(t, shs)
-	g.Expect(first.Labels[LabelTrigger]).To(Equal(triggerFirstRun))
-	g.Expect(first.Spec.Template.Spec.Containers[0].Args[:2]).To(Equal([]string{"land", "--plan"}))
 
 	// A revision lands: the SharedSource records it, the district renders it and is scheduled.
 	landed(t, shs, "1", "aaaaaaaaaaaaaaaa")
@@ -197,16 +188,6 @@ func TestSharedSourceOtherLake(t *testing.T) {
 		c := expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonSharedSourceNotReady)
 		g.Expect(c.Message).To(ContainSubstring(`lands in Lake "federal", not in this DistrictSource's Lake "statewide"`))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
-}
-
-// firstRun waits for the first-run Job a new SharedSource starts at once.
-func firstRun(t *testing.T, shs *v1alpha1.SharedSource) *batchv1.Job {
-	t.Helper()
-	job := &batchv1.Job{}
-	NewWithT(t).Eventually(func() error {
-		return env.c.Get(context.Background(), client.ObjectKey{Namespace: shs.Namespace, Name: firstRunJobName(shs.Name)}, job)
-	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
-	return job
 }
 
 func getDSNow(t *testing.T, ns, name string) *v1alpha1.DistrictSource {
