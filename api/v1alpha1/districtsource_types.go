@@ -274,24 +274,25 @@ type DistrictSourceStatus struct {
 	Sources []SourceStatus `json:"sources,omitempty"`
 
 	// sharedRevisions is, for each SharedSource with rerunDistricts enabled that the
-	// district reads, the revision of the last re-run started for it: a revision is re-run
-	// once, also across manager restarts.
+	// district reads, the revision the last re-run or run-now Job started for it read: a
+	// revision is re-run once, also across manager restarts.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
 	SharedRevisions []SharedRevision `json:"sharedRevisions,omitempty"`
 }
 
-// SharedRevision is the revision of one SharedSource that a re-run of the district read.
+// SharedRevision is the revision of one SharedSource that a re-run (or run-now run) of the
+// district read.
 type SharedRevision struct {
 	// name of the SharedSource.
 	Name string `json:"name"`
-	// revision of its artifact the re-run read.
+	// revision of its artifact the run read.
 	Revision string `json:"revision"`
-	// job is the Job of the re-run.
+	// job is the Job of the run.
 	// +optional
 	Job string `json:"job,omitempty"`
-	// startTime is when the re-run was started.
+	// startTime is when the run was started.
 	// +optional
 	StartTime *metav1.Time `json:"startTime,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -124,7 +125,9 @@ func describe(reads []sharedRead) string {
 // Jobs of its readers are running. A waiting re-run says so (waiting) and is looked at
 // again when a re-run Job ends, or after ReferenceRecheck. A suspended district waits to
 // be resumed. The revision is recorded when the Job is created: it is re-run once, whatever
-// the run's outcome (a failed re-run is run again by the schedule or a run-now value).
+// the run's outcome (a failed re-run is run again by the schedule or a run-now value). A
+// run-now Job, started from the same plan, records the revisions it reads too (see
+// startRunNow), so that a district run by hand on a new revision is not run again.
 func (r *Runner) reconcileRerun(ctx context.Context, w *workload, cj *batchv1.CronJob) (waiting string, err error) {
 	rr := w.rerun
 	due := rr.due()
@@ -199,18 +202,22 @@ func (r *Runner) startRerun(ctx context.Context, w *workload, cj *batchv1.CronJo
 		r.Recorder.Eventf(w.owner, job, corev1.EventTypeNormal, v1alpha1.ReasonRerun, "CreateJob",
 			"Created Job %s to run on %s", job.Name, describe(due))
 	}
-	now := r.now()
-	for _, rd := range due {
-		rec := v1alpha1.SharedRevision{Name: rd.name, Revision: rd.revision, Job: job.Name, StartTime: &now}
-		i := slices.IndexFunc(*w.rerun.record, func(s v1alpha1.SharedRevision) bool { return s.Name == rd.name })
+	w.rerun.ran(due, job.Name, r.now())
+	return nil
+}
+
+// ran records in status that Job job, started at now, reads the revisions of reads.
+func (rr *rerun) ran(reads []sharedRead, job string, now metav1.Time) {
+	for _, rd := range reads {
+		rec := v1alpha1.SharedRevision{Name: rd.name, Revision: rd.revision, Job: job, StartTime: &now}
+		i := slices.IndexFunc(*rr.record, func(s v1alpha1.SharedRevision) bool { return s.Name == rd.name })
 		if i < 0 {
-			*w.rerun.record = append(*w.rerun.record, rec)
+			*rr.record = append(*rr.record, rec)
 		} else {
-			(*w.rerun.record)[i] = rec
+			(*rr.record)[i] = rec
 		}
 	}
-	slices.SortFunc(*w.rerun.record, func(a, b v1alpha1.SharedRevision) int { return strings.Compare(a.Name, b.Name) })
-	return nil
+	slices.SortFunc(*rr.record, func(a, b v1alpha1.SharedRevision) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // rerunJobEnded passes the events of a re-run Job that frees a slot: its end or deletion.

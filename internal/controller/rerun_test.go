@@ -73,8 +73,9 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 
 	// runRevision lands rev and finishes the re-run Jobs as they start, checking that no
 	// more than limit run at once and that each district runs once.
-	runRevision := func(rev string, before int) {
+	runRevision := func(rev string, before int, names []string) {
 		t.Helper()
+		districts := len(names)
 		finished := map[string]bool{}
 		deadline := time.Now().Add(2 * timeout)
 		for len(finished) < districts {
@@ -126,7 +127,7 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 	g.Consistently(func(g Gomega) {
 		g.Expect(len(unfinished(rerunJobs(g, ns)))).To(BeNumerically("<=", limit))
 	}).WithTimeout(time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
-	runRevision("aaaaaaaaaaaaaaaa", 0)
+	runRevision("aaaaaaaaaaaaaaaa", 0, names)
 
 	// A manager restart starts nothing again: the status says every district ran on it.
 	env.stopManager()
@@ -137,8 +138,32 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 
 	// A corrected release: each district runs once more.
 	landed(t, shs, "2", "bbbbbbbbbbbbbbbb")
-	runRevision("bbbbbbbbbbbbbbbb", districts)
+	runRevision("bbbbbbbbbbbbbbbb", districts, names)
 	g.Expect(rerunJobs(g, ns)).To(HaveLen(2 * districts))
+
+	// A district suspended when a revision lands is not re-run; run by hand (run-now), it
+	// reads the new revision and that counts as its run on it: resuming it starts nothing.
+	held := &v1alpha1.DistrictSource{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names[0]}}
+	update(t, held, func(d *v1alpha1.DistrictSource) { d.Spec.Suspend = ptr.To(true) })
+	g.Eventually(func(g Gomega) {
+		got := getDS(g, ns, held.Name)
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	landed(t, shs, "3", "dddddddddddddddd")
+	runRevision("dddddddddddddddd", 2*districts, names[1:])
+	g.Expect(rerunJobs(g, ns)).To(HaveLen(3*districts - 1))
+	byHand := runNow(t, held, kindDistrictSource, "by-hand")
+	g.Eventually(func(g Gomega) {
+		got := getDS(g, ns, held.Name).Status.SharedRevisions
+		g.Expect(got).To(HaveLen(1))
+		g.Expect(got[0].Revision).To(Equal("dddddddddddddddd"))
+		g.Expect(got[0].Job).To(Equal(byHand.Name))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	finishJob(t, byHand, true, encodeSummary(t, summary.Summary{Outcome: summary.Succeeded, Message: "ran by hand"}))
+	update(t, held, func(d *v1alpha1.DistrictSource) { d.Spec.Suspend = nil })
+	g.Consistently(func(g Gomega) {
+		g.Expect(rerunJobs(g, ns)).To(HaveLen(3*districts - 1))
+	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
 
 	// The district without the opt-in never ran; events say what happened.
 	g.Expect(jobsOf(g, ns, kindDistrictSource, other.Name)).To(BeEmpty())

@@ -99,6 +99,10 @@ func (r *Runner) startRunNow(ctx context.Context, w *workload, cj *batchv1.CronJ
 			"Created Job %s for run-now %q", job.Name, value)
 	}
 	st.LastRunNow = value
+	if w.rerun != nil {
+		// The Job reads the plan just written: it runs on the revisions the plan names.
+		w.rerun.ran(w.rerun.reads, job.Name, r.now())
+	}
 	return nil
 }
 
