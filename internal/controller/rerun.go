@@ -9,6 +9,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -62,8 +63,12 @@ func (r *DistrictSourceReconciler) rerunReads(ctx context.Context, ns string, p 
 		}
 		names[l.SharedSource] = true
 		shs := &v1alpha1.SharedSource{}
-		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: l.SharedSource}, shs); err != nil {
-			return nil, nil, fmt.Errorf("reading SharedSource %s: %w", l.SharedSource, client.IgnoreNotFound(err))
+		err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: l.SharedSource}, shs)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue // deleted since the plan was rendered: its deletion wakes the district again
+		case err != nil:
+			return nil, nil, fmt.Errorf("reading SharedSource %s: %w", l.SharedSource, err)
 		}
 		rd := shs.Spec.RerunDistricts
 		if rd == nil || !rd.Enabled {
