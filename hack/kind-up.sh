@@ -178,6 +178,10 @@ k apply -k "$ROOT/config/samples"
 k -n "$SAMPLES_NS" wait lake --all --for=condition=Ready --timeout "$TIMEOUT"
 
 run=$(date +%s)
+log "landing every SharedSource (run-now $run)"
+k -n "$SAMPLES_NS" annotate shs --all "districtlake.io/run-now=$run" --overwrite >/dev/null
+k -n "$SAMPLES_NS" wait shs --all --for=jsonpath="{.status.lastRunNow}=$run" --timeout "$TIMEOUT" >/dev/null
+k -n "$SAMPLES_NS" wait shs --all --for=condition=Ready --timeout "$TIMEOUT"
 log "running every DistrictSource (run-now $run)"
 k -n "$SAMPLES_NS" annotate ds --all "districtlake.io/run-now=$run" --overwrite >/dev/null
 k -n "$SAMPLES_NS" wait ds --all --for=jsonpath="{.status.lastRunNow}=$run" --timeout "$TIMEOUT" >/dev/null

@@ -35,9 +35,13 @@ const (
 	ReasonBucketUnreachable = "BucketUnreachable"
 	ReasonBucketNotFound    = "BucketNotFound"
 	ReasonNeverRun          = "NeverRun"
-	// ReasonSharedSourceNotReady: a source names a SharedSource that does not exist, is in
-	// another Lake, or has not landed a revision yet.
+	// ReasonSharedSourceNotReady: a source names a SharedSource that does not exist or lands
+	// in another Lake (Stalled: the spec must change), or that exists but has not landed a
+	// revision yet (Ready False and Reconciling True, not Stalled: it passes on its own).
 	ReasonSharedSourceNotReady = "SharedSourceNotReady"
+	// ReasonRerun is the reason of the events of a re-run started by a SharedSource's
+	// rerunDistricts on a new revision.
+	ReasonRerun = "Rerun"
 )
 
 // RunNowAnnotation starts a run at once when it is set to a value that was not handled

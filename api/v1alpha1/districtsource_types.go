@@ -178,8 +178,10 @@ type Source struct {
 	ConfigMapRef *ConfigMapKeyReference `json:"configMapRef,omitempty"`
 	// sharedSourceRef reads the district's rows of a SharedSource (same namespace, same
 	// Lake): the national file is fetched and landed once, and the run reads only this
-	// district's rows of its current revision. Until the SharedSource has landed a revision
-	// the DistrictSource is not Ready (reason SharedSourceNotReady) and runs nothing.
+	// district's rows of its current revision. A SharedSource that does not exist (or lands
+	// in another Lake) stalls the DistrictSource (Stalled, reason SharedSourceNotReady); one
+	// that exists but has not landed a revision yet leaves it Ready False (same reason) and
+	// Reconciling until it does. Either way the DistrictSource runs nothing.
 	// +optional
 	SharedSourceRef *LocalObjectReference `json:"sharedSourceRef,omitempty"`
 	// inline holds the file itself, for small files.
@@ -270,6 +272,29 @@ type DistrictSourceStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Sources []SourceStatus `json:"sources,omitempty"`
+
+	// sharedRevisions is, for each SharedSource with rerunDistricts enabled that the
+	// district reads, the revision the last re-run or run-now Job started for it read: a
+	// revision is re-run once, also across manager restarts.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	SharedRevisions []SharedRevision `json:"sharedRevisions,omitempty"`
+}
+
+// SharedRevision is the revision of one SharedSource that a re-run (or run-now run) of the
+// district read.
+type SharedRevision struct {
+	// name of the SharedSource.
+	Name string `json:"name"`
+	// revision of its artifact the run read.
+	Revision string `json:"revision"`
+	// job is the Job of the run.
+	// +optional
+	Job string `json:"job,omitempty"`
+	// startTime is when the run was started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
 }
 
 // +kubebuilder:object:root=true

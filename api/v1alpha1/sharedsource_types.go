@@ -17,7 +17,7 @@ const (
 
 // SharedSourceSpec is one national file that many DistrictSources read: where it comes
 // from, how it is written, and when to fetch it again.
-// +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3)].filter(x, x).size() == 1",message="set exactly one of http or s3"
+// +kubebuilder:validation:XValidation:rule="[has(self.http), has(self.s3), has(self.configMapRef)].filter(x, x).size() == 1",message="set exactly one of http, s3 or configMapRef"
 // +kubebuilder:validation:XValidation:rule="self.format == 'crdc' || has(self.districtColumn)",message="districtColumn names the column holding the LEAID: required unless format is crdc"
 // +kubebuilder:validation:XValidation:rule="!has(self.encoding) || self.encoding == 'utf-8' || self.format != 'parquet'",message="a parquet file is always UTF-8: encoding applies to csv, ndjson and crdc"
 type SharedSourceSpec struct {
@@ -27,6 +27,12 @@ type SharedSourceSpec struct {
 	// s3 reads the file from an object store, optionally one member of a ZIP archive.
 	// +optional
 	S3 *S3Source `json:"s3,omitempty"`
+	// configMapRef reads the file from a key of a ConfigMap in the same namespace: for small
+	// files (a ConfigMap holds at most 1 MiB), such as the samples' national-style file.
+	// There is no conditional fetch: every run reads the key and lands a revision only when
+	// its content changed.
+	// +optional
+	ConfigMapRef *ConfigMapKeyReference `json:"configMapRef,omitempty"`
 	// format of the file: crdc (a CRDC school file, whose LEAID column is known), or csv,
 	// ndjson or parquet with districtColumn naming the column that holds the LEAID.
 	// +required
@@ -65,7 +71,37 @@ type SharedSourceSpec struct {
 	// job adjusts the Jobs that fetch and land the file.
 	// +optional
 	Job *JobTemplate `json:"job,omitempty"`
+
+	// rerunDistricts, when enabled, runs each DistrictSource that reads this shared source
+	// once on every revision it lands (a corrected federal release), without a run-now
+	// annotation on each: at most maxConcurrentJobs of these Jobs run at once, the others
+	// wait for a slot. Off when unset.
+	// +optional
+	RerunDistricts *RerunDistricts `json:"rerunDistricts,omitempty"`
 }
+
+// RerunDistricts is the opt-in re-run of a shared source's DistrictSources on a new
+// revision.
+type RerunDistricts struct {
+	// enabled turns the re-run on. A DistrictSource re-runs once per revision: the revision
+	// its last re-run read is kept in its status.sharedRevisions, so a manager restart
+	// neither repeats nor loses a re-run. A DistrictSource that is suspended, or that has
+	// not run on the current revision when this is turned on, is handled the same way: it
+	// runs once on the current revision (a suspended one when it is resumed).
+	// +required
+	Enabled bool `json:"enabled"`
+	// maxConcurrentJobs bounds how many re-run Jobs of this shared source's DistrictSources
+	// run at once (in the namespace); the others wait, Reconciling, until one ends. Runs
+	// started by a schedule or a run-now annotation are not counted. 10 when unset.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	MaxConcurrentJobs *int32 `json:"maxConcurrentJobs,omitempty"`
+}
+
+// DefaultMaxConcurrentRerunJobs is rerunDistricts.maxConcurrentJobs when unset.
+const DefaultMaxConcurrentRerunJobs = 10
 
 // SharedArtifact is one landed revision of a shared source: the file as fetched, written
 // to the lake sorted by district so that one district's rows are read on their own.

@@ -1,5 +1,6 @@
-// Package samples embeds the sample folder (a Lake, StateComparisons for WI, IL and MO, and
-// four DistrictSources with their ConfigMaps) so that `districtlake run` works without -f.
+// Package samples embeds the sample folder (a Lake, StateComparisons for WI, IL and MO, three
+// SharedSources of a national-style CRDC file, and four DistrictSources with their ConfigMaps)
+// so that `districtlake run` works without -f.
 package samples
 
 import (

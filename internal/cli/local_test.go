@@ -29,7 +29,7 @@ func TestValidateCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("validate config/samples: %v\n%s", err, out)
 	}
-	if !strings.HasSuffix(out, "\nOK: 15 objects valid (4 DistrictSources, 3 StateComparisons, 1 Lakes, 7 ConfigMaps, 0 Secrets)\n") ||
+	if !strings.HasSuffix(out, "\nOK: 15 objects valid (4 DistrictSources, 3 SharedSources, 3 StateComparisons, 1 Lakes, 4 ConfigMaps, 0 Secrets)\n") ||
 		!regexp.MustCompile(`(?m)^\.\./\.\./config/samples/wi-madison\.yaml:6 +DistrictSource +districtlake-samples/wi-5508520 +OK$`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^\.\./\.\./config/samples/kustomization\.yaml:4 +Kustomization +ignored: not used by a local run$`).MatchString(out) {
 		t.Errorf("validate output:\n%s", out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -97,7 +98,7 @@ func TestAPIRejects(t *testing.T) {
 			"format is required unless the source is a sharedSourceRef"},
 		{"shared source with two origins", sharedSource(ns, "two-origins", func(s *v1alpha1.SharedSource) {
 			s.Spec.S3 = &v1alpha1.S3Source{Bucket: "federal", Key: "crdc.zip"}
-		}), "set exactly one of http or s3"},
+		}), "set exactly one of http, s3 or configMapRef"},
 		{"shared csv without districtColumn", sharedSource(ns, "no-leaid", func(s *v1alpha1.SharedSource) {
 			s.Spec.Format = v1alpha1.SharedFormatCSV
 		}), "districtColumn names the column holding the LEAID: required unless format is crdc"},
@@ -209,6 +210,7 @@ func TestSamples(t *testing.T) {
 	g.Expect(kinds).To(HaveKey("Lake"))
 	g.Expect(kinds).To(HaveKey("DistrictSource"))
 	g.Expect(kinds).To(HaveKey("StateComparison"))
+	g.Expect(kinds).To(HaveKey("SharedSource"))
 
 	var list v1alpha1.DistrictSourceList
 	g.Expect(env.c.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
@@ -216,7 +218,20 @@ func TestSamples(t *testing.T) {
 		g.Expect(ds.Spec.SuccessfulJobsHistoryLimit).To(Equal(ptr.To[int32](3)))
 		g.Expect(ds.Spec.FailedJobsHistoryLimit).To(Equal(ptr.To[int32](1)))
 	}
-	for _, kind := range []string{"DistrictSource", "StateComparison"} {
+	// The DistrictSources read their CRDC files through SharedSources: they wait, Reconciling,
+	// until each has landed a revision (here, its first-run Job finishes as if it had).
+	g.Expect(kinds["SharedSource"]).To(HaveLen(3))
+	for _, name := range kinds["DistrictSource"] {
+		g.Eventually(func(g Gomega) {
+			got := getDS(g, ns, name)
+			expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonSharedSourceNotReady)
+			expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonSharedSourceNotReady)
+		}).WithTimeout(timeout).WithPolling(poll).Should(Succeed(), "DistrictSource %s", name)
+	}
+	for i, name := range kinds["SharedSource"] {
+		landed(t, &v1alpha1.SharedSource{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, "1", fmt.Sprintf("%016x", i+1))
+	}
+	for _, kind := range []string{"DistrictSource", "StateComparison", "SharedSource"} {
 		for _, name := range kinds[kind] {
 			g.Eventually(func(g Gomega) {
 				getCronJob(g, ns, name)

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,9 @@ type DistrictSourceReconciler struct {
 	Runner
 	// Workers is how many DistrictSources are reconciled at once.
 	Workers int
+
+	// rerunGate serialises the start of re-run Jobs (see rerun.gate).
+	rerunGate sync.Mutex
 }
 
 // +kubebuilder:rbac:groups=districtlake.io,resources=districtsources,verbs=get;list;watch
@@ -93,6 +97,8 @@ func (r *DistrictSourceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.SharedSource{}, handler.EnqueueRequestsFromMapFunc(r.sharedSourceRequests),
 			builder.WithPredicates(sharedRevisionChanged)).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(r.rerunWaiters),
+			builder.WithPredicates(rerunJobEnded)).
 		Named("districtsource").
 		WithOptions(workerOptions(r.Workers)).
 		Complete(r)

@@ -9,7 +9,8 @@ import (
 )
 
 // workload checks a DistrictSource's schedule and renders its plan, resolving its Lakes,
-// ConfigMaps and Secrets; the sources' ConfigMap keys are mounted into the Job.
+// ConfigMaps and Secrets; the sources' ConfigMap keys are mounted into the Job. The
+// SharedSources it reads with rerunDistricts enabled make its re-run (see reconcileRerun).
 func (r *DistrictSourceReconciler) workload(ctx context.Context, ds *v1alpha1.DistrictSource) (*workload, error) {
 	schedule, err := render.ResolveSchedule(ds.Spec.ScheduleSpec, ds.Namespace+"/"+ds.Name)
 	if err != nil {
@@ -28,7 +29,12 @@ func (r *DistrictSourceReconciler) workload(ctx context.Context, ds *v1alpha1.Di
 	if err != nil {
 		return nil, err
 	}
+	reads, names, err := r.rerunReads(ctx, ds.Namespace, &p.Plan)
+	if err != nil {
+		return nil, err
+	}
 	return &workload{
+		rerun:      r.newRerun(ds, reads, names),
 		owner:      ds,
 		kind:       kindDistrictSource,
 		command:    "ingest",

@@ -60,3 +60,8 @@ func runNowJobName(owner, value string) string {
 
 // volumeName keeps a pod volume name within the DNS-label limit.
 func volumeName(name string) string { return childName(name, "", maxVolumeName) }
+
+// rerunJobName is the name of the one re-run Job of a district on the given revisions.
+func rerunJobName(owner, revisions string) string {
+	return childName(owner, "-rerun-"+shortHash(revisions), maxJobName)
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/render"
+	"github.com/districtlake/districtlake/internal/status"
 )
 
 // clusterResolver is the cluster's render.Resolver: Lakes, SharedSources and ConfigMaps
@@ -62,23 +63,25 @@ func get[T client.Object](ctx context.Context, reader client.Reader, namespace, 
 }
 
 // renderError turns what render refuses into a Stalled reason: an invalid schedule, a
-// missing Lake (watched, so no recheck), a missing ConfigMap, Secret or key (looked at
-// again after ReferenceRecheck too: the watch sees only the Secrets labelled as source
-// credentials), or a spec render cannot use. Any
-// other error is transient and retried.
+// missing Lake or SharedSource (watched, so no recheck), a missing ConfigMap, Secret or key
+// (looked at again after ReferenceRecheck too: the watch sees only the Secrets labelled as
+// source credentials), or a spec render cannot use. Any other error is transient and
+// retried. A SharedSource that exists but has not landed a revision is a wait, not a stall
+// (see status.Waiting): its landing wakes the reader.
 func (r *Runner) renderError(err error) error {
 	var sched *render.ScheduleError
 	if errors.As(err, &sched) {
 		return stalled(v1alpha1.ReasonInvalidSchedule, "%v", sched)
 	}
-	var ref *render.RefError
-	if errors.As(err, &ref) {
-		switch ref.Kind {
-		case render.KindLake:
+	if ref := refError(err); ref != nil {
+		switch {
+		case ref.Kind == render.KindLake:
 			return stalled(v1alpha1.ReasonLakeNotFound, "%v", ref)
-		case render.KindSharedSource:
+		case ref.Kind == render.KindSharedSource && ref.Pending:
+			return status.Waiting(v1alpha1.ReasonSharedSourceNotReady, "%v", ref)
+		case ref.Kind == render.KindSharedSource:
 			return stalled(v1alpha1.ReasonSharedSourceNotReady, "%v", ref)
-		case render.KindConfigMap:
+		case ref.Kind == render.KindConfigMap:
 			return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonConfigMapNotFound, "%v", ref)
 		default:
 			return stalledRecheck(r.ReferenceRecheck, v1alpha1.ReasonSecretNotFound, "%v", ref)
@@ -89,4 +92,40 @@ func (r *Runner) renderError(err error) error {
 		return stalled(v1alpha1.ReasonInvalidSpec, "rendering plan: %v", spec)
 	}
 	return fmt.Errorf("rendering plan: %w", err)
+}
+
+// refError is the reference error of a render error that names the user's mistake: the
+// first that is not a pending SharedSource when there is one (a spec to fix outranks a wait),
+// else the first. nil when err holds none.
+func refError(err error) *render.RefError {
+	var first *render.RefError
+	var walk func(error) *render.RefError
+	walk = func(e error) *render.RefError {
+		if ref, ok := e.(*render.RefError); ok {
+			if first == nil {
+				first = ref
+			}
+			if !ref.Pending {
+				return ref
+			}
+			return nil
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				if ref := walk(inner); ref != nil {
+					return ref
+				}
+			}
+		case interface{ Unwrap() error }:
+			if inner := u.Unwrap(); inner != nil {
+				return walk(inner)
+			}
+		}
+		return nil
+	}
+	if ref := walk(err); ref != nil {
+		return ref
+	}
+	return first
 }

@@ -92,6 +92,12 @@ type workload struct {
 	plan       []byte
 	secrets    []render.SecretEnv
 	configMaps []render.ConfigMapFile
+	// rerun is a DistrictSource's re-run on its SharedSources' new revisions (nil for the
+	// other kinds and for a district that reads none with rerunDistricts).
+	rerun *rerun
+	// requeueAfter asks for another reconcile after this long (a re-run waiting for a
+	// slot); zero for none.
+	requeueAfter time.Duration
 }
 
 // now is the clock's time as a metav1.Time, cut to seconds as the API stores it.
@@ -109,8 +115,8 @@ func (w *workload) labels() map[string]string {
 	}
 }
 
-// reconcileChildren writes the plan ConfigMap, the CronJob and, for a new run-now value, a
-// Job; in that order, once the Jobs' image is allowed (see checkJobImage). waiting says why
+// reconcileChildren writes the plan ConfigMap, the CronJob and, for a new run-now value or
+// a SharedSource's new revision to re-run on (see reconcileRerun), a Job; in that order, once the Jobs' image is allowed (see checkJobImage). waiting says why
 // a run-now value waits (see reconcileRunNow).
 func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) (waiting string, err error) {
 	if err := r.checkJobImage(ctx, w); err != nil {
@@ -123,7 +129,11 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha
 	if err != nil {
 		return "", err
 	}
-	return r.reconcileRunNow(ctx, w, cj, st)
+	waiting, err = r.reconcileRunNow(ctx, w, cj, st)
+	if err != nil || waiting != "" || w.rerun == nil {
+		return waiting, err
+	}
+	return r.reconcileRerun(ctx, w, cj)
 }
 
 // reconcileWorkload runs the steps a DistrictSource and a StateComparison share, in order:
@@ -149,7 +159,7 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 		return ctrl.Result{}, err
 	}
 	running, err = r.observeRuns(ctx, w, st, onSuccess)
-	return ctrl.Result{}, err
+	return ctrl.Result{RequeueAfter: w.requeueAfter}, err
 }
 
 // patchStatus writes the status changes of one reconcile as a merge patch, then turns a

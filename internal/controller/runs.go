@@ -88,40 +88,62 @@ func (r *Runner) activeJob(ctx context.Context, w *workload, except string) (str
 
 // startRunNow creates (or adopts) the Job of run-now value and records the value as handled.
 func (r *Runner) startRunNow(ctx context.Context, w *workload, cj *batchv1.CronJob, st *v1alpha1.WorkloadStatus, value string) error {
-	log := logf.FromContext(ctx)
-	job := r.runNowJob(w, cj, value)
-	err := r.Client.Create(ctx, job)
-	switch {
-	case err == nil:
-		log.Info("Created Job", "job", job.Name, "trigger", triggerRunNow)
+	job := r.jobFromCronJob(w, cj, runNowJobName(w.owner.GetName(), value), triggerRunNow,
+		map[string]string{v1alpha1.RunNowAnnotation: value})
+	created, err := r.createOrAdoptJob(ctx, w, job, v1alpha1.RunNowAnnotation, fmt.Sprintf("run-now %q", value))
+	if err != nil {
+		return err
+	}
+	if created {
 		r.Recorder.Eventf(w.owner, job, corev1.EventTypeNormal, "RunNow", "CreateJob",
 			"Created Job %s for run-now %q", job.Name, value)
-	case apierrors.IsAlreadyExists(err):
-		have := &batchv1.Job{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(job), have); err != nil {
-			return fmt.Errorf("reading Job %s: %w", job.Name, err)
-		}
-		if have.Annotations[v1alpha1.RunNowAnnotation] != value || have.Annotations[AnnotationOwner] != w.owner.GetName() {
-			return stalled(v1alpha1.ReasonInvalidSpec, "Job %s exists and was not started by run-now %q of this %s", job.Name, value, w.kind)
-		}
-		log.Info("Adopted Job", "job", job.Name, "trigger", triggerRunNow)
-	default:
-		return fmt.Errorf("creating Job %s: %w", job.Name, err)
 	}
 	st.LastRunNow = value
+	if w.rerun != nil {
+		// The Job reads the plan just written: it runs on the revisions the plan names.
+		w.rerun.ran(w.rerun.reads, job.Name, r.now())
+	}
 	return nil
 }
 
-// runNowJob is the Job for one run-now value: the CronJob's template, owned by the CronJob
-// as `kubectl create job --from=cronjob/...` does, so the CronJob's history limits prune it.
-func (r *Runner) runNowJob(w *workload, cj *batchv1.CronJob, value string) *batchv1.Job {
+// createOrAdoptJob creates job, or adopts the Job of its name when one exists that was
+// started for the same reason: the same owner and the same value of the annotation key
+// (after a restart or a lost status patch). A Job of that name started for anything else
+// stalls the workload; why describes the reason in that message.
+func (r *Runner) createOrAdoptJob(ctx context.Context, w *workload, job *batchv1.Job, key, why string) (created bool, err error) {
+	log := logf.FromContext(ctx)
+	trigger := job.Labels[LabelTrigger]
+	err = r.Client.Create(ctx, job)
+	switch {
+	case err == nil:
+		log.Info("Created Job", "job", job.Name, "trigger", trigger)
+		return true, nil
+	case apierrors.IsAlreadyExists(err):
+		have := &batchv1.Job{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(job), have); err != nil {
+			return false, fmt.Errorf("reading Job %s: %w", job.Name, err)
+		}
+		if have.Annotations[key] != job.Annotations[key] || have.Annotations[AnnotationOwner] != w.owner.GetName() {
+			return false, stalled(v1alpha1.ReasonInvalidSpec, "Job %s exists and was not started by %s of this %s", job.Name, why, w.kind)
+		}
+		log.Info("Adopted Job", "job", job.Name, "trigger", trigger)
+		return false, nil
+	default:
+		return false, fmt.Errorf("creating Job %s: %w", job.Name, err)
+	}
+}
+
+// jobFromCronJob is a Job started outside the schedule (run-now, re-run): the CronJob's
+// template with the trigger label and the given annotations, owned by the CronJob as
+// `kubectl create job --from=cronjob/...` does, so the CronJob's history limits prune it.
+func (r *Runner) jobFromCronJob(w *workload, cj *batchv1.CronJob, name, trigger string, annotations map[string]string) *batchv1.Job {
 	tmpl := cj.Spec.JobTemplate.DeepCopy()
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        runNowJobName(w.owner.GetName(), value),
+			Name:        name,
 			Namespace:   w.owner.GetNamespace(),
-			Labels:      mergeLabels(tmpl.Labels, map[string]string{LabelTrigger: triggerRunNow}),
-			Annotations: mergeLabels(tmpl.Annotations, map[string]string{v1alpha1.RunNowAnnotation: value}),
+			Labels:      mergeLabels(tmpl.Labels, map[string]string{LabelTrigger: trigger}),
+			Annotations: mergeLabels(tmpl.Annotations, annotations),
 		},
 		Spec: tmpl.Spec,
 	}

@@ -7,8 +7,10 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -62,12 +64,34 @@ func (r *SharedSourceReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	res, err := r.reconcileWorkload(ctx, shs, &shs.Status.WorkloadStatus,
 		func() (*workload, error) { return r.workload(ctx, shs) },
 		func(s summary.Summary) { setArtifact(shs, s) })
-	if err == nil && revision(shs) != before && res.RequeueAfter == 0 {
-		// The plan was rendered before the run that landed the new revision was observed:
-		// render it again, so that the next fetch is conditional on this one.
-		res.RequeueAfter = time.Millisecond
+	if err == nil && revision(shs) != before {
+		r.announceRerun(ctx, shs)
+		if res.RequeueAfter == 0 {
+			// The plan was rendered before the run that landed the new revision was observed:
+			// render it again, so that the next fetch is conditional on this one.
+			res.RequeueAfter = time.Millisecond
+		}
 	}
 	return res, err
+}
+
+// announceRerun records an event on a SharedSource with rerunDistricts enabled that landed
+// a new revision: how many DistrictSources read it and will run on it, how many at once.
+func (r *SharedSourceReconciler) announceRerun(ctx context.Context, shs *v1alpha1.SharedSource) {
+	rd := shs.Spec.RerunDistricts
+	if rd == nil || !rd.Enabled {
+		return
+	}
+	var list v1alpha1.DistrictSourceList
+	if err := r.Client.List(ctx, &list, client.InNamespace(shs.Namespace),
+		client.MatchingFields{dsSharedIndex: shs.Name}); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list DistrictSources of SharedSource", "sharedSource", shs.Name)
+		return
+	}
+	limit := ptr.Deref(rd.MaxConcurrentJobs, v1alpha1.DefaultMaxConcurrentRerunJobs)
+	r.Recorder.Eventf(shs, nil, corev1.EventTypeNormal, "RerunDistricts", "Rerun",
+		"Revision %s landed: the %d DistrictSources that read it run on it once, at most %d at once",
+		revision(shs), len(list.Items), limit)
 }
 
 // workload checks a SharedSource's schedule and renders its land plan.
@@ -77,7 +101,7 @@ func (r *SharedSourceReconciler) workload(ctx context.Context, shs *v1alpha1.Sha
 		return nil, r.renderError(err)
 	}
 	shs.Status.Schedule = schedule.Schedule
-	p, err := render.SharedSource(ctx, shs, r.resolver())
+	p, err := render.SharedSource(ctx, shs, r.resolver(), render.MountConfigMaps)
 	if err != nil {
 		return nil, r.renderError(err)
 	}
@@ -86,13 +110,14 @@ func (r *SharedSourceReconciler) workload(ctx context.Context, shs *v1alpha1.Sha
 		return nil, err
 	}
 	return &workload{
-		owner:    shs,
-		kind:     kindSharedSource,
-		command:  landCommand,
-		schedule: schedule,
-		job:      shs.Spec.Job,
-		plan:     data,
-		secrets:  p.Secrets,
+		owner:      shs,
+		kind:       kindSharedSource,
+		command:    landCommand,
+		schedule:   schedule,
+		job:        shs.Spec.Job,
+		plan:       data,
+		secrets:    p.Secrets,
+		configMaps: p.ConfigMaps,
 	}, nil
 }
 
@@ -185,7 +210,7 @@ func (r *DistrictSourceReconciler) sharedSourceRequests(ctx context.Context, obj
 }
 
 // sharedRevisionChanged passes the SharedSource events that change what its readers
-// render: creation, deletion, and a new revision or Lake.
+// render or re-run: creation, deletion, and a new revision, Lake, format or rerunDistricts.
 var sharedRevisionChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		o, ok1 := e.ObjectOld.(*v1alpha1.SharedSource)
@@ -193,7 +218,8 @@ var sharedRevisionChanged = predicate.Funcs{
 		if !ok1 || !ok2 {
 			return true
 		}
-		return revision(o) != revision(n) || o.Spec.LakeRef != n.Spec.LakeRef || o.Spec.Format != n.Spec.Format
+		return revision(o) != revision(n) || o.Spec.LakeRef != n.Spec.LakeRef || o.Spec.Format != n.Spec.Format ||
+			!equality.Semantic.DeepEqual(o.Spec.RerunDistricts, n.Spec.RerunDistricts)
 	},
 }
 

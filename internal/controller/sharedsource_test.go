@@ -68,12 +68,16 @@ func TestSharedSource(t *testing.T) {
 		expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonSharedSourceNotReady)
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 
-	// The SharedSource exists but has landed nothing: the district runs nothing.
+	// The SharedSource exists but has landed nothing: the district runs nothing and waits,
+	// Reconciling, without a stall (nothing in its spec is wrong).
 	create(t, shs)
 	g.Eventually(func(g Gomega) {
 		got := getDS(g, ns, ds.Name)
 		c := expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.ReasonSharedSourceNotReady)
-		g.Expect(c.Message).To(ContainSubstring("has not landed a revision yet"))
+		g.Expect(c.Message).To(Equal(`SharedSource ` + ns + `/` + shs.Name + `, which source "crdc-support" reads, has not landed a revision yet`))
+		r := expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonSharedSourceNotReady)
+		g.Expect(r.Message).To(Equal("Waiting: " + c.Message))
+		g.Expect(cond(got.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	err := env.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ds.Name}, &batchv1.CronJob{})
 	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a DistrictSource without a landed shared revision has a CronJob: %v", err)
@@ -126,15 +130,47 @@ func TestSharedSource(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Expect(getDSNow(t, ns, ds.Name).Generation).To(Equal(gen), "the district itself was not changed")
 
-	// Nothing secret reached the SharedSource's status or events.
+	// Nothing secret (the header's token, the Lake's keys) reached the SharedSource's
+	// ConfigMap, CronJob, status or events, nor the district's.
+	expectNoSecrets(t, ns, shs.Name, ds.Name, token, secretAccessKeyValue, accessKeyIDValue)
+}
+
+// expectNoSecrets checks that none of the secret values is in the plan ConfigMaps, the
+// CronJobs and the status of the named SharedSource and DistrictSource, nor in any event
+// of the namespace. A Secret reaches a Job only as an environment variable from the
+// Secret, which the CronJob names.
+func expectNoSecrets(t *testing.T, ns, shared, district string, secrets ...string) {
+	t.Helper()
+	ctx := context.Background()
+	g := NewWithT(t)
+	var texts []string
+	add := func(what string, v any) {
+		b, err := json.Marshal(v)
+		g.Expect(err).NotTo(HaveOccurred())
+		texts = append(texts, what+": "+string(b))
+	}
+	for _, name := range []string{shared, district} {
+		cm := &corev1.ConfigMap{}
+		g.Expect(env.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-plan"}, cm)).To(Succeed())
+		add("ConfigMap "+cm.Name, cm)
+		cj := &batchv1.CronJob{}
+		g.Expect(env.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, cj)).To(Succeed())
+		add("CronJob "+cj.Name, cj.Spec)
+	}
 	got := &v1alpha1.SharedSource{}
-	g.Expect(env.c.Get(ctx, client.ObjectKeyFromObject(shs), got)).To(Succeed())
-	b, _ := json.Marshal(got.Status)
-	g.Expect(string(b)).NotTo(ContainSubstring(token))
+	g.Expect(env.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: shared}, got)).To(Succeed())
+	add("SharedSource status", got.Status)
+	add("DistrictSource status", getDSNow(t, ns, district).Status)
 	var events corev1.EventList
 	g.Expect(env.c.List(ctx, &events, client.InNamespace(ns))).To(Succeed())
+	g.Expect(events.Items).NotTo(BeEmpty())
 	for _, e := range events.Items {
-		g.Expect(e.Message).NotTo(ContainSubstring(token))
+		texts = append(texts, "event "+e.Reason+": "+e.Message)
+	}
+	for _, text := range texts {
+		for _, secret := range secrets {
+			g.Expect(text).NotTo(ContainSubstring(secret))
+		}
 	}
 }
 

@@ -51,8 +51,8 @@ func WriteValidation(w io.Writer, f *Folder) error {
 	fmt.Fprintln(w)
 	switch len(f.Problems) {
 	case 0:
-		_, err := fmt.Fprintf(w, "OK: %d objects valid (%d DistrictSources, %d StateComparisons, %d Lakes, %d ConfigMaps, %d Secrets)\n",
-			used, len(f.DistrictSources), len(f.StateComparisons), len(f.Lakes), len(f.ConfigMaps), len(f.Secrets))
+		_, err := fmt.Fprintf(w, "OK: %d objects valid (%d DistrictSources, %d SharedSources, %d StateComparisons, %d Lakes, %d ConfigMaps, %d Secrets)\n",
+			used, len(f.DistrictSources), len(f.SharedSources), len(f.StateComparisons), len(f.Lakes), len(f.ConfigMaps), len(f.Secrets))
 		return err
 	case 1:
 		_, err := fmt.Fprintln(w, "1 error")

@@ -89,7 +89,7 @@ func checkReferences(ctx context.Context, f *Folder) {
 		shs := it.Object
 		report := reporter(f, it.Origin, "SharedSource", shs.Namespace, shs.Name)
 		report(scheduleProblems(spec, shs.Spec.ScheduleSpec))
-		_, err := render.SharedSource(ctx, shs, r)
+		_, err := render.SharedSource(ctx, shs, r, render.InlineConfigMaps)
 		report(renderProblems(err))
 	}
 	for _, it := range f.StateComparisons {

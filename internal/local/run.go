@@ -210,6 +210,9 @@ func rowsOf(s summary.Summary) int64 {
 
 func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env, eg plan.Egress) DistrictResult {
 	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
+	if r.Err = sharedFailure(f, ds); r.Err != nil {
+		return r
+	}
 	p, err := LocalPlan(ctx, f, ds, l, env)
 	if err != nil {
 		r.Err = err

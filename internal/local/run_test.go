@@ -15,6 +15,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/sqlgen"
 	"github.com/districtlake/districtlake/internal/testenv"
@@ -47,6 +48,9 @@ func loadSamples(t *testing.T) *Folder {
 }
 
 // expectedKeys are the objects a run of the samples publishes.
+// sampleSharedSources are the samples' national CRDC files (crdc-2020-21.yaml).
+var sampleSharedSources = []string{"crdc-2020-21-school-support", "crdc-2020-21-enrollment", "crdc-2020-21-referrals-arrests"}
+
 func expectedKeys() []string {
 	var keys []string
 	for _, d := range sampleDistricts {
@@ -75,12 +79,22 @@ func checkLakeObjects(t *testing.T, store lake.Store) {
 	}
 	var got []string
 	runs := 0
+	manifests := map[string]bool{}
 	for _, o := range objs {
 		if strings.HasPrefix(o.Key, "_runs/") {
 			runs++
 			continue
 		}
+		if strings.HasPrefix(o.Key, "shared/") {
+			manifests[o.Key] = true // the landed national files, checked below
+			continue
+		}
 		got = append(got, o.Key)
+	}
+	for _, name := range sampleSharedSources {
+		if key := land.ManifestKey("districtlake-samples", name); !manifests[key] {
+			t.Errorf("no manifest %s of the landed SharedSource %s", key, name)
+		}
 	}
 	if strings.Join(got, "\n") != strings.Join(expectedKeys(), "\n") {
 		t.Errorf("lake objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(expectedKeys(), "\n"))
@@ -291,9 +305,9 @@ func copySamples(t *testing.T, edit func(name, text string) string) string {
 }
 
 func TestRunGoesOnPastAFailingDistrict(t *testing.T) {
-	// Madison's East High School reports "lots" of counselors.
+	// Madison's East High School reports "lots" of counselors in the national file.
 	dir := copySamples(t, func(name, text string) string {
-		if name != "wi-madison.yaml" {
+		if name != "crdc-2020-21.yaml" {
 			return text
 		}
 		lines := strings.Split(text, "\n")
@@ -313,7 +327,7 @@ func TestRunGoesOnPastAFailingDistrict(t *testing.T) {
 	lakeDir := t.TempDir()
 	var out bytes.Buffer
 	res, err := Run(context.Background(), f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out})
-	if err == nil || err.Error() != "1 of 7 districts and comparisons failed (see above)" {
+	if err == nil || err.Error() != "1 of 10 districts and comparisons failed (see above)" {
 		t.Fatalf("Run error = %v, want one failure\n%s", err, out.String())
 	}
 	text := out.String()
@@ -348,7 +362,8 @@ func TestRunGoesOnPastAFailingDistrict(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range objs {
-		if strings.Contains(o.Key, "district=5508520") {
+		// The landed national files hold the district's rows as they came; its datasets must not.
+		if strings.Contains(o.Key, "district=5508520") && !strings.HasPrefix(o.Key, "shared/") {
 			t.Errorf("the failed district published %s", o.Key)
 		}
 	}

@@ -24,9 +24,11 @@ type SharedResult struct {
 // landAll lands, once each, the SharedSources the districts read, conditionally on the
 // revision already in the lake (an unchanged file downloads nothing), and records their
 // artifacts for the districts' plans. A SharedSource that fails leaves its districts
-// failing with SharedSourceNotReady; the revision already in the lake is untouched.
+// failing, unrun, with its reason (see sharedFailure); the revision already in the lake
+// and the districts' published data are untouched.
 func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []SharedResult {
 	f.landed = map[string]*v1alpha1.SharedArtifact{}
+	f.landFailed = map[string]error{}
 	var out []SharedResult
 	seen := map[string]bool{}
 	for _, ds := range dss {
@@ -43,6 +45,7 @@ func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l l
 			r := landOne(ctx, f, shs, l, store, o)
 			if r.Err != nil {
 				fmt.Fprintf(o.Out, "Shared source %s: FAILED: %s\n", term.Escape(key), term.Text(r.Err.Error()))
+				f.landFailed[key] = r.Err
 			} else {
 				fmt.Fprintf(o.Out, "Shared source %s: %s\n", term.Escape(key), term.Escape(r.Summary.Message))
 				f.landed[key] = artifactOf(r.Summary.Artifact)
@@ -55,7 +58,7 @@ func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l l
 
 func landOne(ctx context.Context, f *Folder, shs *v1alpha1.SharedSource, l lake.Config, store lake.Store, o RunOptions) SharedResult {
 	r := SharedResult{Namespace: shs.Namespace, Name: shs.Name}
-	lp, err := render.SharedSource(ctx, shs, folderResolver{f: f})
+	lp, err := render.SharedSource(ctx, shs, folderResolver{f: f}, render.InlineConfigMaps)
 	if err != nil {
 		r.Err = err
 		return r
@@ -123,4 +126,20 @@ func artifactOf(a *summary.Artifact) *v1alpha1.SharedArtifact {
 	}
 	return &v1alpha1.SharedArtifact{Revision: a.Revision, Digest: a.Digest, Bytes: a.Bytes, Rows: a.Rows,
 		Districts: a.Districts, Key: a.Prefix, ManifestKey: a.ManifestKey, ETag: a.ETag, LastModified: a.LastModified}
+}
+
+// sharedFailure is why a district is not run: a SharedSource it reads failed to land in
+// this run. nil when none did.
+func sharedFailure(f *Folder, ds *v1alpha1.DistrictSource) error {
+	for _, s := range ds.Spec.Sources {
+		if s.SharedSourceRef == nil {
+			continue
+		}
+		key := ds.Namespace + "/" + s.SharedSourceRef.Name
+		if err := f.landFailed[key]; err != nil {
+			return fmt.Errorf("not run, its data in the lake is unchanged: SharedSource %s, which source %q reads, failed to land: %w",
+				key, s.Name, err)
+		}
+	}
+	return nil
 }

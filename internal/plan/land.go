@@ -68,8 +68,8 @@ func (p *Land) Validate() error {
 	if p.Source.Format != "crdc" && p.DistrictColumn == "" {
 		errs = append(errs, errors.New("districtColumn is empty: it names the column holding the LEAID"))
 	}
-	if (p.Source.HTTP == nil) == (p.Source.S3 == nil) {
-		errs = append(errs, errors.New("source: set exactly one of http or s3"))
+	if n := countSet(p.Source.HTTP != nil, p.Source.S3 != nil, p.Source.File != nil, p.Source.Inline != nil); n != 1 {
+		errs = append(errs, errors.New("source: set exactly one of http, s3, file or inline"))
 	}
 	if p.Source.S3 != nil {
 		errs = append(errs, validateLake(p.Source.S3.Lake, "source: s3.lake"))
@@ -88,4 +88,15 @@ func ReadLand(path string) (*Land, error) {
 		return nil, fmt.Errorf("plan %s: %w", path, err)
 	}
 	return &p, nil
+}
+
+// countSet counts the true values.
+func countSet(set ...bool) int {
+	n := 0
+	for _, b := range set {
+		if b {
+			n++
+		}
+	}
+	return n
 }

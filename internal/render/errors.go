@@ -41,6 +41,9 @@ type RefError struct {
 	// NotReady says why a SharedSource that exists cannot be read yet (no landed
 	// revision, another Lake).
 	NotReady string
+	// Pending is true when the SharedSource exists and only has to land a revision: the
+	// reference resolves on its own, without a change to the spec.
+	Pending bool
 	// Source is the name of the source that reads the object; empty for the workload's
 	// own Lake.
 	Source string

@@ -15,17 +15,19 @@ import (
 // sharedEnvPrefix names the environment variables of a SharedSource Job's secrets.
 const sharedEnvPrefix = "DISTRICTLAKE_SHARED"
 
-// Land is a SharedSource's land plan with the Secret keys its Job needs.
+// Land is a SharedSource's land plan with the Secret keys and ConfigMap keys its Job needs.
 type Land struct {
 	Plan    plan.Land
 	Secrets []SecretEnv
+	// ConfigMaps are the keys the Job mounts (a configMapRef, MountConfigMaps only).
+	ConfigMaps []ConfigMapFile
 }
 
-// SharedSource renders a SharedSource into a land plan, resolving its Lake and Secrets.
-// The artifact in its status, if any, becomes the plan's Previous: its validators make the
-// fetch conditional.
-func SharedSource(ctx context.Context, shs *v1alpha1.SharedSource, r Resolver) (*Land, error) {
-	b := &builder{ctx: ctx, r: r, namespace: shs.Namespace}
+// SharedSource renders a SharedSource into a land plan, resolving its Lake, Secrets and
+// ConfigMap (read as cms says). The artifact in its status, if any, becomes the plan's
+// Previous: its validators make the fetch conditional.
+func SharedSource(ctx context.Context, shs *v1alpha1.SharedSource, r Resolver, cms ConfigMapStrategy) (*Land, error) {
+	b := &builder{ctx: ctx, r: r, namespace: shs.Namespace, configMaps: cms}
 	spec := shs.Spec
 	out := &Land{Plan: plan.Land{
 		Version:        plan.Version,
@@ -43,7 +45,7 @@ func SharedSource(ctx context.Context, shs *v1alpha1.SharedSource, r Resolver) (
 	if lk != nil {
 		out.Plan.Lake = b.lakeFor(lk, plan.EnvLakeAccessKeyID, plan.EnvLakeSecretAccessKey)
 	}
-	as := v1alpha1.Source{Name: shs.Name, HTTP: spec.HTTP, S3: spec.S3}
+	as := v1alpha1.Source{Name: shs.Name, HTTP: spec.HTTP, S3: spec.S3, ConfigMapRef: spec.ConfigMapRef}
 	src := plan.Source{
 		Name:      shs.Name,
 		Format:    string(spec.Format),
@@ -61,8 +63,10 @@ func SharedSource(ctx context.Context, shs *v1alpha1.SharedSource, r Resolver) (
 		src.HTTP, err = b.http(as, sharedEnvPrefix, at.Child("http"))
 	case spec.S3 != nil:
 		src.S3, err = b.s3(as, out.Plan.Lake, sharedEnvPrefix, at.Child("s3"))
+	case spec.ConfigMapRef != nil:
+		err = b.configMap(as, &src, at.Child("configMapRef"))
 	default:
-		b.errs = append(b.errs, &SpecError{Field: at, Detail: "set exactly one of http or s3"})
+		b.errs = append(b.errs, &SpecError{Field: at, Detail: "set exactly one of http, s3 or configMapRef"})
 	}
 	if err != nil {
 		return nil, err
@@ -74,7 +78,7 @@ func SharedSource(ctx context.Context, shs *v1alpha1.SharedSource, r Resolver) (
 	if err := errors.Join(b.errs...); err != nil {
 		return nil, err
 	}
-	out.Secrets = b.secrets
+	out.Secrets, out.ConfigMaps = b.secrets, b.files
 	return out, nil
 }
 
@@ -100,7 +104,7 @@ func (b *builder) shared(s v1alpha1.Source, src *plan.Source, own plan.Lake, at 
 	}
 	a := shs.Status.Artifact
 	if a == nil || a.Revision == "" {
-		ref.NotReady = "has not landed a revision yet"
+		ref.NotReady, ref.Pending = "has not landed a revision yet", true
 		b.errs = append(b.errs, ref)
 		return nil
 	}

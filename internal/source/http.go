@@ -209,7 +209,7 @@ func (g *httpGetter) openMember(ctx context.Context, opts Options) error {
 		return fmt.Errorf("source %s: reading the end of %s: %w", s.name, s.location, cutShort(httpError(ctx, err)))
 	}
 	ra := newRangeReaderAt(ctx, g.fetchRange, total, &s.fetched)
-	ra.block, ra.blockOff = tail, first
+	ra.setTail(tail, first)
 	prev := s.closer
 	s.closer = func() error { _ = ra.Close(); return prev() }
 	return openRangedMember(s, ra, tail)

@@ -28,10 +28,11 @@ const (
 )
 
 // rangeReaderAt is an io.ReaderAt over a remote file read through byte ranges. It keeps
-// the last block it fetched (the archive's tail and directory, a local header), and for
-// reads inside the window it was told of (a member's data) it opens one response that
-// runs to the window's end and reads it as the reads go forward, so a member costs one
-// request. It counts the bytes it receives into fetched.
+// the archive's tail and directory (prefetched, for good), the last other block it fetched
+// (a local header), and for reads inside the window it was told of (a member's data) it
+// opens one response that runs to the window's end, or to the kept tail when the window
+// runs into it, and reads it as the reads go forward: a member costs one request, and no
+// byte is fetched twice. It counts the bytes it receives into fetched.
 type rangeReaderAt struct {
 	ctx     context.Context
 	fetch   fetchRange
@@ -39,6 +40,8 @@ type rangeReaderAt struct {
 	fetched *int64
 
 	mu       sync.Mutex
+	tail     []byte
+	tailOff  int64
 	block    []byte
 	blockOff int64
 	body     io.ReadCloser
@@ -51,8 +54,15 @@ func newRangeReaderAt(ctx context.Context, fetch fetchRange, size int64, fetched
 	return &rangeReaderAt{ctx: ctx, fetch: fetch, size: size, fetched: fetched}
 }
 
-// prefetch reads [off, off+n) into the block, keeping what of the current block follows
-// it directly (so the directory and the tail become one block).
+// setTail keeps b, the bytes of the file from off to its end, for every later read.
+func (r *rangeReaderAt) setTail(b []byte, off int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tail, r.tailOff = b, off
+}
+
+// prefetch reads [off, off+n) into the kept tail, in front of what it holds when that
+// follows directly (so the directory and the tail become one block).
 func (r *rangeReaderAt) prefetch(off, n int64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -60,10 +70,10 @@ func (r *rangeReaderAt) prefetch(off, n int64) error {
 	if err != nil {
 		return err
 	}
-	if len(r.block) > 0 && r.blockOff == off+n {
-		b = append(b, r.block...)
+	if len(r.tail) > 0 && r.tailOff == off+n {
+		b = append(b, r.tail...)
 	}
-	r.block, r.blockOff = b, off
+	r.tail, r.tailOff = b, off
 	return nil
 }
 
@@ -106,6 +116,9 @@ func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // readSome reads a first part of p at off: from the block, from the open response, from
 // a new response to the window's end, or from a new block.
 func (r *rangeReaderAt) readSome(p []byte, off int64) (int, error) {
+	if off >= r.tailOff && off < r.tailOff+int64(len(r.tail)) {
+		return copy(p, r.tail[off-r.tailOff:]), nil
+	}
 	if off >= r.blockOff && off < r.blockOff+int64(len(r.block)) {
 		return copy(p, r.block[off-r.blockOff:]), nil
 	}
@@ -119,11 +132,15 @@ func (r *rangeReaderAt) readSome(p []byte, off int64) (int, error) {
 			r.block, r.blockOff = b, off
 			return copy(p, b), nil
 		}
-		body, err := r.fetch(r.ctx, off, r.winEnd-off)
+		end := r.winEnd
+		if len(r.tail) > 0 && r.tailOff > off && r.tailOff < end {
+			end = r.tailOff // the rest is in the kept tail
+		}
+		body, err := r.fetch(r.ctx, off, end-off)
 		if err != nil {
 			return 0, err
 		}
-		r.body, r.pos, r.end = &counterCloser{counter{r: body, n: r.fetched}, body}, off, r.winEnd
+		r.body, r.pos, r.end = &counterCloser{counter{r: body, n: r.fetched}, body}, off, end
 	}
 	if skip := off - r.pos; skip > 0 {
 		if _, err := io.CopyN(io.Discard, r.body, skip); err != nil {

@@ -104,7 +104,7 @@ func openS3Member(ctx context.Context, s *Stream, src *plan.S3, env lake.Env, op
 	if err := ra.prefetch(st.Size-n, n); err != nil {
 		return fmt.Errorf("source %s: reading the end of %s: %w", s.name, where, err)
 	}
-	if err := openRangedMember(s, ra, ra.block); err != nil {
+	if err := openRangedMember(s, ra, ra.tail); err != nil {
 		_ = s.Close()
 		return err
 	}

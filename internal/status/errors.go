@@ -50,3 +50,26 @@ func (e *RetryError) Error() string { return e.Message }
 func Retry(reason, message string) error {
 	return &RetryError{Reason: reason, Message: message}
 }
+
+// WaitingError says the object waits for another object to get somewhere on its own, such
+// as a SharedSource that exists but has not landed a revision yet. Summarize marks it not
+// Ready with the reason, and Reconciling; it is not Stalled (nothing in the spec is wrong)
+// and the reconcile ends without a retry: a watch on the other object wakes it.
+type WaitingError struct {
+	Reason  string
+	Message string
+}
+
+func (e *WaitingError) Error() string { return e.Message }
+
+// Waiting returns a WaitingError with a formatted message.
+func Waiting(reason, format string, args ...any) error {
+	return &WaitingError{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsWaiting reports whether err is (or wraps) a WaitingError.
+func AsWaiting(err error) (*WaitingError, bool) {
+	var w *WaitingError
+	ok := errors.As(err, &w)
+	return w, ok
+}

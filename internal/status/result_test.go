@@ -29,6 +29,8 @@ func TestResult(t *testing.T) {
 		{name: "a stall is terminal", err: stall, terminal: true},
 		{name: "a wrapped stall is terminal", err: fmt.Errorf("rendering: %w", stall), terminal: true},
 		{name: "a stall on an unwatched object is looked at again", err: recheck, want: ctrl.Result{RequeueAfter: time.Minute}},
+		{name: "a wait ends without a retry", err: Waiting("SharedSourceNotReady", "not landed yet")},
+		{name: "a wait whose status patch failed is retried", err: errors.Join(Waiting("SharedSourceNotReady", "not landed yet"), transient), retried: true},
 		{name: "a recheck stall whose status patch failed is terminal", err: errors.Join(recheck, transient), terminal: true},
 	}
 	for _, tt := range tests {

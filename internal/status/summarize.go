@@ -20,7 +20,7 @@ type Verdict struct {
 // Outcome is what one reconcile found.
 type Outcome struct {
 	// Err is the reconcile's error: nil, a *StalledError (the spec or a reference is wrong),
-	// a *RetryError (not ready for a known reason, retried) or any other error (transient,
+	// a *WaitingError (waits for another object, which wakes it), a *RetryError (not ready for a known reason, retried) or any other error (transient,
 	// retried).
 	Err error
 	// Running names the Job in progress, if any.
@@ -50,6 +50,12 @@ func Summarize(st *v1alpha1.ConditionedStatus, generation int64, now metav1.Time
 		return
 	}
 	st.RemoveCondition(v1alpha1.StalledCondition)
+	if w, ok := AsWaiting(o.Err); ok {
+		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, w.Reason, w.Message)
+		set(v1alpha1.ReconcilingCondition, metav1.ConditionTrue, w.Reason, "Waiting: "+w.Message)
+		st.ObservedGeneration = generation
+		return
+	}
 	switch {
 	case errors.As(o.Err, &retry):
 		set(v1alpha1.ReadyCondition, metav1.ConditionFalse, retry.Reason, retry.Message)

@@ -101,6 +101,13 @@ func TestSummarize(t *testing.T) {
 		ready:       want{metav1.ConditionFalse, v1alpha1.ReasonRunFailed, "Job ds-1 failed: HTTP 503"},
 		reconciling: want{metav1.ConditionTrue, v1alpha1.ReasonProgressing, "Reconcile failed, will retry: listing Jobs: connection reset"},
 	}, {
+		name:        "waiting for another object is not Ready and Reconciling, not Stalled",
+		before:      []metav1.Condition{cond(v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonSharedSourceNotReady, "SharedSource not found")},
+		outcome:     Outcome{Err: Waiting(v1alpha1.ReasonSharedSourceNotReady, "SharedSource wi/crdc has not landed a revision yet"), Ready: readySucceeded},
+		ready:       want{metav1.ConditionFalse, v1alpha1.ReasonSharedSourceNotReady, "SharedSource wi/crdc has not landed a revision yet"},
+		reconciling: want{metav1.ConditionTrue, v1alpha1.ReasonSharedSourceNotReady, "Waiting: SharedSource wi/crdc has not landed a revision yet"},
+		observed:    gen,
+	}, {
 		name:        "a known reason to retry is not Ready with that reason",
 		before:      []metav1.Condition{cond(v1alpha1.StalledCondition, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound, "no Secret")},
 		outcome:     Outcome{Err: Retry(v1alpha1.ReasonBucketUnreachable, "dial tcp 127.0.0.1:9: connection refused")},
