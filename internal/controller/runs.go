@@ -66,6 +66,34 @@ func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.C
 	return "", r.startRunNow(ctx, w, cj, st, value)
 }
 
+// holdSchedule says whether the workload's CronJob must be suspended so that a scheduled
+// run cannot start beside a run-now Job: the CronJob's concurrencyPolicy Forbid counts only
+// the Jobs it made itself. It returns what holds the schedule (a run-now Job that has not
+// finished, or a run-now value not yet started, which suspends the CronJob before its Job
+// is created), empty when nothing does; the CronJob takes spec.suspend again once the
+// run-now Job ends (its end wakes the workload). A scheduled time missed meanwhile is
+// started by the CronJob controller when the schedule resumes, after the run-now Job.
+func (r *Runner) holdSchedule(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) (string, error) {
+	if value := w.owner.GetAnnotations()[v1alpha1.RunNowAnnotation]; value != "" && value != st.LastRunNow {
+		return fmt.Sprintf("run-now %q", value), nil
+	}
+	var jobs batchv1.JobList
+	if err := r.APIReader.List(ctx, &jobs, client.InNamespace(w.owner.GetNamespace()),
+		client.MatchingLabels{LabelManagedBy: managedBy, LabelKind: w.kind, LabelTrigger: triggerRunNow}); err != nil {
+		return "", fmt.Errorf("listing Jobs: %w", err)
+	}
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		if job.Annotations[AnnotationOwner] != w.owner.GetName() || !job.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if finished, _ := status.JobFinished(job); !finished {
+			return "Job " + job.Name, nil
+		}
+	}
+	return "", nil
+}
+
 // activeJob names an unfinished Job of the workload other than except, read from the API
 // server (a Job created a moment ago may not be in the cache yet); empty when there is none.
 func (r *Runner) activeJob(ctx context.Context, w *workload, except string) (string, error) {
