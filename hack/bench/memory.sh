@@ -55,9 +55,10 @@ run_case() {
   local c=$1 ds=$2 format=$3 ext=$4 expect=$5
   local in=$WORK/$c.$ext
   "$WORK/memgen" -case "$c" -scale "$SCALE" -o "$in"
-  plan "$c" "$ds" "$format" "$in" > "$WORK/$c.json"
+  # The plan's name must not be the input's (a json input is $c.json).
+  plan "$c" "$ds" "$format" "$in" > "$WORK/$c.plan"
   local log=$WORK/$c.time rc=0
-  "$TIME" -v "$WORK/districtlake" ingest --plan "$WORK/$c.json" --termination-log "$WORK/$c.summary" \
+  "$TIME" -v "$WORK/districtlake" ingest --plan "$WORK/$c.plan" --termination-log "$WORK/$c.summary" \
     --memory-limit "$MEMORY_LIMIT" >"$WORK/$c.out" 2>"$log" || rc=$?
   local rss wall outcome load
   load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)
