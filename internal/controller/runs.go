@@ -210,16 +210,21 @@ func (r *Runner) recordFinished(ctx context.Context, w *workload, st *v1alpha1.W
 	run := status.FinishedJob{Job: job, Trigger: job.Labels[LabelTrigger], Started: started,
 		Summary: sum, Found: found, Raw: raw}.Run()
 	st.LastRun = &run
+	if run.Outcome != v1alpha1.RunFailed {
+		st.LastSuccessfulTime = run.CompletionTime
+		if found {
+			onSuccess(sum)
+		}
+	}
+	if !r.Metrics.firstFinish(w.owner.GetUID(), job.UID) {
+		return nil // logged, evented and counted by an earlier reconcile
+	}
 	log := logf.FromContext(ctx)
 	if run.Outcome == v1alpha1.RunFailed {
 		log.Info("Run failed", "job", job.Name, "message", run.Message)
 		r.Recorder.Eventf(w.owner, job, corev1.EventTypeWarning, v1alpha1.ReasonRunFailed, "Run", "%s", run.Message)
 		r.Metrics.runFinished(w.kind, string(v1alpha1.RunFailed))
 		return nil
-	}
-	st.LastSuccessfulTime = run.CompletionTime
-	if found {
-		onSuccess(sum)
 	}
 	log.Info("Run succeeded", "job", job.Name, "runID", sum.RunID)
 	r.Recorder.Eventf(w.owner, job, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Run", "Job %s succeeded: %s", job.Name, run.Message)
