@@ -18,6 +18,11 @@ const (
 	// StalledCondition is True when progress needs a change from the user: an invalid
 	// spec or schedule, or a missing Secret, ConfigMap or Lake. A failed run is not a stall.
 	StalledCondition = "Stalled"
+	// UploadCleanupCondition (Lakes only) is True when the bucket has an enabled lifecycle
+	// rule that aborts incomplete multipart uploads under the lake's prefix, and False
+	// (reason NoAbortRule, with the command that sets one) when it has none; Unknown when
+	// the rules could not be read. It is advice: a Lake without the rule is still Ready.
+	UploadCleanupCondition = "UploadCleanup"
 )
 
 // Condition reasons.
@@ -34,7 +39,11 @@ const (
 	ReasonConfigMapNotFound = "ConfigMapNotFound"
 	ReasonBucketUnreachable = "BucketUnreachable"
 	ReasonBucketNotFound    = "BucketNotFound"
-	ReasonNeverRun          = "NeverRun"
+	// Reasons of the UploadCleanup condition.
+	ReasonAbortRuleFound      = "AbortRuleFound"
+	ReasonNoAbortRule         = "NoAbortRule"
+	ReasonLifecycleUnreadable = "LifecycleUnreadable"
+	ReasonNeverRun            = "NeverRun"
 	// ReasonSharedSourceNotReady: a source names a SharedSource that does not exist or lands
 	// in another Lake (Stalled: the spec must change), or that exists but has not landed a
 	// revision yet (Ready False and Reconciling True, not Stalled: it passes on its own).

@@ -2,7 +2,7 @@
 // each sized as in issue 12:
 //
 //	contracts  400 MiB of short contract rows, every key different (csv)
-//	object     one JSON object of 300 MiB (json)
+//	object     one JSON object of 300 MiB: a row of many short fields (json)
 //	nested     200 MB of nested arrays inside one object (json)
 //	fields     CSV lines of 16.7 million fields, 200 MB in all (csv)
 //	dictionary a Parquet file of a few KB whose long dictionary values decode to 3.4 GB
@@ -87,19 +87,32 @@ func contracts(w *bufio.Writer, size int64) error {
 	return nil
 }
 
-// object writes one staffing object with a string value of about size bytes.
+// object writes one staffing row of size bytes: a JSON array holding one object whose
+// fields are many short strings (an object the size of the issue's, not one long value,
+// which the cell cap would stop first).
 func object(w *bufio.Writer, size int64) error {
-	w.WriteString(`[{"nces_school_id":"550852000001","notes":"`)
-	if err := repeat(w, 'x', size); err != nil {
-		return err
+	n, _ := w.WriteString(`[{"nces_school_id":"550852000001"`)
+	written := int64(n)
+	var b []byte
+	for i := int64(0); written < size-3; i++ {
+		b = append(b[:0], `,"f`...)
+		b = strconv.AppendInt(b, i, 36)
+		b = append(b, `":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`...)
+		n, err := w.Write(b)
+		if err != nil {
+			return err
+		}
+		written += int64(n)
 	}
-	_, err := w.WriteString(`"}]`)
+	_, err := w.WriteString(`}]`)
 	return err
 }
 
 // nested writes one staffing object holding arrays nested size/2 deep.
 func nested(w *bufio.Writer, size int64) error {
-	w.WriteString(`[{"nces_school_id":"550852000001","extra":`)
+	if _, err := w.WriteString(`[{"nces_school_id":"550852000001","extra":`); err != nil {
+		return err
+	}
 	if err := repeat(w, '[', size/2); err != nil {
 		return err
 	}
@@ -113,7 +126,9 @@ func nested(w *bufio.Writer, size int64) error {
 // fields writes contracts lines of 16.7 million fields each (just under the 16 MiB record
 // limit).
 func fields(w *bufio.Writer, size int64) error {
-	w.WriteString("agency_name,start_date\n")
+	if _, err := w.WriteString("agency_name,start_date\n"); err != nil {
+		return err
+	}
 	line := "a" + strings.Repeat(",", 16_700_000-1) + "\n"
 	for written := int64(0); written < size; written += int64(len(line)) {
 		if _, err := w.WriteString(line); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/districtlake/districtlake/internal/egress"
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/memlimit"
 	"github.com/districtlake/districtlake/internal/redact"
 	"github.com/districtlake/districtlake/internal/summary"
 )
@@ -22,6 +23,7 @@ type jobFlags struct {
 	lakeURL        string
 	terminationLog string
 	runID          string
+	memoryLimit    string
 	zap            zap.Options
 	// egress is the plan's egress policy, which the lake's client obeys too.
 	egress egress.Policy
@@ -33,6 +35,7 @@ func (f *jobFlags) bind(fs *pflag.FlagSet, kind string) {
 	fs.StringVar(&f.lakeURL, "lake", "", "lake to use instead of the plan's: s3://bucket/prefix (credentials from AWS_* variables), file:///path or a folder")
 	fs.StringVar(&f.terminationLog, "termination-log", summary.DefaultPath, "where to write the run's summary")
 	fs.StringVar(&f.runID, "run-id", "", "run ID written into the files (a new one when empty)")
+	bindMemoryLimit(fs, &f.memoryLimit)
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	f.zap.BindFlags(gofs)
 	fs.AddGoFlagSet(gofs)
@@ -48,7 +51,10 @@ func (f *jobFlags) logger(cmd *cobra.Command, name string) logr.Logger {
 // succeeded or failed, so the controller can read either.
 func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*lake.Config, error),
 	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
-	sum, err := f.openAndRun(ctx, read, job)
+	sum, err := summary.Summary{}, applyMemoryLimit(log, f.memoryLimit)
+	if err == nil {
+		sum, err = f.openAndRun(ctx, read, job)
+	}
 	err = redact.Error(err)
 	if err != nil && sum.Outcome != summary.Failed {
 		sum = summary.Summary{RunID: f.runID, Outcome: summary.Failed, Message: err.Error()}
@@ -57,6 +63,23 @@ func (f *jobFlags) runJob(ctx context.Context, log logr.Logger, read func() (*la
 		log.Error(werr, "Failed to write the run summary", "path", f.terminationLog)
 	}
 	return sum, err
+}
+
+// bindMemoryLimit adds the --memory-limit flag to fs.
+func bindMemoryLimit(fs *pflag.FlagSet, v *string) {
+	fs.StringVar(v, "memory-limit", memlimit.Auto, "soft memory limit of the Go heap: auto (80% of the container's (cgroup's) memory limit, none without one), off, or a quantity such as 200Mi; GOMEMLIMIT, when set, wins")
+}
+
+// applyMemoryLimit sets the soft memory limit --memory-limit asks for and logs it.
+func applyMemoryLimit(log logr.Logger, value string) error {
+	limit, from, err := memlimit.Apply(value, memlimit.OS())
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		log.V(1).Info("Set the soft memory limit", "bytes", limit, "from", from)
+	}
+	return nil
 }
 
 func (f *jobFlags) openAndRun(ctx context.Context, read func() (*lake.Config, error),

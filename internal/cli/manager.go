@@ -167,6 +167,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		AllowedJobImages:   allowed,
 		Registerer:         metrics.Registry,
 		Checker:            controller.BucketCheckFunc(lake.CheckBucketUnder(egressPolicy)),
+		AbortRules:         controller.AbortRuleCheckFunc(lake.CheckAbortRuleUnder(egressPolicy)),
 		Egress:             egressPolicy,
 		Workers:            f.workers,
 		JobQueueName:       f.jobQueueName,

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -16,6 +17,7 @@ func newRunCommand() *cobra.Command {
 	var o local.RunOptions
 	var dir string
 	var eg egressFlags
+	var memoryLimit string
 	cmd := &cobra.Command{
 		Use:   "run [-f DIR] [--lake LAKE]",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
@@ -37,6 +39,9 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 ./lake.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyMemoryLimit(logr.Discard(), memoryLimit); err != nil {
+				return err
+			}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "districtlake-samples-")
 				if err != nil {
@@ -71,6 +76,7 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 			return err
 		},
 	}
+	bindMemoryLimit(cmd.Flags(), &memoryLimit)
 	cmd.Flags().StringVarP(&dir, "filename", "f", "", "folder (or file) of YAML to run; the built-in samples when empty")
 	cmd.Flags().StringVar(&o.Lake, "lake", "./lake", "the lake: a folder, file:///path or s3://bucket/prefix")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "districts ingested at once")

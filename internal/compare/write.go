@@ -74,15 +74,17 @@ func (p *publisher) writeParquet(ctx context.Context, ds, key string, rec arrow.
 		return fmt.Errorf("creating %s: %w", key, err)
 	}
 	p.objects = append(p.objects, summary.Object{Dataset: ds, Key: key, Rows: rec.NumRows()})
+	// A failed write is reported as the lake said it (see lake.WriteCause), not as the
+	// Parquet writer's "failed to write magic number".
 	fw, err := lake.NewParquetWriter(w, rec.Schema(), p.metadata(ds, yr))
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", key, err)
+		return fmt.Errorf("writing %s: %w", key, lake.WriteCause(w, err))
 	}
 	if err := fw.Write(rec); err != nil {
-		return fmt.Errorf("writing %s: %w", key, err)
+		return fmt.Errorf("writing %s: %w", key, lake.WriteCause(w, err))
 	}
 	if err := fw.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", key, err)
+		return fmt.Errorf("writing %s: %w", key, lake.WriteCause(w, err))
 	}
 	return nil
 }

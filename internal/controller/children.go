@@ -36,8 +36,11 @@ func (r *Runner) reconcilePlan(ctx context.Context, w *workload) error {
 }
 
 // reconcileCronJob writes the owned CronJob and returns it as written.
-func (r *Runner) reconcileCronJob(ctx context.Context, w *workload) (*batchv1.CronJob, error) {
+func (r *Runner) reconcileCronJob(ctx context.Context, w *workload, hold string) (*batchv1.CronJob, error) {
 	desired := r.desiredCronJob(w)
+	if hold != "" {
+		desired.Spec.Suspend = ptr.To(true)
+	}
 	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: desired.Name, Namespace: desired.Namespace}}
 	res, err := r.createOrPatch(ctx, cj, func() error {
 		cj.Labels = mergeLabels(cj.Labels, desired.Labels)
@@ -48,6 +51,9 @@ func (r *Runner) reconcileCronJob(ctx context.Context, w *workload) (*batchv1.Cr
 		return nil, fmt.Errorf("writing CronJob %s: %w", cj.Name, err)
 	}
 	logResult(ctx, res, "CronJob", cj.Name)
+	if res == controllerutil.OperationResultUpdated && hold != "" {
+		logf.FromContext(ctx).Info("Held the schedule while a run-now Job runs", "cronJob", cj.Name, "heldFor", hold)
+	}
 	return cj, nil
 }
 

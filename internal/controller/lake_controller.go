@@ -38,6 +38,21 @@ func (f BucketCheckFunc) CheckBucket(ctx context.Context, l lake.Config, id, sec
 	return f(ctx, l, id, secret)
 }
 
+// AbortRuleChecker says whether a lake's bucket has a lifecycle rule that aborts
+// incomplete multipart uploads under the lake's prefix (see lake.CheckAbortRule). Its
+// errors must never hold the secret.
+type AbortRuleChecker interface {
+	CheckAbortRule(ctx context.Context, l lake.Config, accessKeyID, secretAccessKey string) (bool, error)
+}
+
+// AbortRuleCheckFunc adapts a function, such as lake.CheckAbortRule, to an AbortRuleChecker.
+type AbortRuleCheckFunc func(ctx context.Context, l lake.Config, accessKeyID, secretAccessKey string) (bool, error)
+
+// CheckAbortRule calls f.
+func (f AbortRuleCheckFunc) CheckAbortRule(ctx context.Context, l lake.Config, id, secret string) (bool, error) {
+	return f(ctx, l, id, secret)
+}
+
 // ErrBucketNotFound is what a BucketChecker wraps when the bucket does not exist.
 var ErrBucketNotFound = errors.New("the bucket does not exist")
 
@@ -49,6 +64,9 @@ type LakeReconciler struct {
 	APIReader client.Reader
 	Clock     clock.PassiveClock
 	Checker   BucketChecker
+	// AbortRules checks the bucket's lifecycle rules once it is reachable (nil: not
+	// checked), for the UploadCleanup condition.
+	AbortRules AbortRuleChecker
 	// Workers is how many Lakes are checked at once.
 	Workers int
 	// Interval between checks of a reachable bucket.
@@ -89,6 +107,7 @@ func (r *LakeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res c
 		return ctrl.Result{}, err
 	}
 	lake.Status.LastCheckedTime = &now
+	r.checkAbortRule(ctx, lake, id, secret, now)
 	ready = status.Verdict{Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded,
 		Message: fmt.Sprintf("Bucket %s at %s is reachable", lake.Spec.Bucket, lake.Spec.Endpoint)}
 	return ctrl.Result{RequeueAfter: r.Interval}, nil
@@ -108,6 +127,35 @@ func (r *LakeReconciler) checkBucket(ctx context.Context, lake *v1alpha1.Lake, i
 		reason = v1alpha1.ReasonBucketNotFound
 	}
 	return status.Retry(reason, redact(err.Error(), id, secret))
+}
+
+// checkAbortRule sets the UploadCleanup condition from the bucket's lifecycle rules. A
+// missing rule is advice, not a failure: the Lake stays Ready, and the condition says what
+// a killed run leaves behind and the command that sets the rule.
+func (r *LakeReconciler) checkAbortRule(ctx context.Context, lk *v1alpha1.Lake, id, secret string, now metav1.Time) {
+	if r.AbortRules == nil {
+		return
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
+	found, err := r.AbortRules.CheckAbortRule(checkCtx, render.LakeConfig(lk, "", ""), id, secret)
+	c := metav1.Condition{Type: v1alpha1.UploadCleanupCondition, ObservedGeneration: lk.Generation, LastTransitionTime: now}
+	where := fmt.Sprintf("Bucket %s at %s", lk.Spec.Bucket, lk.Spec.Endpoint)
+	switch {
+	case err != nil:
+		c.Status, c.Reason = metav1.ConditionUnknown, v1alpha1.ReasonLifecycleUnreadable
+		c.Message = "Could not read the bucket's lifecycle rules: " + redact(err.Error(), id, secret)
+	case found:
+		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonAbortRuleFound
+		c.Message = where + " has a lifecycle rule that aborts incomplete multipart uploads under " + lakeURL(lk)
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, v1alpha1.ReasonNoAbortRule
+		c.Message = where + " has no lifecycle rule that aborts incomplete multipart uploads under " + lakeURL(lk) +
+			": a run killed mid-upload leaves its parts in the bucket, billed, until one does. Set one with: " +
+			lake.AbortRuleCommand(lk.Spec.Bucket) +
+			" (MinIO refuses the rule and removes stale uploads itself after api stale_uploads_expiry, 24h by default)"
+	}
+	lk.Status.SetCondition(c)
 }
 
 // credentials reads the access key pair from the Lake's Secret.

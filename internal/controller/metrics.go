@@ -2,14 +2,22 @@ package controller
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Metrics are the controllers' own Prometheus metrics; reconcile counts and durations come
 // from controller-runtime.
 type Metrics struct {
 	runs *prometheus.CounterVec
+
+	mu sync.Mutex
+	// counted is the last Job counted per resource (by UID): a second reconcile that reads
+	// the resource from the cache before its status patch arrives (woken, say, by its
+	// CronJob being resumed) finds the run unrecorded again, and must not count it twice.
+	counted map[types.UID]types.UID
 }
 
 // NewMetrics creates the metrics and registers them with reg (controller-runtime's
@@ -22,7 +30,22 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if err := reg.Register(runs); err != nil {
 		return nil, fmt.Errorf("registering districtlake_runs_total: %w", err)
 	}
-	return &Metrics{runs: runs}, nil
+	return &Metrics{runs: runs, counted: map[types.UID]types.UID{}}, nil
+}
+
+// firstFinish says whether Job job of resource owner is seen finished for the first time
+// (always true without metrics).
+func (m *Metrics) firstFinish(owner, job types.UID) bool {
+	if m == nil {
+		return true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counted[owner] == job {
+		return false
+	}
+	m.counted[owner] = job
+	return true
 }
 
 // runFinished counts one finished run.

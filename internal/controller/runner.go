@@ -116,7 +116,9 @@ func (w *workload) labels() map[string]string {
 }
 
 // reconcileChildren writes the plan ConfigMap, the CronJob and, for a new run-now value or
-// a SharedSource's new revision to re-run on (see reconcileRerun), a Job; in that order, once the Jobs' image is allowed (see checkJobImage). waiting says why
+// a SharedSource's new revision to re-run on (see reconcileRerun), a Job; in that order, once
+// the Jobs' image is allowed (see checkJobImage). The CronJob is suspended while a run-now
+// Job runs or waits to start (see holdSchedule). waiting says why
 // a run-now value waits (see reconcileRunNow).
 func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) (waiting string, err error) {
 	if err := r.checkJobImage(ctx, w); err != nil {
@@ -125,7 +127,11 @@ func (r *Runner) reconcileChildren(ctx context.Context, w *workload, st *v1alpha
 	if err := r.reconcilePlan(ctx, w); err != nil {
 		return "", err
 	}
-	cj, err := r.reconcileCronJob(ctx, w)
+	hold, err := r.holdSchedule(ctx, w, st)
+	if err != nil {
+		return "", err
+	}
+	cj, err := r.reconcileCronJob(ctx, w, hold)
 	if err != nil {
 		return "", err
 	}

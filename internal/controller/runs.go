@@ -66,6 +66,56 @@ func (r *Runner) reconcileRunNow(ctx context.Context, w *workload, cj *batchv1.C
 	return "", r.startRunNow(ctx, w, cj, st, value)
 }
 
+// holdSchedule says whether the workload's CronJob must be suspended so that a scheduled
+// run cannot start beside a run-now Job: the CronJob's concurrencyPolicy Forbid counts only
+// the Jobs it made itself. It returns what holds the schedule (a run-now Job that has not
+// finished, or a run-now value not yet started, which suspends the CronJob before its Job
+// is created), empty when nothing does; the CronJob takes spec.suspend again once the
+// run-now Job ends (its end wakes the workload). A scheduled time missed meanwhile is
+// started by the CronJob controller when the schedule resumes, after the run-now Job.
+func (r *Runner) holdSchedule(ctx context.Context, w *workload, st *v1alpha1.WorkloadStatus) (string, error) {
+	if value := w.owner.GetAnnotations()[v1alpha1.RunNowAnnotation]; value != "" && value != st.LastRunNow {
+		return fmt.Sprintf("run-now %q", value), nil
+	}
+	if st.LastRunNow == "" {
+		return "", nil // no run-now Job was ever started: nothing to read
+	}
+	// The cache, through the owner index: no request per reconcile at national scale.
+	var jobs batchv1.JobList
+	if err := r.Client.List(ctx, &jobs, client.InNamespace(w.owner.GetNamespace()),
+		client.MatchingFields{jobOwnerIndex: w.kind + "/" + w.owner.GetName()}); err != nil {
+		return "", fmt.Errorf("listing Jobs: %w", err)
+	}
+	last := runNowJobName(w.owner.GetName(), st.LastRunNow)
+	seen := false
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		seen = seen || job.Name == last
+		if job.Labels[LabelTrigger] != triggerRunNow || !job.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if finished, _ := status.JobFinished(job); !finished {
+			return "Job " + job.Name, nil
+		}
+	}
+	if seen {
+		return "", nil
+	}
+	// The last run-now Job may have been created a moment ago and not be cached yet.
+	job := &batchv1.Job{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: w.owner.GetNamespace(), Name: last}, job)
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reading Job %s: %w", last, err)
+	}
+	if finished, _ := status.JobFinished(job); !finished && job.DeletionTimestamp.IsZero() {
+		return "Job " + job.Name, nil
+	}
+	return "", nil
+}
+
 // activeJob names an unfinished Job of the workload other than except, read from the API
 // server (a Job created a moment ago may not be in the cache yet); empty when there is none.
 func (r *Runner) activeJob(ctx context.Context, w *workload, except string) (string, error) {
@@ -204,16 +254,21 @@ func (r *Runner) recordFinished(ctx context.Context, w *workload, st *v1alpha1.W
 	run := status.FinishedJob{Job: job, Trigger: job.Labels[LabelTrigger], Started: started,
 		Summary: sum, Found: found, Raw: raw}.Run()
 	st.LastRun = &run
+	if run.Outcome != v1alpha1.RunFailed {
+		st.LastSuccessfulTime = run.CompletionTime
+		if found {
+			onSuccess(sum)
+		}
+	}
+	if !r.Metrics.firstFinish(w.owner.GetUID(), job.UID) {
+		return nil // logged, evented and counted by an earlier reconcile
+	}
 	log := logf.FromContext(ctx)
 	if run.Outcome == v1alpha1.RunFailed {
 		log.Info("Run failed", "job", job.Name, "message", run.Message)
 		r.Recorder.Eventf(w.owner, job, corev1.EventTypeWarning, v1alpha1.ReasonRunFailed, "Run", "%s", run.Message)
 		r.Metrics.runFinished(w.kind, string(v1alpha1.RunFailed))
 		return nil
-	}
-	st.LastSuccessfulTime = run.CompletionTime
-	if found {
-		onSuccess(sum)
 	}
 	log.Info("Run succeeded", "job", job.Name, "runID", sum.RunID)
 	r.Recorder.Eventf(w.owner, job, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Run", "Job %s succeeded: %s", job.Name, run.Message)

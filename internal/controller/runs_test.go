@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
@@ -292,4 +293,39 @@ func TestRunNowWaitsForTheActiveJob(t *testing.T) {
 	g.Eventually(func() error {
 		return env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: runNowJobName(ds.Name, "c")}, &batchv1.Job{})
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+}
+
+// TestRunNowHoldsTheSchedule: the CronJob's concurrencyPolicy Forbid counts only its own
+// Jobs, so while a run-now Job runs the controller suspends the CronJob (before the Job is
+// created) and gives it back its spec.suspend once the Job ends: a scheduled run never
+// starts beside a run-now run of the same district.
+func TestRunNowHoldsTheSchedule(t *testing.T) {
+	g := NewWithT(t)
+	ns, ds := simpleDS(t)
+	suspended := func(g Gomega) bool {
+		cj := &batchv1.CronJob{}
+		g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: cronJobName(ds.Name)}, cj)).To(Succeed())
+		return ptr.Deref(cj.Spec.Suspend, false)
+	}
+	g.Expect(suspended(g)).To(BeFalse())
+
+	job := runNow(t, ds, kindDistrictSource, "a")
+	// The CronJob was suspended before the Job was created.
+	g.Expect(suspended(g)).To(BeTrue())
+	g.Consistently(suspended).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(BeTrue())
+
+	finishJob(t, job, true, "")
+	g.Eventually(suspended).WithTimeout(timeout).WithPolling(poll).Should(BeFalse())
+
+	// A DistrictSource suspended by its spec stays suspended after a run-now Job.
+	update(t, ds, func(ds *v1alpha1.DistrictSource) { ds.Spec.Suspend = ptr.To(true) })
+	g.Eventually(suspended).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	job = runNow(t, ds, kindDistrictSource, "b")
+	finishJob(t, job, false, "")
+	g.Eventually(func(g Gomega) {
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRun).NotTo(BeNil())
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRun.Job).To(Equal(job.Name))
+		g.Expect(getDS(g, ns, ds.Name).Status.LastRun.Finished()).To(BeTrue())
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Consistently(suspended).WithTimeout(time.Second).WithPolling(200 * time.Millisecond).Should(BeTrue())
 }

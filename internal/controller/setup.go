@@ -45,6 +45,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Checker checks Lakes' buckets.
 	Checker BucketChecker
+	// AbortRules checks that Lakes' buckets abort incomplete multipart uploads (the
+	// UploadCleanup condition; nil: not checked).
+	AbortRules AbortRuleChecker
 	// Clock stamps conditions and times; the real clock when nil.
 	Clock clock.PassiveClock
 	// LakeInterval is how often a reachable bucket is checked again; 5 minutes when zero.
@@ -146,13 +149,14 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("setting up the SharedSource controller: %w", err)
 	}
 	lake := &LakeReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Clock:     o.Clock,
-		Checker:   o.Checker,
-		Workers:   o.Workers.Lake,
-		Interval:  o.LakeInterval,
-		Timeout:   o.LakeTimeout,
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Clock:      o.Clock,
+		Checker:    o.Checker,
+		AbortRules: o.AbortRules,
+		Workers:    o.Workers.Lake,
+		Interval:   o.LakeInterval,
+		Timeout:    o.LakeTimeout,
 	}
 	if err := lake.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Lake controller: %w", err)

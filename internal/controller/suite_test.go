@@ -166,6 +166,7 @@ func (e *testEnv) startManager() error {
 		JobTmpSizeLimit:    ptr.To(resource.MustParse("2Gi")),
 		Registerer:         e.registry,
 		Checker:            BucketCheckFunc(lake.CheckBucket),
+		AbortRules:         AbortRuleCheckFunc(lake.CheckAbortRule),
 		Clock:              e.clock,
 		LakeTimeout:        5 * time.Second,
 		ReferenceRecheck:   300 * time.Millisecond,

@@ -22,7 +22,9 @@ const BatchRows = lake.MinRecordRows
 
 // maxRecordText caps the string bytes of one record: a record of long values is written
 // before it has BatchRows rows, so that a batch's memory does not grow with the values.
-const maxRecordText = 32 << 20
+// Two records are alive at once (one built, one encoded), and a string builder grows to
+// the next power of two: 8 MiB and one cell of the default 1 MiB stay within 16 MiB.
+const maxRecordText = 8 << 20
 
 type colKind uint8
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math"
 	"os"
 	"slices"
 )
@@ -15,17 +16,23 @@ import (
 // of each key (two independent maphash hashes) and the row it was on. Up to max
 // fingerprints are held in memory, where a repeat is found at once; past that they are
 // sorted and written to a temporary file as a run, and finish merges the runs to find a
-// repeat across them. Memory is bounded by max, whatever the number of rows; the
-// temporary file takes 32 bytes a row. Two different keys are taken for the same key only
-// when both 64-bit hashes collide, about n²/2¹²⁹ for n rows: never in practice.
+// repeat across them. Memory is bounded by max, whatever the number of rows: 32 bytes a
+// fingerprint and an index of 8 to 16 bytes a fingerprint (no map: a Go map of a million
+// entries takes about three times as much, twice that while it grows). The temporary
+// file takes 32 bytes a row. Two different keys are taken for the same key only when
+// both 64-bit hashes collide, about n²/2¹²⁹ for n rows: never in practice.
 type keySet struct {
-	seeds   [2]maphash.Seed
-	max     int
-	mem     map[fingerprint]position
+	seeds [2]maphash.Seed
+	max   int
+	// entries are the fingerprints in memory, in row order until a spill sorts them.
+	entries []keyEntry
+	// index is an open-addressing table over entries: slot i holds an entry's index + 1
+	// (0: empty), found by linear probing from the fingerprint's first hash. Its length
+	// is a power of two at least twice len(entries).
+	index   []uint32
 	tempDir string
 	file    *os.File
 	runs    []keyRun
-	scratch []keyEntry
 }
 
 type fingerprint [2]uint64
@@ -42,31 +49,65 @@ const keyEntrySize = 32
 // keyRun is a sorted run of entries in the file.
 type keyRun struct{ off, n int64 }
 
+// minKeyIndex is the index's first length.
+const minKeyIndex = 1 << 10
+
 func newKeySet(max int, tempDir string) *keySet {
 	if max <= 0 {
 		max = DefaultLimits().KeysInMemory
 	}
-	return &keySet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, max: max,
-		mem: map[fingerprint]position{}, tempDir: tempDir}
+	max = min(max, math.MaxUint32/4)
+	return &keySet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, max: max, tempDir: tempDir}
 }
 
 // add records key at row at; it returns the earlier row of the same key when that row is
 // still in memory (dup true).
 func (k *keySet) add(key []byte, at position) (prev position, dup bool, err error) {
 	fp := fingerprint{maphash.Bytes(k.seeds[0], key), maphash.Bytes(k.seeds[1], key)}
-	if p, ok := k.mem[fp]; ok {
-		return p, true, nil
+	if 2*(len(k.entries)+1) > len(k.index) {
+		k.growIndex()
 	}
-	k.mem[fp] = at
-	if len(k.mem) >= k.max {
+	mask := uint64(len(k.index) - 1)
+	i := fp[0] & mask
+	for ; k.index[i] != 0; i = (i + 1) & mask {
+		if e := k.entries[k.index[i]-1]; e.fp == fp {
+			return e.at, true, nil
+		}
+	}
+	if len(k.entries) == cap(k.entries) {
+		grown := make([]keyEntry, len(k.entries), min(max(2*cap(k.entries), minKeyIndex), k.max))
+		copy(grown, k.entries)
+		k.entries = grown
+	}
+	k.entries = append(k.entries, keyEntry{fp, at})
+	k.index[i] = uint32(len(k.entries))
+	if len(k.entries) >= k.max {
 		return position{}, false, k.spill()
 	}
 	return position{}, false, nil
 }
 
-// spill writes the fingerprints in memory to the file as one sorted run.
+// growIndex doubles the index (or makes its first one) and puts the entries back in it.
+func (k *keySet) growIndex() {
+	n := max(2*len(k.index), minKeyIndex)
+	for n < 2*(len(k.entries)+1) {
+		n *= 2
+	}
+	k.index = make([]uint32, n)
+	mask := uint64(n - 1)
+	for j, e := range k.entries {
+		i := e.fp[0] & mask
+		for k.index[i] != 0 {
+			i = (i + 1) & mask
+		}
+		k.index[i] = uint32(j + 1)
+	}
+}
+
+// spill writes the fingerprints in memory to the file as one sorted run, and empties
+// memory (keeping its room for the next fingerprints).
 func (k *keySet) spill() error {
-	if len(k.mem) == 0 {
+	if len(k.entries) == 0 {
 		return nil
 	}
 	if k.file == nil {
@@ -76,18 +117,14 @@ func (k *keySet) spill() error {
 		}
 		k.file = f
 	}
-	k.scratch = k.scratch[:0]
-	for fp, at := range k.mem {
-		k.scratch = append(k.scratch, keyEntry{fp, at})
-	}
-	slices.SortFunc(k.scratch, compareEntries)
+	slices.SortFunc(k.entries, compareEntries)
 	off, err := k.file.Seek(0, io.SeekEnd)
 	if err != nil {
 		return fmt.Errorf("spilling row keys: %w", err)
 	}
 	w := bufio.NewWriterSize(k.file, 256<<10)
 	var b [keyEntrySize]byte
-	for _, e := range k.scratch {
+	for _, e := range k.entries {
 		putEntry(b[:], e)
 		if _, err := w.Write(b[:]); err != nil {
 			return fmt.Errorf("spilling row keys: %w", err)
@@ -96,8 +133,9 @@ func (k *keySet) spill() error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("spilling row keys: %w", err)
 	}
-	k.runs = append(k.runs, keyRun{off: off, n: int64(len(k.scratch))})
-	clear(k.mem)
+	k.runs = append(k.runs, keyRun{off: off, n: int64(len(k.entries))})
+	k.entries = k.entries[:0]
+	clear(k.index)
 	return nil
 }
 
@@ -190,6 +228,7 @@ func (k *keySet) close() {
 		os.Remove(k.file.Name())
 		k.file = nil
 	}
+	k.entries, k.index = nil, nil
 }
 
 type runReader struct {

@@ -238,13 +238,13 @@ func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output
 			}
 			var err error
 			if sink, err = newParquetSink(w, sch, meta, consts, s.uniqueCols); err != nil {
-				return nil, fmt.Errorf("writing %s: %w", out.key, err)
+				return nil, fmt.Errorf("writing %s: %w", out.key, lake.WriteCause(w, err))
 			}
 			return func(row []value, _ position) error { return sink.add(row) }, nil
 		})
 	} else {
 		if sink, err = newParquetSink(w, sch, meta, nil, s.uniqueCols); err != nil {
-			return po, fmt.Errorf("writing %s: %w", out.key, err)
+			return po, fmt.Errorf("writing %s: %w", out.key, lake.WriteCause(w, err))
 		}
 		join := newJoinSet(s)
 		for _, src := range out.sources {
@@ -263,10 +263,13 @@ func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output
 		if sink != nil {
 			sink.abort()
 		}
+		if werr := lake.WriteError(w); werr != nil {
+			return po, fmt.Errorf("writing %s: %w", out.key, werr)
+		}
 		return po, err
 	}
 	if err := sink.close(); err != nil {
-		return po, fmt.Errorf("writing %s: %w", out.key, err)
+		return po, fmt.Errorf("writing %s: %w", out.key, lake.WriteCause(w, err))
 	}
 	po.rows = sink.rows
 	po.seconds = time.Since(start).Seconds()

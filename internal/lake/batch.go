@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Batch writes several objects of one run and publishes them together: nothing is
@@ -41,7 +42,7 @@ func (b *Batch) Create(ctx context.Context, key string) (io.Writer, error) {
 		return nil, err
 	}
 	b.objects = append(b.objects, &batchObject{key: key, w: w})
-	return writeOnly{w}, nil
+	return &writeOnly{w: w}, nil
 }
 
 // Put adds a small object (a report, a manifest) that Commit writes in one step.
@@ -112,7 +113,45 @@ func (o *batchObject) abort(reason error) {
 	}
 }
 
-// writeOnly hides a Writer's Commit and Abort from the batch's callers.
-type writeOnly struct{ w Writer }
+// writeOnly hides a Writer's Commit and Abort from the batch's callers, and keeps the
+// first error a Write returned (see WriteError).
+type writeOnly struct {
+	w     Writer
+	mu    sync.Mutex
+	first error
+}
 
-func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+func (w *writeOnly) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.mu.Lock()
+		if w.first == nil {
+			w.first = err
+		}
+		w.mu.Unlock()
+	}
+	return n, err
+}
+
+// WriteError returns the first error a Write to w returned, when w is a Writer of a
+// Batch (nil otherwise). An encoder writing to w (a Parquet writer) wraps or replaces
+// that error with its own words ("failed to write magic number"); this is the lake's own
+// error, which names the object, the lake and what went wrong (a refused connection,
+// denied access), to report instead.
+func WriteError(w io.Writer) error {
+	if wo, ok := w.(*writeOnly); ok {
+		wo.mu.Lock()
+		defer wo.mu.Unlock()
+		return wo.first
+	}
+	return nil
+}
+
+// WriteCause returns the first error a Write to w (a Writer of a Batch) returned, and
+// err when there was none: what to report when an encoder writing to w fails.
+func WriteCause(w io.Writer, err error) error {
+	if werr := WriteError(w); werr != nil {
+		return werr
+	}
+	return err
+}

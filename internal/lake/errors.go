@@ -71,7 +71,12 @@ func explainText(err error) string {
 	}
 	var dns *net.DNSError
 	var netErr net.Error
+	var refused *egress.RefusedError
 	switch {
+	case errors.As(err, &refused):
+		// The policy's own words: the host, the address and its kind, without the
+		// request's method and URL around them.
+		return refused.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
@@ -83,7 +88,7 @@ func explainText(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, egress.ErrRefused):
-		return err.Error()
+		return short(err.Error())
 	case strings.Contains(err.Error(), "malformed HTTP"):
 		// net/http quotes the first bytes the server sent; they are the response's content.
 		return "the server's answer is not HTTP"
