@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ func newRunCommand() *cobra.Command {
 	var o local.RunOptions
 	var dir string
 	var eg egressFlags
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "run [-f DIR] [--lake LAKE]",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
@@ -53,6 +55,13 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 			if err := o.Egress.Validate(); err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			f, err := local.Load(cmd.Context(), dir)
 			if err != nil {
 				return err
@@ -76,7 +85,22 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "districts ingested at once")
 	cmd.Flags().StringVar(&o.State, "state", "", "run only this state's districts and comparison (such as WI)")
 	eg.bind(cmd.Flags(), true, "the http and s3 sources")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
+}
+
+// startCPUProfile profiles the process's CPU into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // selfCommand is how the user can run districtlake again: "go run ./cmd/districtlake" when

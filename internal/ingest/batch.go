@@ -20,6 +20,12 @@ import (
 // but the last) a dataset is written in.
 const BatchRows = lake.MinRecordRows
 
+// firstReserveRows is the room reserved for a file's first record: a district's file is
+// often a few rows (one district of a national file), and reserving a whole record for it
+// made clearing memory the larger part of such a run. Builders grow by doubling past it;
+// later records reserve BatchRows.
+const firstReserveRows = 1024
+
 // maxRecordText caps the string bytes of one record: a record of long values is written
 // before it has BatchRows rows, so that a batch's memory does not grow with the values.
 const maxRecordText = 32 << 20
@@ -65,6 +71,8 @@ type batchBuilder struct {
 	text int
 	// reserved says the builders have room for a whole record.
 	reserved bool
+	// records is how many records were built.
+	records int
 }
 
 // newBatchBuilder makes a builder; consts gives the value of each constant column.
@@ -94,7 +102,7 @@ func newColBuilder(f arrow.Field) (colBuilder, array.Builder, error) {
 	var c colBuilder
 	switch f.Type.ID() {
 	case arrow.STRING:
-		c = colBuilder{kind: kString, str: fb.(*array.StringBuilder), bytes: 16 * BatchRows}
+		c = colBuilder{kind: kString, str: fb.(*array.StringBuilder), bytes: 16 * firstReserveRows}
 	case arrow.INT32:
 		c = colBuilder{kind: kInt32, i32: fb.(*array.Int32Builder)}
 	case arrow.FLOAT64:
@@ -145,11 +153,15 @@ func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
 // reserve makes room for a whole record, so that builders do not grow row by row.
 func (b *batchBuilder) reserve() {
 	b.reserved = true
+	rows := BatchRows
+	if b.records == 0 {
+		rows = firstReserveRows
+	}
 	for i, fb := range b.builders {
 		if fb == nil {
 			continue
 		}
-		fb.Reserve(BatchRows)
+		fb.Reserve(rows)
 		if c := &b.cols[i]; c.kind == kString {
 			c.str.ReserveData(c.bytes + c.bytes/8)
 		}
@@ -261,6 +273,7 @@ func (b *batchBuilder) record() (arrow.RecordBatch, error) {
 	rec := array.NewRecordBatch(b.schema, cols, int64(b.n))
 	b.n, b.text = 0, 0
 	b.reserved = false
+	b.records++
 	return rec, nil
 }
 
