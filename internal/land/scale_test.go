@@ -22,7 +22,7 @@ import (
 
 // serveFile serves one file from disk (not from the test's memory, so that the heap the
 // test measures is the landing's).
-func serveFile(t *testing.T, path string) *httptest.Server {
+func serveFile(t testing.TB, path string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"national"`)
