@@ -17,7 +17,7 @@ func newRunCommand() *cobra.Command {
 	var o local.RunOptions
 	var dir string
 	var eg egressFlags
-	var cpuProfile string
+	var cpuProfile, memProfile string
 	cmd := &cobra.Command{
 		Use:   "run [-f DIR] [--lake LAKE]",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
@@ -77,6 +77,11 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 			}
 			o.Command = selfCommand()
 			_, err = local.Run(cmd.Context(), f, o)
+			if memProfile != "" {
+				if perr := writeHeapProfile(memProfile); perr != nil && err == nil {
+					err = perr
+				}
+			}
 			return err
 		},
 	}
@@ -87,7 +92,22 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 	eg.bind(cmd.Flags(), true, "the http and s3 sources")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
+	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile (go tool pprof) at the end of the run to this file")
+	_ = cmd.Flags().MarkHidden("memprofile")
 	return cmd
+}
+
+// writeHeapProfile writes the heap's profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating the heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 // startCPUProfile profiles the process's CPU into path until stop is called.

@@ -25,7 +25,7 @@ const BatchRows = lake.MinRecordRows
 // often a few rows (one district of a national file), and reserving a whole record for it
 // made clearing memory the larger part of such a run. Builders grow by doubling past it;
 // later records reserve BatchRows.
-const firstReserveRows = 1024
+const firstReserveRows = 128
 
 // maxRecordText caps the string bytes of one record: a record of long values is written
 // before it has BatchRows rows, so that a batch's memory does not grow with the values.

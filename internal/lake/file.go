@@ -178,7 +178,7 @@ func (s *fileStore) Create(_ context.Context, key string) (Writer, error) {
 // fileBuffer is how many bytes a file writer gathers before writing them: a Parquet
 // writer writes many small pieces (page headers, thrift structs), a system call each
 // without it.
-const fileBuffer = 32 << 10
+const fileBuffer = 8 << 10
 
 type fileWriter struct {
 	key, dst string
