@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -18,6 +19,7 @@ func newRunCommand() *cobra.Command {
 	var dir string
 	var eg egressFlags
 	var memoryLimit string
+	var cpuProfile, memProfile string
 	cmd := &cobra.Command{
 		Use:   "run [-f DIR] [--lake LAKE]",
 		Short: "Ingest and compare the YAML in a folder without a cluster",
@@ -58,6 +60,13 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 			if err := o.Egress.Validate(); err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			f, err := local.Load(cmd.Context(), dir)
 			if err != nil {
 				return err
@@ -73,6 +82,11 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 			}
 			o.Command = selfCommand()
 			_, err = local.Run(cmd.Context(), f, o)
+			if memProfile != "" {
+				if perr := writeHeapProfile(memProfile); perr != nil && err == nil {
+					err = perr
+				}
+			}
 			return err
 		},
 	}
@@ -82,7 +96,37 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "districts ingested at once")
 	cmd.Flags().StringVar(&o.State, "state", "", "run only this state's districts and comparison (such as WI)")
 	eg.bind(cmd.Flags(), true, "the http and s3 sources")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
+	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile (go tool pprof) at the end of the run to this file")
+	_ = cmd.Flags().MarkHidden("memprofile")
 	return cmd
+}
+
+// writeHeapProfile writes the heap's profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating the heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	return f.Close()
+}
+
+// startCPUProfile profiles the process's CPU into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // selfCommand is how the user can run districtlake again: "go run ./cmd/districtlake" when

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,6 +20,12 @@ import (
 // BatchRows is the number of rows of each Arrow record (and so each Parquet row group
 // but the last) a dataset is written in.
 const BatchRows = lake.MinRecordRows
+
+// firstReserveRows is the room reserved for a file's first record: a district's file is
+// often a few rows (one district of a national file), and reserving a whole record for it
+// made clearing memory the larger part of such a run. Builders grow by doubling past it;
+// later records reserve BatchRows.
+const firstReserveRows = 128
 
 // maxRecordText caps the string bytes of one record: a record of long values is written
 // before it has BatchRows rows, so that a batch's memory does not grow with the values.
@@ -67,6 +74,8 @@ type batchBuilder struct {
 	text int
 	// reserved says the builders have room for a whole record.
 	reserved bool
+	// records is how many records were built.
+	records int
 }
 
 // newBatchBuilder makes a builder; consts gives the value of each constant column.
@@ -96,7 +105,7 @@ func newColBuilder(f arrow.Field) (colBuilder, array.Builder, error) {
 	var c colBuilder
 	switch f.Type.ID() {
 	case arrow.STRING:
-		c = colBuilder{kind: kString, str: fb.(*array.StringBuilder), bytes: 16 * BatchRows}
+		c = colBuilder{kind: kString, str: fb.(*array.StringBuilder), bytes: 16 * firstReserveRows}
 	case arrow.INT32:
 		c = colBuilder{kind: kInt32, i32: fb.(*array.Int32Builder)}
 	case arrow.FLOAT64:
@@ -147,11 +156,15 @@ func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
 // reserve makes room for a whole record, so that builders do not grow row by row.
 func (b *batchBuilder) reserve() {
 	b.reserved = true
+	rows := BatchRows
+	if b.records == 0 {
+		rows = firstReserveRows
+	}
 	for i, fb := range b.builders {
 		if fb == nil {
 			continue
 		}
-		fb.Reserve(BatchRows)
+		fb.Reserve(rows)
 		if c := &b.cols[i]; c.kind == kString {
 			c.str.ReserveData(c.bytes + c.bytes/8)
 		}
@@ -263,21 +276,38 @@ func (b *batchBuilder) record() (arrow.RecordBatch, error) {
 	rec := array.NewRecordBatch(b.schema, cols, int64(b.n))
 	b.n, b.text = 0, 0
 	b.reserved = false
+	b.records++
 	return rec, nil
 }
 
 // parquetSink writes canonical rows to a Parquet file in records of BatchRows rows,
 // encoding and compressing on its own goroutine while the caller parses the next batch.
 type parquetSink struct {
-	b      *batchBuilder
+	b *batchBuilder
+	// w, schema, meta and props make the file writer, on the first record: a file whose
+	// first record is its last and is small (one district's rows of a national file) is
+	// written without dictionaries, which cost more to set up than they save there.
+	w      io.Writer
+	schema *arrow.Schema
+	meta   map[string]string
+	props  []parquet.WriterProperty
 	fw     *pqarrow.FileWriter
-	recs   chan arrow.RecordBatch
+	recs   chan sinkRecord
 	done   chan struct{}
 	mu     sync.Mutex
 	err    error
 	rows   int64
 	closed bool
 }
+
+// sinkRecord is a record for the writer; last says no record follows.
+type sinkRecord struct {
+	rec  arrow.RecordBatch
+	last bool
+}
+
+// smallFileRows is the most rows of a file written without dictionaries.
+const smallFileRows = 1024
 
 // newParquetSink starts a Parquet file on w (a lake Writer: the sink never publishes it).
 // consts are the columns with one value in every row; unique those with a different
@@ -294,30 +324,49 @@ func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, c
 			props = append(props, parquet.WithDictionaryFor(f.Name, false))
 		}
 	}
-	fw, err := lake.NewParquetWriter(w, schema, meta, props...)
-	if err != nil {
-		return nil, err
-	}
 	b, err := newBatchBuilder(schema, consts)
 	if err != nil {
 		return nil, err
 	}
-	p := &parquetSink{b: b, fw: fw, recs: make(chan arrow.RecordBatch), done: make(chan struct{})}
+	p := &parquetSink{b: b, w: w, schema: schema, meta: meta, props: props, recs: make(chan sinkRecord), done: make(chan struct{})}
 	go p.write()
 	return p, nil
 }
 
+// start makes the file writer for a file whose first record is first.
+func (p *parquetSink) start(first sinkRecord) error {
+	props := p.props
+	if first.last && first.rec.NumRows() <= smallFileRows {
+		props = append(slices.Clone(props), parquet.WithDictionaryDefault(false))
+	}
+	fw, err := lake.NewParquetWriter(p.w, p.schema, p.meta, props...)
+	if err != nil {
+		return err
+	}
+	p.fw = fw
+	return nil
+}
+
 func (p *parquetSink) write() {
 	defer close(p.done)
-	for rec := range p.recs {
+	for r := range p.recs {
 		if p.failed() == nil {
-			if err := p.fw.Write(rec); err != nil {
+			err := error(nil)
+			if p.fw == nil {
+				err = p.start(r)
+			}
+			if err == nil {
+				if err = p.fw.Write(r.rec); err != nil {
+					err = fmt.Errorf("writing Parquet: %w", err)
+				}
+			}
+			if err != nil {
 				p.mu.Lock()
-				p.err = fmt.Errorf("writing Parquet: %w", err)
+				p.err = err
 				p.mu.Unlock()
 			}
 		}
-		rec.Release()
+		r.rec.Release()
 	}
 }
 
@@ -332,12 +381,12 @@ func (p *parquetSink) add(row []value) error {
 	p.b.append(row)
 	p.rows++
 	if p.b.n >= BatchRows || p.b.text >= maxRecordText {
-		return p.flush()
+		return p.flush(false)
 	}
 	return nil
 }
 
-func (p *parquetSink) flush() error {
+func (p *parquetSink) flush(last bool) error {
 	if err := p.failed(); err != nil {
 		return err
 	}
@@ -345,7 +394,7 @@ func (p *parquetSink) flush() error {
 	if err != nil {
 		return err
 	}
-	p.recs <- rec
+	p.recs <- sinkRecord{rec: rec, last: last}
 	return nil
 }
 
@@ -353,7 +402,7 @@ func (p *parquetSink) flush() error {
 // which the caller commits or aborts.
 func (p *parquetSink) close() error {
 	if p.b.n > 0 || p.rows == 0 {
-		if err := p.flush(); err != nil {
+		if err := p.flush(true); err != nil {
 			p.abort()
 			return err
 		}

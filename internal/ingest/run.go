@@ -456,6 +456,15 @@ type progress struct {
 	rows        func() int64
 }
 
+// SizeHint is the stream's size when it is known (0 otherwise), so that a reader's first
+// buffer need not be larger than a small file.
+func (p *progress) SizeHint() int64 {
+	if s, ok := p.r.(interface{ Size() int64 }); ok {
+		return s.Size()
+	}
+	return 0
+}
+
 func (p *progress) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.n += int64(n)

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -174,9 +175,15 @@ func (s *fileStore) Create(_ context.Context, key string) (Writer, error) {
 	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New()}, nil
 }
 
+// fileBuffer is how many bytes a file writer gathers before writing them: a Parquet
+// writer writes many small pieces (page headers, thrift structs), a system call each
+// without it.
+const fileBuffer = 8 << 10
+
 type fileWriter struct {
 	key, dst string
 	f        *os.File
+	bw       *bufio.Writer
 	hash     hash.Hash
 	n        int64
 
@@ -194,7 +201,10 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 	if w.failed != nil {
 		return 0, w.failed
 	}
-	n, err := w.f.Write(p)
+	if w.bw == nil {
+		w.bw = bufio.NewWriterSize(w.f, fileBuffer)
+	}
+	n, err := w.bw.Write(p)
 	w.hash.Write(p[:n])
 	w.n += int64(n)
 	if err != nil {
@@ -214,6 +224,12 @@ func (w *fileWriter) Commit() (ObjectInfo, error) {
 	if w.failed != nil {
 		w.discard()
 		return ObjectInfo{}, w.failed
+	}
+	if w.bw != nil {
+		if err := w.bw.Flush(); err != nil {
+			w.discard()
+			return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
+		}
 	}
 	// CreateTemp makes the file private; a published object is readable like any other.
 	if err := w.f.Chmod(0o644); err != nil {

@@ -36,12 +36,46 @@ import (
 
 // Options are how a run may use the machine it runs on.
 type Options struct {
-	// TempDir is the scratch space of a ZIP archive fetched without range requests.
+	// TempDir is the scratch space: the spool the file is split into, and a ZIP archive
+	// fetched without range requests ("" for the system's temporary folder).
 	TempDir string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Log receives structured progress lines (logr.Discard() when unset).
 	Log logr.Logger
+	// Publishers is how many district objects are written at once (DefaultPublishers
+	// when 0).
+	Publishers int
+	// OnProgress, when set, is called as the landing goes: every ProgressEvery while the
+	// file is split, and every ProgressEvery (or ProgressDistricts districts) while the
+	// district objects are written. It is called from one goroutine at a time.
+	OnProgress func(Progress)
+	// ProgressEvery is how often progress is logged (5 s when 0).
+	ProgressEvery time.Duration
+}
+
+// DefaultPublishers is how many district objects are written at once by default: the
+// objects are small (a national file's 13,000 districts average a few kilobytes), so a
+// landing is bound by round trips, not bandwidth.
+const DefaultPublishers = 16
+
+// ProgressDistricts is how many districts' objects are written between progress lines at
+// most.
+const ProgressDistricts = 1000
+
+// Progress is how far a landing has gone.
+type Progress struct {
+	// Phase is "split" while the file is read and spooled, "publish" while the district
+	// objects are written.
+	Phase string
+	// Rows and Bytes are the rows and the file's bytes read so far (split), or in all
+	// (publish).
+	Rows, Bytes int64
+	// Districts is the number of districts seen so far (split), or in all (publish).
+	Districts int
+	// Published is the number of district objects written (publish).
+	Published int
+	Elapsed   time.Duration
 }
 
 // Prefix is where a shared source's revisions are landed in the lake.
@@ -111,56 +145,46 @@ func Run(ctx context.Context, p *plan.Land, store lake.Store, env lake.Env, opts
 		return summary.Summary{}, err
 	}
 	defer stream.Close()
-	parts, err := split(p, stream)
+	started := now()
+	prog := &progress{log: log.WithValues("sharedSource", p.Name), fn: opts.OnProgress, every: opts.ProgressEvery, now: now, start: started, last: started}
+	if prog.every <= 0 {
+		prog.every = 5 * time.Second
+	}
+	sp, err := newSpool(opts.TempDir)
 	if err != nil {
+		return summary.Summary{}, err
+	}
+	defer sp.remove()
+	if err := split(p, &countingReader{r: stream, n: &prog.bytes}, sp, prog); err != nil {
 		return summary.Summary{}, err
 	}
 	// Read to the end, so that the size and checksum are final.
 	if _, err := io.Copy(io.Discard, stream); err != nil {
 		return summary.Summary{}, err
 	}
+	if err := sp.finish(); err != nil {
+		return summary.Summary{}, err
+	}
+	log.Info("Split shared file", "sharedSource", p.Name, "rows", sp.rows, "districts", len(sp.index),
+		"spooledBytes", sp.off, "extents", sp.extents, "seconds", now().Sub(started).Seconds())
 	digest := stream.SHA256()
 	art := &summary.Artifact{
-		Revision: digest[:16], Digest: "sha256:" + digest, Bytes: stream.Bytes(), Rows: parts.rows,
-		Districts: int32(len(parts.byDistrict)), LandedAt: now().UTC().Format(time.RFC3339),
+		Revision: digest[:16], Digest: "sha256:" + digest, Bytes: stream.Bytes(), Rows: sp.rows,
+		Districts: int32(len(sp.index)), LandedAt: now().UTC().Format(time.RFC3339),
 		Prefix: RevisionPrefix(p.Namespace, p.Name, digest[:16]), ManifestKey: ManifestKey(p.Namespace, p.Name),
 		ETag: stream.ETag(), LastModified: stream.LastModified(),
 	}
-	if err := publish(ctx, store, p, parts, art); err != nil {
+	publishers := opts.Publishers
+	if publishers <= 0 {
+		publishers = DefaultPublishers
+	}
+	if err := publish(ctx, store, p, sp, art, publishers, prog); err != nil {
 		return summary.Summary{}, err
 	}
 	log.Info("Landed shared file", "sharedSource", p.Name, "revision", art.Revision, "bytes", art.Bytes,
-		"fetchedBytes", stream.Fetched(), "rows", art.Rows, "districts", art.Districts)
+		"fetchedBytes", stream.Fetched(), "rows", art.Rows, "districts", art.Districts, "seconds", now().Sub(started).Seconds())
 	return summary.Summary{Outcome: summary.Succeeded, Artifact: art,
 		Message: fmt.Sprintf("landed revision %s: %d rows of %d districts", art.Revision, art.Rows, art.Districts)}, nil
-}
-
-// publish writes every district's object, then the manifest, as one batch in that order.
-func publish(ctx context.Context, store lake.Store, p *plan.Land, parts *parts, art *summary.Artifact) error {
-	batch := lake.NewBatch(store)
-	defer batch.Abort(errors.New("landing failed"))
-	leaids := make([]string, 0, len(parts.byDistrict))
-	for id := range parts.byDistrict {
-		leaids = append(leaids, id)
-	}
-	slices.Sort(leaids)
-	for _, id := range leaids {
-		body := append(slices.Clone(parts.header), parts.byDistrict[id].Bytes()...)
-		if err := batch.Put(DistrictKey(p.Namespace, p.Name, art.Revision, id, p.Source.Format), body); err != nil {
-			return err
-		}
-	}
-	m, err := json.MarshalIndent(art, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding the manifest: %w", err)
-	}
-	if err := batch.Put(art.ManifestKey, append(m, '\n')); err != nil {
-		return err
-	}
-	if _, err := batch.Commit(ctx); err != nil {
-		return fmt.Errorf("landing revision %s: %w", art.Revision, err)
-	}
-	return nil
 }
 
 // ReadManifest reads a shared source's manifest from the lake.
@@ -181,14 +205,7 @@ func readManifest(ctx context.Context, store lake.Store, key string) (*summary.A
 	return &a, nil
 }
 
-// parts is a file split by district: the header (csv) and each district's rows.
-type parts struct {
-	header     []byte
-	byDistrict map[string]*bytes.Buffer
-	rows       int64
-}
-
-func split(p *plan.Land, r io.Reader) (*parts, error) {
+func split(p *plan.Land, r io.Reader, sp *spool, prog *progress) error {
 	if p.Source.Encoding == plan.EncodingWindows1252 {
 		r = charmap.Windows1252.NewDecoder().Reader(r)
 	}
@@ -198,14 +215,14 @@ func split(p *plan.Land, r io.Reader) (*parts, error) {
 	}
 	switch p.Source.Format {
 	case "csv", "crdc":
-		return splitCSV(p.Source.Name, r, column, p.Source.Delimiter)
+		return splitCSV(p.Source.Name, r, column, p.Source.Delimiter, sp, prog)
 	case "ndjson":
-		return splitNDJSON(p.Source.Name, r, column)
+		return splitNDJSON(p.Source.Name, r, column, sp, prog)
 	}
-	return nil, fmt.Errorf("source %s: a shared %s file cannot be landed yet: use csv, crdc or ndjson", p.Source.Name, p.Source.Format)
+	return fmt.Errorf("source %s: a shared %s file cannot be landed yet: use csv, crdc or ndjson", p.Source.Name, p.Source.Format)
 }
 
-func splitCSV(name string, r io.Reader, column, delimiter string) (*parts, error) {
+func splitCSV(name string, r io.Reader, column, delimiter string, sp *spool, prog *progress) error {
 	cr := csv.NewReader(r)
 	if delimiter != "" {
 		cr.Comma = rune(delimiter[0])
@@ -214,10 +231,10 @@ func splitCSV(name string, r io.Reader, column, delimiter string) (*parts, error
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("source %s: the file is empty", name)
+		return fmt.Errorf("source %s: the file is empty", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("source %s: reading the header: %w", name, err)
+		return fmt.Errorf("source %s: reading the header: %w", name, err)
 	}
 	header = slices.Clone(header)
 	if len(header) > 0 {
@@ -225,63 +242,68 @@ func splitCSV(name string, r io.Reader, column, delimiter string) (*parts, error
 	}
 	col := slices.IndexFunc(header, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), column) })
 	if col < 0 {
-		return nil, fmt.Errorf("source %s: no column %s (the LEAID) among the header's %d columns", name, column, len(header))
+		return fmt.Errorf("source %s: no column %s (the LEAID) among the header's %d columns", name, column, len(header))
 	}
-	out := &parts{byDistrict: map[string]*bytes.Buffer{}}
-	var hb bytes.Buffer
-	if err := writeRecord(&hb, header, cr.Comma); err != nil {
-		return nil, err
+	// One csv.Writer encodes every row into buf, from which the row goes to the spool.
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Comma = cr.Comma
+	encode := func(rec []string) ([]byte, error) {
+		buf.Reset()
+		if err := cw.Write(rec); err != nil {
+			return nil, fmt.Errorf("source %s: writing a row: %w", name, err)
+		}
+		cw.Flush()
+		return buf.Bytes(), cw.Error()
 	}
-	out.header = hb.Bytes()
+	h, err := encode(header)
+	if err != nil {
+		return err
+	}
+	sp.header = slices.Clone(h)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", name, err)
+			return fmt.Errorf("source %s: %w", name, err)
 		}
 		row, _ := cr.FieldPos(0)
 		if col >= len(rec) {
-			return nil, fmt.Errorf("source %s: row %d has %d columns, so no column %s (the LEAID)", name, row, len(rec), header[col])
+			return fmt.Errorf("source %s: row %d has %d columns, so no column %s (the LEAID)", name, row, len(rec), header[col])
 		}
 		id, err := leaid(rec[col])
 		if err != nil {
-			return nil, fmt.Errorf("source %s: row %d column %s: %w", name, row, header[col], err)
+			return fmt.Errorf("source %s: row %d column %s: %w", name, row, header[col], err)
 		}
-		if err := writeRecord(out.buffer(id), rec, cr.Comma); err != nil {
-			return nil, err
+		b, err := encode(rec)
+		if err != nil {
+			return err
 		}
-		out.rows++
+		if err := sp.add(id, b); err != nil {
+			return err
+		}
+		prog.split(sp)
 	}
 }
 
-func writeRecord(w io.Writer, rec []string, comma rune) error {
-	cw := csv.NewWriter(w)
-	cw.Comma = comma
-	if err := cw.Write(rec); err != nil {
-		return fmt.Errorf("writing a row: %w", err)
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func splitNDJSON(name string, r io.Reader, column string) (*parts, error) {
+func splitNDJSON(name string, r io.Reader, column string, sp *spool, prog *progress) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	out := &parts{byDistrict: map[string]*bytes.Buffer{}}
-	for line := 1; sc.Scan(); line++ {
+	var line []byte
+	for n := 1; sc.Scan(); n++ {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
-			return nil, fmt.Errorf("source %s: line %d is not a JSON object: %w", name, line, err)
+			return fmt.Errorf("source %s: line %d is not a JSON object: %w", name, n, err)
 		}
 		raw, ok := obj[column]
 		if !ok {
-			return nil, fmt.Errorf("source %s: line %d has no field %s (the LEAID)", name, line, column)
+			return fmt.Errorf("source %s: line %d has no field %s (the LEAID)", name, n, column)
 		}
 		var v any
 		_ = json.Unmarshal(raw, &v)
@@ -292,30 +314,22 @@ func splitNDJSON(name string, r io.Reader, column string) (*parts, error) {
 		case float64:
 			text = string(raw)
 		default:
-			return nil, fmt.Errorf("source %s: line %d field %s: %s is not an LEAID", name, line, column, raw)
+			return fmt.Errorf("source %s: line %d field %s: %s is not an LEAID", name, n, column, raw)
 		}
 		id, err := leaid(text)
 		if err != nil {
-			return nil, fmt.Errorf("source %s: line %d field %s: %w", name, line, column, err)
+			return fmt.Errorf("source %s: line %d field %s: %w", name, n, column, err)
 		}
-		buf := out.buffer(id)
-		buf.Write(b)
-		buf.WriteByte('\n')
-		out.rows++
+		line = append(append(line[:0], b...), '\n')
+		if err := sp.add(id, line); err != nil {
+			return err
+		}
+		prog.split(sp)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("source %s: %w", name, err)
+		return fmt.Errorf("source %s: %w", name, err)
 	}
-	return out, nil
-}
-
-func (p *parts) buffer(id string) *bytes.Buffer {
-	b := p.byDistrict[id]
-	if b == nil {
-		b = &bytes.Buffer{}
-		p.byDistrict[id] = b
-	}
-	return b
+	return nil
 }
 
 // leaid reads a 7-digit NCES LEA ID; one whose leading zero was dropped (written as a

@@ -10,6 +10,7 @@ import (
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/render"
+	"github.com/districtlake/districtlake/internal/report"
 	"github.com/districtlake/districtlake/internal/summary"
 	"github.com/districtlake/districtlake/internal/term"
 )
@@ -78,7 +79,16 @@ func landOne(ctx context.Context, f *Folder, shs *v1alpha1.SharedSource, l lake.
 		r.Err = fmt.Errorf("reading the last landed revision: %w", err)
 		return r
 	}
-	r.Summary, r.Err = land.Run(ctx, &p, store, env, land.Options{})
+	key := term.Escape(shs.Namespace + "/" + shs.Name)
+	r.Summary, r.Err = land.Run(ctx, &p, store, env, land.Options{OnProgress: func(pr land.Progress) {
+		if pr.Phase == "split" {
+			fmt.Fprintf(o.Out, "Landing shared source %s: read %s rows of %s districts (%s MB)\n", key,
+				report.Thousands(pr.Rows), report.Thousands(int64(pr.Districts)), report.Thousands(pr.Bytes/1_000_000))
+			return
+		}
+		fmt.Fprintf(o.Out, "Landing shared source %s: wrote %s of %s districts\n", key,
+			report.Thousands(int64(pr.Published)), report.Thousands(int64(pr.Districts)))
+	}})
 	return r
 }
 

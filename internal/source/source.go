@@ -269,7 +269,11 @@ func (s *Stream) describe() string {
 // gunzip makes the Stream read decompressed content when the file starts with gzip's
 // magic bytes. The decompressed size is unknown until the end.
 func (s *Stream) gunzip() error {
-	br := bufio.NewReaderSize(s.r, 64<<10)
+	n := 64 << 10
+	if s.size > 0 && s.size < int64(n) {
+		n = max(int(s.size), 16) // a small object (one district's rows of a landed file)
+	}
+	br := bufio.NewReaderSize(s.r, n)
 	s.r = br
 	// A read error here (a stalled server) stays in br and is the error of the first Read.
 	magic, _ := br.Peek(2)

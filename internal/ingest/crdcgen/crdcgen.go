@@ -521,3 +521,27 @@ func split(r *rand.Rand, total, n int, out []int) []int {
 	}
 	return out
 }
+
+// District is one district of a generated file.
+type District struct {
+	LEAID, Name, State string
+	// Schools is how many rows of the file are the district's.
+	Schools int
+}
+
+// Districts lists the districts a file made with o holds, in the file's order (by LEAID),
+// so that a benchmark can declare one DistrictSource for each.
+func Districts(o Options) ([]District, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	var out []District
+	for _, s := range o.schools() {
+		if n := len(out); n > 0 && out[n-1].LEAID == s.leaid {
+			out[n-1].Schools++
+			continue
+		}
+		out = append(out, District{LEAID: s.leaid, Name: s.leaName, State: s.state, Schools: 1})
+	}
+	return out, nil
+}

@@ -152,3 +152,37 @@ func TestGenerateEveryYear(t *testing.T) {
 		}
 	}
 }
+
+// TestDistrictsListsTheFile: Districts names every district of the file, in its order,
+// with its number of rows, so a benchmark can declare a DistrictSource for each.
+func TestDistrictsListsTheFile(t *testing.T) {
+	o := Defaults()
+	o.Schools, o.Districts, o.BOM, o.CRLF = 500, 60, false, false
+	ds, err := Districts(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := Generate(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range rows[1:] {
+		count[r[2]]++
+	}
+	if len(ds) != 60 || len(count) != 60 {
+		t.Fatalf("%d districts listed, %d in the file", len(ds), len(count))
+	}
+	for i, d := range ds {
+		if count[d.LEAID] != d.Schools || (i > 0 && ds[i-1].LEAID >= d.LEAID) {
+			t.Errorf("district %d %s: %d schools listed, %d rows in the file", i, d.LEAID, d.Schools, count[d.LEAID])
+		}
+	}
+	if !slices.ContainsFunc(ds, func(d District) bool { return d.LEAID == o.LEAID && d.Name == o.DistrictName && d.State == "WI" }) {
+		t.Errorf("district %s missing: %+v", o.LEAID, ds[:3])
+	}
+}
