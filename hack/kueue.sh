@@ -58,7 +58,7 @@ if [[ ! -s $OUT/manager ]]; then
 	start=$SECONDS
 	build_date=$(date -u ${SOURCE_DATE_EPOCH:+--date=@$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
 	pkg=sigs.k8s.io/kueue/pkg/version
-	(cd "$TMP" && CGO_ENABLED=0 GOOS=linux GOBIN="$TMP/bin" go install -trimpath \
+	(cd "$TMP" && CGO_ENABLED=0 GOOS=linux GOBIN="$TMP/bin" go install \
 		-ldflags "-s -w -X $pkg.GitVersion=$VERSION -X $pkg.BuildDate=$build_date" \
 		"sigs.k8s.io/kueue/cmd/kueue@$VERSION")
 	mv -f "$TMP/bin/kueue" "$OUT/manager.tmp.$$"

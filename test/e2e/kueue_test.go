@@ -4,9 +4,16 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,18 +38,20 @@ import (
 // Kueue on the local cluster (hack/kueue.sh builds it from the Go module proxy), and a second
 // districtlake release whose chart value jobs.queueName submits its Jobs to a LocalQueue.
 const (
-	kueueNS            = "kueue-system"
-	kueueDeployment    = "kueue-controller-manager"
-	kueueNamespace     = "districtlake-kueue" // the queued DistrictSources
-	kueueRelease       = "districtlake-kueue"
-	kueueReleaseNS     = "districtlake-kueue-system"
-	kueueLocalQueue    = "district-runs"
-	kueueClusterQueue  = "districtlake-e2e"
-	kueueFlavor        = "districtlake-e2e"
-	kueueLakeName      = "queued"
-	kueueDistricts     = 10
-	kueueAtOnce        = 2 // the ClusterQueue's quota holds two Jobs' requests
-	kueueContractsPath = "/kueue/contracts.csv"
+	kueueNS             = "kueue-system"
+	kueueDeployment     = "kueue-controller-manager"
+	kueueWebhookSecret  = "kueue-webhook-server-cert"
+	kueueWebhookService = "kueue-webhook-service"
+	kueueNamespace      = "districtlake-kueue" // the queued DistrictSources
+	kueueRelease        = "districtlake-kueue"
+	kueueReleaseNS      = "districtlake-kueue-system"
+	kueueLocalQueue     = "district-runs"
+	kueueClusterQueue   = "districtlake-e2e"
+	kueueFlavor         = "districtlake-e2e"
+	kueueLakeName       = "queued"
+	kueueDistricts      = 10
+	kueueAtOnce         = 2 // the ClusterQueue's quota holds two Jobs' requests
+	kueueContractsPath  = "/kueue/contracts.csv"
 )
 
 // TestKueueAdmitsTwoJobsAtATime: with Kueue installed and a ClusterQueue whose quota holds two
@@ -147,6 +156,12 @@ func (s *suite) installKueue(t *testing.T) {
 	t.Helper()
 	dir, version := s.kueueDir(t)
 	image := "localhost/kueue:" + version
+	// An earlier run on the same cluster left it running: a second apply would replace the
+	// webhook certificates under the running pod.
+	if out, err := s.kubectl("-n", kueueNS, "get", "deployment", kueueDeployment, "-o", "jsonpath={.spec.template.spec.containers[0].image} {.status.availableReplicas}", "--ignore-not-found"); err == nil && out == image+" 1" {
+		logf("Kueue %s is installed already", version)
+		return
+	}
 	if _, err := s.ctr("images", "import", filepath.Join(dir, "kueue-image.tar")); err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +188,17 @@ func (s *suite) installKueue(t *testing.T) {
 //   - it manages batch/v1 Jobs only (the other integrations' CRDs are not installed);
 //   - the visibility APIService is left out: this API server has no aggregation layer
 //     (no front-proxy client certificate), so the APIService would stay unavailable and
-//     break discovery, which namespace deletion and the garbage collector need.
+//     break discovery, which namespace deletion and the garbage collector need;
+//   - the webhook Secret, empty in config/default, is seeded with a CA and serving
+//     certificate of the kind Kueue's own cert rotator makes (kueueWebhookCerts). Kueue's
+//     internal certificate management stays on: it finds them valid and injects the CA into
+//     the webhooks and CRDs. Without them the rotator writes the Secret after the pod
+//     starts and waits, with exponential back-off, for the kubelet's next sync of the
+//     mounted volume: one to three minutes here instead of seconds.
 func adaptKueueManifests(raw []byte, image string) ([]byte, error) {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
 	var out bytes.Buffer
-	deployments, configs := 0, 0
+	deployments, configs, secrets := 0, 0, 0
 	for {
 		var u unstructured.Unstructured
 		if err := dec.Decode(&u.Object); err != nil {
@@ -202,6 +223,15 @@ func adaptKueueManifests(raw []byte, image string) ([]byte, error) {
 				return nil, err
 			}
 			configs++
+		case u.GetKind() == "Secret" && u.GetName() == kueueWebhookSecret:
+			data, err := kueueWebhookCerts(time.Now())
+			if err != nil {
+				return nil, err
+			}
+			if err := unstructured.SetNestedField(u.Object, data, "data"); err != nil {
+				return nil, err
+			}
+			secrets++
 		}
 		b, err := yaml.Marshal(u.Object)
 		if err != nil {
@@ -210,10 +240,60 @@ func adaptKueueManifests(raw []byte, image string) ([]byte, error) {
 		out.WriteString("---\n")
 		out.Write(b)
 	}
-	if deployments != 1 || configs != 1 {
-		return nil, fmt.Errorf("found %d Deployments %s and %d ConfigMaps kueue-manager-config; want one each", deployments, kueueDeployment, configs)
+	if deployments != 1 || configs != 1 || secrets != 1 {
+		return nil, fmt.Errorf("found %d Deployments %s, %d ConfigMaps kueue-manager-config and %d Secrets %s; want one each",
+			deployments, kueueDeployment, configs, secrets, kueueWebhookSecret)
 	}
 	return out.Bytes(), nil
+}
+
+// kueueWebhookCerts makes the webhook Secret's data as Kueue's cert rotator
+// (github.com/open-policy-agent/cert-controller) would: a CA named kueue-ca and a serving
+// certificate for the webhook Service's DNS name, RSA keys in PKCS #1, base64 for a manifest.
+// They are valid for a year, past the rotator's 90-day look-ahead.
+func kueueWebhookCerts(now time.Time) (map[string]any, error) {
+	begin, end := now.Add(-time.Hour), now.AddDate(1, 0, 0)
+	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kueue-ca", Organization: []string{"kueue"}},
+		DNSNames: []string{"kueue-ca"}, NotBefore: begin, NotAfter: end, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, err
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	dns := kueueWebhookService + "." + kueueNS + ".svc"
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: dns}, DNSNames: []string{dns},
+		NotBefore: begin, NotAfter: end, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+	if err != nil {
+		return nil, err
+	}
+	b64 := func(typ string, der []byte) string {
+		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
+	return map[string]any{
+		"ca.crt":  b64("CERTIFICATE", caDER),
+		"ca.key":  b64("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(caKey)),
+		"tls.crt": b64("CERTIFICATE", der),
+		"tls.key": b64("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key)),
+	}, nil
 }
 
 func setKueueImage(u *unstructured.Unstructured, image string) error {
