@@ -178,9 +178,11 @@ func (s *suite) installKueue(t *testing.T) {
 	if out, err := s.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager", "districtlake-e2e", "-f", path); err != nil {
 		t.Fatalf("installing Kueue %s: %v\n%s", version, err, out)
 	}
+	applied := time.Now()
 	if out, err := s.kubectl("-n", kueueNS, "rollout", "status", "deployment/"+kueueDeployment, "--timeout", "4m"); err != nil {
 		t.Fatalf("Kueue did not roll out: %v\n%s\n%s", err, out, s.kueueLogs())
 	}
+	logf("Kueue %s rolled out %s after the apply", version, time.Since(applied).Round(time.Second))
 }
 
 // adaptKueueManifests makes Kueue's config/default fit the local cluster:
