@@ -7,6 +7,9 @@ KUSTOMIZE_VERSION ?= v5.7.1
 GOLANGCI_LINT_VERSION ?= v2.15.0
 # Kubernetes version of the test control plane; follows k8s.io/api in go.mod.
 K8S_VERSION ?= v1.37.2
+# Kueue the end-to-end suite installs on the local cluster (hack/kueue.sh builds it from the
+# Go module proxy).
+KUEUE_VERSION ?= v0.17.0
 
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec

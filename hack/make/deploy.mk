@@ -64,7 +64,7 @@ egress-check: ## Prove the running cluster's egress guard (hack/cluster/egress-c
 E2E_FLAGS ?= -v -count=1 -timeout 40m
 
 .PHONY: e2e
-e2e: test-binaries image $(HELM) ## End-to-end on a real local cluster: cluster-up, the test/e2e suite, cluster-down (even on failure).
+e2e: test-binaries image $(HELM) kueue ## End-to-end on a real local cluster: cluster-up, the test/e2e suite, cluster-down (even on failure).
 	@start=$$(date +%s); status=0; \
 	hack/cluster/up.sh || exit 1; \
 	$(GO) test -tags e2e ./test/e2e/... $(E2E_FLAGS) || status=$$?; \
@@ -72,6 +72,10 @@ e2e: test-binaries image $(HELM) ## End-to-end on a real local cluster: cluster-
 	DISTRICTLAKE_CLUSTER_KEEP_LOGS=$$keep hack/cluster/down.sh || status=1; \
 	echo "e2e: finished in $$(( $$(date +%s) - start ))s (exit $$status)" >&2; \
 	exit $$status
+
+.PHONY: kueue
+kueue: ## Build Kueue $(KUEUE_VERSION) for the e2e suite: manager, image tarball, manifests (hack/kueue.sh; cached by version).
+	hack/kueue.sh $(KUEUE_VERSION)
 
 .PHONY: kind-up
 kind-up: $(HELM) ## With Docker and kind: a kind cluster running districtlake on the samples (hack/kind-up.sh).
