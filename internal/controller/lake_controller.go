@@ -69,6 +69,8 @@ type LakeReconciler struct {
 	AbortRules AbortRuleChecker
 	// Workers is how many Lakes are checked at once.
 	Workers int
+	// StatusWrites tells a status read from a lagging cache apart (nil: never).
+	StatusWrites *statusWrites
 	// Interval between checks of a reachable bucket.
 	Interval time.Duration
 	// Timeout bounds one check.
@@ -95,7 +97,7 @@ func (r *LakeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res c
 	var ready status.Verdict
 	defer func() {
 		status.Summarize(&lake.Status.ConditionedStatus, lake.Generation, now, status.Outcome{Err: retErr, Ready: ready})
-		res, retErr = patchStatus(ctx, r.Client, lake, base, res, retErr)
+		res, retErr = patchStatus(ctx, r.Client, r.StatusWrites, lake, base, res, retErr)
 	}()
 
 	id, secret, err := r.credentials(ctx, lake)

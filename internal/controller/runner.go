@@ -79,6 +79,8 @@ type Runner struct {
 	ReferenceRecheck time.Duration
 	// Egress is the policy the ingest Jobs fetch under, written into every plan.
 	Egress plan.Egress
+	// StatusWrites tells a status read from a lagging cache apart (nil: never).
+	StatusWrites *statusWrites
 }
 
 // workload is what a DistrictSource or StateComparison asks for: a plan and a CronJob that
@@ -154,7 +156,7 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 	defer func() {
 		status.Summarize(&st.ConditionedStatus, obj.GetGeneration(), r.now(),
 			status.Outcome{Err: retErr, Running: running, Waiting: waiting, Ready: status.RunReady(st)})
-		res, retErr = patchStatus(ctx, r.Client, obj, base, res, retErr)
+		res, retErr = patchStatus(ctx, r.Client, r.StatusWrites, obj, base, res, retErr)
 	}()
 
 	w, err := renderWorkload()
@@ -171,12 +173,29 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 // patchStatus writes the status changes of one reconcile as a merge patch, then turns a
 // stall into the reconcile's result (see status.Result).
 // A reconcile that changed nothing sends nothing: at 13,300 DistrictSources a resync would
-// otherwise be 13,300 empty PATCH requests.
-func patchStatus(ctx context.Context, c client.Client, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
-	if data, derr := base.Data(obj); derr == nil && string(data) == "{}" {
+// otherwise be 13,300 empty PATCH requests. When obj was read at another version than the
+// one this manager's last status write left (see statusWrites), the whole status is written
+// instead, conditional on that version: a patch computed against a stale copy could skip a
+// field the API server holds otherwise. A conflict then means the cache was behind: the
+// object is looked at again shortly, with a fresher copy.
+func patchStatus(ctx context.Context, c client.Client, writes *statusWrites, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
+	var perr error
+	switch data, derr := base.Data(obj); {
+	case writes.stale(obj):
+		perr = c.Status().Update(ctx, obj)
+	case derr == nil && string(data) == "{}":
 		return status.Result(ctx, res, err)
+	default:
+		perr = c.Status().Patch(ctx, obj, base)
 	}
-	if perr := c.Status().Patch(ctx, obj, base); perr != nil && !apierrors.IsNotFound(perr) {
+	switch {
+	case perr == nil:
+		writes.wrote(obj)
+	case apierrors.IsNotFound(perr):
+		writes.forget(obj)
+	case apierrors.IsConflict(perr) && err == nil:
+		res = ctrl.Result{RequeueAfter: time.Second}
+	default:
 		err = errors.Join(err, fmt.Errorf("patching status: %w", perr))
 	}
 	return status.Result(ctx, res, err)

@@ -122,6 +122,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &batchv1.Job{}, jobOwnerIndex, indexJobOwner); err != nil {
 		return fmt.Errorf("indexing Jobs by owner: %w", err)
 	}
+	writes := newStatusWrites()
 	runner := Runner{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
@@ -137,6 +138,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		JobTmpSizeLimit:    o.JobTmpSizeLimit,
 		ReferenceRecheck:   o.ReferenceRecheck,
 		Egress:             o.Egress,
+		StatusWrites:       writes,
 	}
 	if err := (&DistrictSourceReconciler{Runner: runner, Workers: o.Workers.DistrictSource}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DistrictSource controller: %w", err)
@@ -149,14 +151,15 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("setting up the SharedSource controller: %w", err)
 	}
 	lake := &LakeReconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Clock:      o.Clock,
-		Checker:    o.Checker,
-		AbortRules: o.AbortRules,
-		Workers:    o.Workers.Lake,
-		Interval:   o.LakeInterval,
-		Timeout:    o.LakeTimeout,
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Clock:        o.Clock,
+		Checker:      o.Checker,
+		AbortRules:   o.AbortRules,
+		Workers:      o.Workers.Lake,
+		Interval:     o.LakeInterval,
+		Timeout:      o.LakeTimeout,
+		StatusWrites: writes,
 	}
 	if err := lake.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Lake controller: %w", err)
