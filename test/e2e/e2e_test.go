@@ -870,7 +870,7 @@ func TestNamespacedRBAC(t *testing.T) {
 	if err := s.c.Create(ctx, ignored); err != nil {
 		t.Fatalf("creating DistrictSource %s/%s: %v", unwatchedNS, ignored.Name, err)
 	}
-	watched := addedDistrictSource("mn-2799995", "2799995", nil, "")
+	watched := s.addedDistrictSource("mn-2799995", "2799995", nil, "")
 	if err := s.c.Create(ctx, watched); err != nil {
 		t.Fatalf("creating DistrictSource %s: %v", watched.Name, err)
 	}
@@ -915,7 +915,7 @@ func TestNamespacedRBAC(t *testing.T) {
 // addedDistrictSource is a DistrictSource like the one the suite adds to the samples (its
 // contracts over HTTP with the bearer token), for another made-up district; with a run-now
 // value unless runNow is empty.
-func addedDistrictSource(name, ncesID string, job *v1alpha1.JobTemplate, runNow string) *v1alpha1.DistrictSource {
+func (s *suite) addedDistrictSource(name, ncesID string, job *v1alpha1.JobTemplate, runNow string) *v1alpha1.DistrictSource {
 	return &v1alpha1.DistrictSource{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: samplesNS, Labels: map[string]string{addedLabel: "true"},
 			Annotations: runNowAnnotation(runNow)},
@@ -948,8 +948,8 @@ func runNowAnnotation(value string) map[string]string {
 func TestJobImageAllowList(t *testing.T) {
 	ctx := ctxFor(t, runNowTimeout)
 	value := fmt.Sprintf("e2e-image-%d", time.Now().Unix())
-	allowed := addedDistrictSource("mn-2799997", "2799997", &v1alpha1.JobTemplate{Image: allowedImage}, value)
-	refused := addedDistrictSource("mn-2799996", "2799996", &v1alpha1.JobTemplate{Image: probeImage}, value)
+	allowed := s.addedDistrictSource("mn-2799997", "2799997", &v1alpha1.JobTemplate{Image: allowedImage}, value)
+	refused := s.addedDistrictSource("mn-2799996", "2799996", &v1alpha1.JobTemplate{Image: probeImage}, value)
 	for _, ds := range []*v1alpha1.DistrictSource{allowed, refused} {
 		if err := s.c.Create(ctx, ds); err != nil {
 			t.Fatalf("creating DistrictSource %s: %v", ds.Name, err)

@@ -156,18 +156,29 @@ func isTrue(conds []metav1.Condition, typ string) bool {
 // object, its events and its Job's logs.
 func (s *suite) waitDistrictSource(t *testing.T, name, what string, ok func(*v1alpha1.DistrictSource) bool) *v1alpha1.DistrictSource {
 	t.Helper()
+	return s.waitDistrictSourceIn(t, samplesNS, name, what, ok, nil)
+}
+
+// waitDistrictSourceIn is waitDistrictSource in namespace ns; more, when set, adds to the
+// failure's message (the queue's state, say).
+func (s *suite) waitDistrictSourceIn(t *testing.T, ns, name, what string, ok func(*v1alpha1.DistrictSource) bool, more func() string) *v1alpha1.DistrictSource {
+	t.Helper()
 	ctx := ctxFor(t, runNowTimeout)
 	var ds v1alpha1.DistrictSource
 	err := poll(ctx, time.Second, func() (bool, error) {
-		if err := s.c.Get(ctx, client.ObjectKey{Namespace: samplesNS, Name: name}, &ds); err != nil {
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ds); err != nil {
 			return false, nil
 		}
 		return ok(&ds), nil
 	})
 	if err != nil {
-		t.Fatalf("DistrictSource %s/%s did not reach %q within %s (%v): %s, %s%s", samplesNS, name, what, runNowTimeout, err,
+		extra := ""
+		if more != nil {
+			extra = more()
+		}
+		t.Fatalf("DistrictSource %s/%s did not reach %q within %s (%v): %s, %s%s%s", ns, name, what, runNowTimeout, err,
 			condition(ds.Status.Conditions, v1alpha1.ReadyCondition), condition(ds.Status.Conditions, v1alpha1.StalledCondition),
-			s.explain("districtsource", samplesNS, name))
+			s.explain("districtsource", ns, name), extra)
 	}
 	return &ds
 }

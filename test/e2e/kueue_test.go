@@ -509,22 +509,14 @@ func (s *suite) queuedDistrictSources(t *testing.T) []string {
 	return names
 }
 
-// waitQueued waits until ok holds for a DistrictSource of the test namespace.
+// waitQueued waits until ok holds for a DistrictSource of the test namespace; a failure
+// shows the Workloads, the Jobs and Kueue's log.
 func (s *suite) waitQueued(t *testing.T, name, what string, ok func(*v1alpha1.DistrictSource) bool) {
 	t.Helper()
-	ctx := ctxFor(t, runNowTimeout)
-	var ds v1alpha1.DistrictSource
-	err := poll(ctx, time.Second, func() (bool, error) {
-		if err := s.c.Get(ctx, client.ObjectKey{Namespace: kueueNamespace, Name: name}, &ds); err != nil {
-			return false, nil
-		}
-		return ok(&ds), nil
-	})
-	if err != nil {
+	s.waitDistrictSourceIn(t, kueueNamespace, name, what, ok, func() string {
 		wl, _ := s.kubectl("-n", kueueNamespace, "get", "workloads,jobs", "-o", "wide")
-		t.Fatalf("DistrictSource %s/%s did not reach %q within %s (%v): %s%s\n==== workloads and Jobs\n%s\n==== Kueue\n%s", kueueNamespace, name, what,
-			runNowTimeout, err, condition(ds.Status.Conditions, v1alpha1.ReadyCondition), s.explain("districtsource", kueueNamespace, name), wl, s.kueueLogs())
-	}
+		return fmt.Sprintf("\n==== workloads and Jobs\n%s\n==== Kueue\n%s", wl, s.kueueLogs())
+	})
 }
 
 // checkWorkloadsAdmitted: Kueue made a Workload for each Job, admitted it to the ClusterQueue

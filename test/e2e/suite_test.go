@@ -708,21 +708,8 @@ func (s *suite) applySamples() error {
 	}
 
 	s.files.put(httpContractsPath, []byte(httpContractsCSV))
-	ds := &v1alpha1.DistrictSource{
-		ObjectMeta: metav1.ObjectMeta{Name: httpDSName, Namespace: samplesNS, Labels: map[string]string{addedLabel: "true"}},
-		Spec: v1alpha1.DistrictSourceSpec{
-			District:     v1alpha1.District{NCESID: "2799999", Name: "E2E Test District (made up)", State: "MN"},
-			LakeRef:      v1alpha1.LocalObjectReference{Name: lakeName},
-			ScheduleSpec: v1alpha1.ScheduleSpec{Schedule: "0 3 * * 1"},
-			Sources: []v1alpha1.Source{{
-				Name: "contracts", Dataset: v1alpha1.DatasetContracts, Format: v1alpha1.FormatCSV,
-				HTTP: &v1alpha1.HTTPSource{URL: s.files.url + httpContractsPath, Headers: []v1alpha1.HTTPHeader{
-					{Name: "Authorization", ValueFrom: v1alpha1.SecretKeyReference{Name: httpSecretName, Key: "authorization"}}}},
-				Columns: map[string]string{"agency_name": "Agency", "status": "Status", "annual_cost": "Annual Cost (USD)",
-					"start_date": "Start", "end_date": "End"},
-			}},
-		},
-	}
+	ds := s.addedDistrictSource(httpDSName, "2799999", nil, "")
+	ds.Spec.District.Name = "E2E Test District (made up)"
 	if err := s.c.Create(ctx, ds); err != nil {
 		return fmt.Errorf("creating DistrictSource %s: %w", httpDSName, err)
 	}
