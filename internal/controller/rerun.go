@@ -176,10 +176,7 @@ func (r *Runner) runningReruns(ctx context.Context, ns, except string) (map[stri
 	out := map[string]int{}
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
-		if job.Name == except || !job.DeletionTimestamp.IsZero() {
-			continue
-		}
-		if finished, _ := status.JobFinished(job); finished {
+		if job.Name == except || !jobActive(job) {
 			continue
 		}
 		for _, name := range strings.Split(job.Annotations[AnnotationRerunFor], ",") {

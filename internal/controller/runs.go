@@ -91,10 +91,7 @@ func (r *Runner) holdSchedule(ctx context.Context, w *workload, st *v1alpha1.Wor
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
 		seen = seen || job.Name == last
-		if job.Labels[LabelTrigger] != triggerRunNow || !job.DeletionTimestamp.IsZero() {
-			continue
-		}
-		if finished, _ := status.JobFinished(job); !finished {
+		if job.Labels[LabelTrigger] == triggerRunNow && jobActive(job) {
 			return "Job " + job.Name, nil
 		}
 	}
@@ -110,10 +107,16 @@ func (r *Runner) holdSchedule(ctx context.Context, w *workload, st *v1alpha1.Wor
 	case err != nil:
 		return "", fmt.Errorf("reading Job %s: %w", last, err)
 	}
-	if finished, _ := status.JobFinished(job); !finished && job.DeletionTimestamp.IsZero() {
+	if jobActive(job) {
 		return "Job " + job.Name, nil
 	}
 	return "", nil
+}
+
+// jobActive says whether a Job still runs or waits to: not finished, not being deleted.
+func jobActive(job *batchv1.Job) bool {
+	finished, _ := status.JobFinished(job)
+	return !finished && job.DeletionTimestamp.IsZero()
 }
 
 // activeJob names an unfinished Job of the workload other than except, read from the API
@@ -126,10 +129,7 @@ func (r *Runner) activeJob(ctx context.Context, w *workload, except string) (str
 	}
 	for i := range jobs.Items {
 		job := &jobs.Items[i]
-		if job.Name == except || job.Annotations[AnnotationOwner] != w.owner.GetName() || !job.DeletionTimestamp.IsZero() {
-			continue
-		}
-		if finished, _ := status.JobFinished(job); !finished {
+		if job.Name != except && job.Annotations[AnnotationOwner] == w.owner.GetName() && jobActive(job) {
 			return job.Name, nil
 		}
 	}
