@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/districtlake/districtlake/internal/dataset"
@@ -18,30 +15,6 @@ import (
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
 )
-
-// countingOrigin serves one file, counting requests and body bytes, and answers
-// If-None-Match.
-type countingOrigin struct {
-	mu       sync.Mutex
-	body     []byte
-	requests atomic.Int64
-	sent     atomic.Int64
-}
-
-func (o *countingOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o.requests.Add(1)
-	o.mu.Lock()
-	body := o.body
-	o.mu.Unlock()
-	etag := fmt.Sprintf(`"%d-%x"`, len(body), body[len(body)-8:])
-	w.Header().Set("ETag", etag)
-	if r.Header.Get("If-None-Match") == etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	n, _ := w.Write(body)
-	o.sent.Add(int64(n))
-}
 
 // sharedFolder writes a folder of 30 Wisconsin DistrictSources reading their police
 // contracts out of one national file through one SharedSource.
@@ -101,8 +74,10 @@ func nationalContracts(cost int) []byte {
 // districts still ingest; a changed file lands a new revision that the districts read.
 func TestRunSharedSourceFetchedOnce(t *testing.T) {
 	ctx := context.Background()
-	o := &countingOrigin{body: nationalContracts(90000)}
-	srv := httptest.NewServer(o)
+	fsrv := newFileServer()
+	body := nationalContracts(90000)
+	fsrv.set("/contracts.csv", body)
+	srv := httptest.NewServer(fsrv)
 	defer srv.Close()
 	dir := sharedFolder(t, srv.URL)
 	lakeDir := t.TempDir()
@@ -138,35 +113,34 @@ func TestRunSharedSourceFetchedOnce(t *testing.T) {
 	}
 
 	out := run()
-	if got := o.requests.Load(); got != 1 {
+	requests, sent, _ := fsrv.counts()
+	if got := requests["/contracts.csv"]; got != 1 {
 		t.Errorf("the first run made %d requests for the national file, want 1", got)
 	}
-	if got := o.sent.Load(); got != int64(len(o.body)) {
-		t.Errorf("the first run downloaded %d bytes, want the file's %d", got, len(o.body))
+	if got := sent["/contracts.csv"]; got != int64(len(body)) {
+		t.Errorf("the first run downloaded %d bytes, want the file's %d", got, len(body))
 	}
 	if !strings.Contains(out, "Shared source wi/national-contracts: landed revision ") || !strings.Contains(out, "80 rows of 40 districts") {
 		t.Errorf("output lacks the landing:\n%s", out)
 	}
 	first := revision()
 
-	sent := o.sent.Load()
 	out = run()
-	if got := o.requests.Load(); got != 2 {
-		t.Errorf("the second run made %d requests in all, want 2", got)
+	requests, sent, _ = fsrv.counts()
+	if got := requests["/contracts.csv"]; got != 1 {
+		t.Errorf("the second run made %d requests, want 1", got)
 	}
-	if o.sent.Load() != sent {
-		t.Errorf("the second run downloaded %d bytes of an unchanged file", o.sent.Load()-sent)
+	if got := sent["/contracts.csv"]; got != 0 {
+		t.Errorf("the second run downloaded %d bytes of an unchanged file", got)
 	}
 	if !strings.Contains(out, "unchanged since revision") {
 		t.Errorf("output lacks the unchanged file:\n%s", out)
 	}
 
-	o.mu.Lock()
-	o.body = nationalContracts(1234567)
-	o.mu.Unlock()
+	fsrv.set("/contracts.csv", nationalContracts(1234567))
 	run()
-	if got := o.requests.Load(); got != 3 {
-		t.Errorf("the third run made %d requests in all, want 3", got)
+	if requests, _, _ = fsrv.counts(); requests["/contracts.csv"] != 1 {
+		t.Errorf("the third run made %d requests, want 1", requests["/contracts.csv"])
 	}
 	if revision() == first {
 		t.Errorf("the changed file did not land a new revision")
