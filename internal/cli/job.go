@@ -97,5 +97,11 @@ func (f *jobFlags) openAndRun(ctx context.Context, read func() (*lake.Config, er
 	if err != nil {
 		return summary.Summary{}, fmt.Errorf("opening the lake: %w", err)
 	}
-	return job(ctx, store)
+	sum, err := job(ctx, store)
+	if err == nil {
+		if err = store.Sync(ctx); err != nil {
+			return summary.Summary{}, err
+		}
+	}
+	return sum, err
 }

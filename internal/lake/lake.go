@@ -62,6 +62,10 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	// Put writes a small object (a manifest, a report) in one atomic step.
 	Put(ctx context.Context, key string, data []byte) (ObjectInfo, error)
+	// Sync makes every object published so far durable across a crash of the machine.
+	// Publishing is atomic without it; call it before writing an object that names others
+	// (a manifest) and at the end of a run. S3 objects are durable once written.
+	Sync(ctx context.Context) error
 	// URL is "s3://bucket/prefix" or "file:///abs/path": where the lake is, without
 	// credentials.
 	URL() string

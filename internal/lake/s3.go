@@ -165,6 +165,9 @@ func endpointURL(l Config) string {
 
 func (s *s3Store) URL() string { return s3URL(s.l) }
 
+// Sync does nothing: S3 has an object once its PUT or multipart completion succeeded.
+func (s *s3Store) Sync(context.Context) error { return nil }
+
 // full is the bucket key of a lake key.
 func (s *s3Store) full(key string) string {
 	if s.l.Prefix == "" {

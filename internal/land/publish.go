@@ -90,6 +90,10 @@ feed:
 		return fmt.Errorf("landing revision %s (wrote %d of %d district objects under %s, which nothing reads; the manifest still names the previous revision): %w",
 			art.Revision, prog.done, len(ids), art.Prefix, first)
 	}
+	// The manifest names the district objects: they must be durable before it is.
+	if err := store.Sync(ctx); err != nil {
+		return fmt.Errorf("landing revision %s (the manifest still names the previous revision): %w", art.Revision, err)
+	}
 	m, err := json.MarshalIndent(art, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the manifest: %w", err)

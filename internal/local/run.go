@@ -148,6 +148,9 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	for _, sc := range scs {
 		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
 	}
+	if err := store.Sync(ctx); err != nil {
+		return res, err
+	}
 	writeResults(o.Out, res, o)
 	if n := res.Failed(); n > 0 {
 		return res, fmt.Errorf("%d of %d districts and comparisons failed (see above)", n, len(res.Districts)+len(res.States)+len(res.Shared))
