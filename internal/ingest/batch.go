@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/districtlake/districtlake/internal/lake"
@@ -337,7 +338,7 @@ func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, c
 func (p *parquetSink) start(first sinkRecord) error {
 	props := p.props
 	if first.last && first.rec.NumRows() <= smallFileRows {
-		props = append(slices.Clone(props), parquet.WithDictionaryDefault(false))
+		props = append(slices.Clone(props), parquet.WithDictionaryDefault(false), parquet.WithCompression(compress.Codecs.Uncompressed))
 	}
 	fw, err := lake.NewParquetWriter(p.w, p.schema, p.meta, props...)
 	if err != nil {
