@@ -116,7 +116,7 @@ type Folder struct {
 	landFailed map[string]error
 
 	// texts are the documents read, by origin file and document, to place errors on lines.
-	texts map[docKey][]byte
+	texts map[docKey]docText
 }
 
 type docKey struct {
@@ -124,10 +124,16 @@ type docKey struct {
 	doc  int
 }
 
+// docText is a document's text and the number of the file's lines before it.
+type docText struct {
+	text   []byte
+	before int
+}
+
 // problem records an error about a field of an object, on the line the field is written.
 func (f *Folder) problem(o Origin, object string, e *field.Error) {
-	if text, ok := f.texts[docKey{o.File, o.Doc}]; ok {
-		o.Line = lineOf(text, e.Field, o.Line)
+	if t, ok := f.texts[docKey{o.File, o.Doc}]; ok {
+		o.Line = lineOf(t.text, e.Field, o.Line-t.before) + t.before
 	}
 	f.Problems = append(f.Problems, Problem{Origin: o, Object: object, Err: fieldError(e)})
 }
@@ -200,7 +206,7 @@ func (l *Loader) Load(ctx context.Context, dir string) (*Folder, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Folder{Dir: dir, texts: map[docKey][]byte{}}
+	f := &Folder{Dir: dir, texts: map[docKey]docText{}}
 	var docs []Origin
 	for _, file := range files {
 		b, err := os.ReadFile(file)
@@ -208,7 +214,7 @@ func (l *Loader) Load(ctx context.Context, dir string) (*Folder, error) {
 			return nil, fmt.Errorf("reading %s: %w", file, err)
 		}
 		for _, doc := range splitDocuments(b) {
-			f.texts[docKey{file, doc.index}] = doc.text
+			f.texts[docKey{file, doc.index}] = docText{doc.text, doc.before}
 			docs = append(docs, Origin{File: file, Doc: doc.index, Line: doc.line})
 		}
 	}
@@ -235,7 +241,7 @@ func (l *Loader) decodeAll(ctx context.Context, f *Folder, docs []Origin) []*Fol
 			for i := int(next.Add(1)) - 1; i < len(docs); i = int(next.Add(1)) - 1 {
 				o := docs[i]
 				key := docKey{o.File, o.Doc}
-				part := &Folder{texts: map[docKey][]byte{key: f.texts[key]}}
+				part := &Folder{texts: map[docKey]docText{key: f.texts[key]}}
 				l.decode(ctx, part, o, f.texts[key])
 				parts[i] = part
 			}
@@ -295,7 +301,9 @@ func yamlFiles(dir string) ([]string, error) {
 type document struct {
 	index int
 	line  int
-	text  []byte
+	// before is the number of the file's lines before text.
+	before int
+	text   []byte
 }
 
 // splitDocuments cuts a YAML stream at "---" lines. Documents with nothing but comments and
@@ -303,10 +311,10 @@ type document struct {
 func splitDocuments(b []byte) []document {
 	var docs []document
 	var cur bytes.Buffer
-	first := 0
+	first, before := 0, 0
 	flush := func() {
 		if first > 0 {
-			docs = append(docs, document{index: len(docs) + 1, line: first, text: append([]byte(nil), cur.Bytes()...)})
+			docs = append(docs, document{index: len(docs) + 1, line: first, before: before, text: append([]byte(nil), cur.Bytes()...)})
 		}
 		cur.Reset()
 		first = 0
@@ -324,9 +332,8 @@ func splitDocuments(b []byte) []document {
 				first = i + 1
 			}
 		}
-		// Keep the file's line numbers: pad with the lines before the document.
-		if cur.Len() == 0 && i > 0 {
-			cur.WriteString(strings.Repeat("\n", i))
+		if cur.Len() == 0 {
+			before = i
 		}
 		cur.Write(ln)
 	}
@@ -334,7 +341,7 @@ func splitDocuments(b []byte) []document {
 	return docs
 }
 
-func (l *Loader) decode(ctx context.Context, f *Folder, o Origin, text []byte) {
+func (l *Loader) decode(ctx context.Context, f *Folder, o Origin, doc docText) {
 	problem := func(found *Found, err string) {
 		obj := ""
 		if found != nil && found.Kind != "" {
@@ -342,8 +349,13 @@ func (l *Loader) decode(ctx context.Context, f *Folder, o Origin, text []byte) {
 		}
 		f.Problems = append(f.Problems, Problem{Origin: o, Object: obj, Err: err})
 	}
-	js, err := yaml.YAMLToJSONStrict(text)
+	js, err := yaml.YAMLToJSONStrict(doc.text)
 	if err != nil {
+		// Parse again after the file's lines before the document, so that the error's line
+		// numbers are the file's.
+		if _, perr := yaml.YAMLToJSONStrict(append(bytes.Repeat([]byte("\n"), doc.before), doc.text...)); perr != nil {
+			err = perr
+		}
 		problem(nil, "not valid YAML: "+err.Error())
 		return
 	}

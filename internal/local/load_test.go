@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -437,5 +438,30 @@ func TestSamplesAreValid(t *testing.T) {
 	}
 	if got := strings.Join(states, ","); got != "WI,IL,MO" {
 		t.Errorf("sample states = %s", got)
+	}
+}
+
+// One file of many documents (a state's 400 districts, or the country's 13,000, in one
+// file) keeps each document's text once: documents used to be padded with the file's
+// lines before them to keep line numbers, which grew with the square of the file.
+func TestSplitDocumentsOfALongFileKeepsEachTextOnce(t *testing.T) {
+	var b strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i)
+	}
+	docs := splitDocuments([]byte(b.String()))
+	if len(docs) != 2000 {
+		t.Fatalf("%d documents, want 2000", len(docs))
+	}
+	total := 0
+	for _, d := range docs {
+		total += len(d.text)
+	}
+	if total > b.Len() {
+		t.Errorf("the documents' texts hold %d bytes for a file of %d", total, b.Len())
+	}
+	last := docs[len(docs)-1]
+	if last.line != 9997 || last.before != 9996 {
+		t.Errorf("last document: first line %d, %d lines before it; want 9997 and 9996", last.line, last.before)
 	}
 }
