@@ -4,8 +4,9 @@
 // holds a shared lock on the lake for its duration and an exclusive lock per district while
 // it ingests that district, so two runs of one district take turns and the district's files
 // all come from one run. A run that finds no other run on the lake first sweeps the
-// temporary files that killed runs left behind. Locks are flock(2) locks on files under
-// <lake>/.locks, released by the kernel when a process dies.
+// temporary files that killed runs left behind. The lake's lock is a flock(2) lock on
+// <lake>/.locks/lake.lock; a district's is a byte of that file (Linux) or a file of its own
+// (see District); the kernel releases them all when a process dies.
 package lakelock
 
 import (
@@ -30,6 +31,8 @@ const Dir = ".locks" // lake.LockDir, which List skips
 type Lake struct {
 	root string
 	f    *os.File
+	// ranges are the district locks this process holds on f (see District).
+	ranges rangeLocks
 	// Swept is how many left-over temporary files were removed when the run started.
 	Swept int
 }
@@ -64,21 +67,6 @@ func Open(ctx context.Context, root, tempPrefix string) (*Lake, error) {
 
 // Close releases the lake.
 func (l *Lake) Close() error { return l.f.Close() }
-
-// District waits for and takes the exclusive lock of one district (state and NCES id);
-// release lets the next run of the district go.
-func (l *Lake) District(ctx context.Context, state, ncesID string) (release func(), err error) {
-	name := filepath.Join(l.root, Dir, fmt.Sprintf("district-%s-%s.lock", state, ncesID))
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("district lock: %w", err)
-	}
-	if err := lock(ctx, f, syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("waiting for another run of district %s %s: %w", state, ncesID, err)
-	}
-	return func() { _ = f.Close() }, nil
-}
 
 // lock takes how (LOCK_SH or LOCK_EX) on f, trying again until ctx ends.
 func lock(ctx context.Context, f *os.File, how int) error {
