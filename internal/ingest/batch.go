@@ -140,9 +140,14 @@ func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
 		return nil, err
 	}
 	defer fb.Release()
-	fb.Reserve(n)
+	// Exact sizes: Reserve rounds to the next power of two above, twice a record's rows
+	// when n is one, and these columns live as long as the file.
+	fb.Resize(n)
 	row := make([]value, len(b.cols))
 	row[i] = b.constVal[i]
+	if c.kind == kString && row[i].ok {
+		c.str.ReserveData(n * len(row[i].s))
+	}
 	for range n {
 		appendValue(&c, &row[i])
 	}
@@ -154,7 +159,9 @@ func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
 	return b.consts[i], nil
 }
 
-// reserve makes room for a whole record, so that builders do not grow row by row.
+// reserve makes room for a whole record, so that builders do not grow row by row. The
+// builders are empty (a new record): Resize gives them room for exactly rows values,
+// where Reserve would round up to the next power of two above, twice BatchRows.
 func (b *batchBuilder) reserve() {
 	b.reserved = true
 	rows := BatchRows
@@ -165,7 +172,7 @@ func (b *batchBuilder) reserve() {
 		if fb == nil {
 			continue
 		}
-		fb.Reserve(rows)
+		fb.Resize(rows)
 		if c := &b.cols[i]; c.kind == kString {
 			c.str.ReserveData(c.bytes + c.bytes/8)
 		}
