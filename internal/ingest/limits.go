@@ -19,7 +19,8 @@ type Limits struct {
 	// column would not fit on its own is an error.
 	ParquetBatchBytes int64
 	// KeysInMemory is how many row keys the duplicate check holds before it moves them to
-	// sorted runs in the temporary folder.
+	// sorted runs in the temporary folder (40 bytes a key at most: 20 MiB by default; a
+	// source of more rows pays a sort and a merge, about half a microsecond a row).
 	KeysInMemory int
 }
 
@@ -32,7 +33,7 @@ func DefaultLimits() Limits {
 		JSONDepth:         64,
 		ObjectBytes:       16 << 20,
 		ParquetBatchBytes: 64 << 20,
-		KeysInMemory:      1 << 20,
+		KeysInMemory:      1 << 19,
 	}
 }
 
