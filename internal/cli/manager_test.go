@@ -41,7 +41,7 @@ func TestManagerFlags(t *testing.T) {
 		"leader-elect":                          "false",
 		"job-image":                             "ghcr.io/districtlake/districtlake:latest",
 		"job-image-pull-policy":                 "IfNotPresent",
-		"concurrent-districtsource-reconciles":  "16",
+		"concurrent-districtsource-reconciles":  "64",
 		"concurrent-statecomparison-reconciles": "2",
 		"concurrent-lake-reconciles":            "2",
 		"egress-allow-private":                  "false",

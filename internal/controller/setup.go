@@ -75,7 +75,7 @@ type Workers struct {
 // DefaultWorkers are the concurrent reconciles per kind unless the manager's flags say
 // otherwise.
 func DefaultWorkers() Workers {
-	return Workers{DistrictSource: 16, StateComparison: 2, Lake: 2}
+	return Workers{DistrictSource: 64, StateComparison: 2, Lake: 2}
 }
 
 // workerOptions are a controller's options for n concurrent reconciles (at least one).
