@@ -3,6 +3,8 @@ package cli
 import (
 	goflag "flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -129,6 +131,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
+	gcPercent := setManagerGC()
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -183,11 +186,31 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "watchNamespaces", f.watchNS, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
-		"districtSourceWorkers", f.workers.DistrictSource, "egress", egressPolicy.String(), "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
+		"districtSourceWorkers", f.workers.DistrictSource, "egress", egressPolicy.String(), "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst,
+		"gcPercent", gcPercent)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}
 	return nil
+}
+
+// managerGCPercent is the manager's garbage collection target (GOGC) unless the GOGC
+// variable sets one: the heap may grow 50% above what is live between collections
+// instead of Go's default 100%. The manager's live heap is its cache (about 175 MB at
+// 13,300 DistrictSources, issue 13), so the default let its peak RSS pass 400 MiB; the
+// extra collections cost a few percent of its CPU.
+const managerGCPercent = 50
+
+// setManagerGC applies managerGCPercent unless GOGC is set and returns the percentage in
+// force.
+func setManagerGC() int {
+	if v := os.Getenv("GOGC"); v != "" {
+		old := debug.SetGCPercent(-1)
+		debug.SetGCPercent(old)
+		return old
+	}
+	debug.SetGCPercent(managerGCPercent)
+	return managerGCPercent
 }
 
 // checkWorkers refuses a concurrency below one.

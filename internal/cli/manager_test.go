@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -416,4 +417,18 @@ func TestChildManager(t *testing.T) {
 		return
 	}
 	os.Exit(Main(strings.Fields(args)))
+}
+
+// TestManagerGC: the manager collects garbage at GOGC=50 unless GOGC says otherwise.
+func TestManagerGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	if got := setManagerGC(); got != 50 || debug.SetGCPercent(50) != 50 {
+		t.Errorf("without GOGC: %d, want 50", got)
+	}
+	t.Setenv("GOGC", "80")
+	debug.SetGCPercent(80) // as the runtime would have read it at start
+	if got := setManagerGC(); got != 80 || debug.SetGCPercent(80) != 80 {
+		t.Errorf("with GOGC=80: %d, want 80", got)
+	}
 }
