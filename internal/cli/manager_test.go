@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +47,7 @@ func TestManagerFlags(t *testing.T) {
 		"egress-allow-private":                  "false",
 		"kube-api-qps":                          "0",
 		"kube-api-burst":                        "0",
+		"gc-percent":                            "50",
 		"pprof-bind-address":                    "0",
 		"allowed-job-images":                    "",
 		"watch-namespaces":                      "",
@@ -72,6 +72,15 @@ func TestManagerRejectsNoWorkers(t *testing.T) {
 	root.SetArgs([]string{"manager", "--concurrent-districtsource-reconciles=0"})
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), "--concurrent-districtsource-reconciles is 0; it must be at least 1") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestManagerRejectsNoGC(t *testing.T) {
+	root := NewRootCommand()
+	root.SetArgs([]string{"manager", "--gc-percent=0"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "--gc-percent is 0; it must be at least 1") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -417,18 +426,4 @@ func TestChildManager(t *testing.T) {
 		return
 	}
 	os.Exit(Main(strings.Fields(args)))
-}
-
-// TestManagerGC: the manager collects garbage at GOGC=50 unless GOGC says otherwise.
-func TestManagerGC(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	t.Setenv("GOGC", "")
-	if got := setManagerGC(); got != 50 || debug.SetGCPercent(50) != 50 {
-		t.Errorf("without GOGC: %d, want 50", got)
-	}
-	t.Setenv("GOGC", "80")
-	debug.SetGCPercent(80) // as the runtime would have read it at start
-	if got := setManagerGC(); got != 80 || debug.SetGCPercent(80) != 80 {
-		t.Errorf("with GOGC=80: %d, want 80", got)
-	}
 }
