@@ -3,6 +3,8 @@ package cli
 import (
 	goflag "flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,6 +43,7 @@ type managerFlags struct {
 	workers       controller.Workers
 	qps           float32
 	burst         int
+	gcPercent     int
 	zap           zap.Options
 	egress        egressFlags
 }
@@ -78,6 +81,7 @@ func newManagerCommand() *cobra.Command {
 	fs.IntVar(&f.workers.Lake, "concurrent-lake-reconciles", def.Lake, "how many Lakes are checked at once")
 	fs.Float32Var(&f.qps, "kube-api-qps", 0, "queries per second to the API server; 0 leaves client-side throttling off, so that the server's API Priority and Fairness limits the manager")
 	fs.IntVar(&f.burst, "kube-api-burst", 0, "burst of queries to the API server above --kube-api-qps; 0 is client-go's default (10) when --kube-api-qps is set")
+	fs.IntVar(&f.gcPercent, "gc-percent", managerGCPercent, "how far (percent) the Go heap grows over its live data, mostly the cache, before a garbage collection (Go's GOGC, which wins when set); lower it to trade CPU for memory")
 	f.egress.bind(fs, false, "the ingest Jobs' http and s3 sources and the Lake checks")
 	gofs := goflag.NewFlagSet("zap", goflag.ContinueOnError)
 	f.zap.BindFlags(gofs)
@@ -111,6 +115,9 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := checkWorkers(f.workers); err != nil {
 		return err
 	}
+	if f.gcPercent < 1 {
+		return fmt.Errorf("--gc-percent is %d; it must be at least 1", f.gcPercent)
+	}
 	allowed, err := guard.ParseJobImages(f.allowedImages)
 	if err != nil {
 		return fmt.Errorf("--allowed-job-images: %w", err)
@@ -129,6 +136,9 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(f.gcPercent)
+	}
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -183,12 +193,19 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("Starting manager", "jobImage", f.jobImage, "allowedJobImages", allowed.String(), "watchNamespaces", f.watchNS, "leaderElect", f.leaderElect, "metricsSecure", f.metricsSecure,
-		"districtSourceWorkers", f.workers.DistrictSource, "egress", egressPolicy.String(), "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst)
+		"districtSourceWorkers", f.workers.DistrictSource, "egress", egressPolicy.String(), "kubeAPIQPS", cfg.QPS, "kubeAPIBurst", cfg.Burst,
+		"gcPercent", f.gcPercent, "GOGC", os.Getenv("GOGC"))
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}
 	return nil
 }
+
+// managerGCPercent is the manager's default --gc-percent. Its live heap is its cache,
+// about 175 MB at 13,300 DistrictSources (issue 13); at Go's default of 100 the heap grew
+// to twice that between collections and the peak RSS passed 400 MiB on a loaded machine
+// (402 to 461 MiB); at 50 it was 350 MiB, with no more manager CPU measurable.
+const managerGCPercent = 50
 
 // checkWorkers refuses a concurrency below one.
 func checkWorkers(w controller.Workers) error {

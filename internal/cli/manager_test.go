@@ -41,12 +41,13 @@ func TestManagerFlags(t *testing.T) {
 		"leader-elect":                          "false",
 		"job-image":                             "ghcr.io/districtlake/districtlake:latest",
 		"job-image-pull-policy":                 "IfNotPresent",
-		"concurrent-districtsource-reconciles":  "16",
+		"concurrent-districtsource-reconciles":  "64",
 		"concurrent-statecomparison-reconciles": "2",
 		"concurrent-lake-reconciles":            "2",
 		"egress-allow-private":                  "false",
 		"kube-api-qps":                          "0",
 		"kube-api-burst":                        "0",
+		"gc-percent":                            "50",
 		"pprof-bind-address":                    "0",
 		"allowed-job-images":                    "",
 		"watch-namespaces":                      "",
@@ -71,6 +72,15 @@ func TestManagerRejectsNoWorkers(t *testing.T) {
 	root.SetArgs([]string{"manager", "--concurrent-districtsource-reconciles=0"})
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), "--concurrent-districtsource-reconciles is 0; it must be at least 1") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestManagerRejectsNoGC(t *testing.T) {
+	root := NewRootCommand()
+	root.SetArgs([]string{"manager", "--gc-percent=0"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "--gc-percent is 0; it must be at least 1") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -246,13 +246,11 @@ func runSize(o options, tmp string, n int) (result, error) {
 	}()
 	ctx := context.Background()
 
-	logf("N=%d: floor", n)
-	cpu0 := treeCPU()
-	if r.floor, err = c.floor(ctx, n, o.workers); err != nil {
+	logf("N=%d: floor (load average %s)", n, loadAverage())
+	if r.floor, r.floorCPU, err = c.floor(ctx, n, o.workers); err != nil {
 		return r, err
 	}
-	r.floorCPU = treeCPU() - cpu0
-	logf("N=%d: floor took %s", n, r.floor.Round(time.Millisecond))
+	logf("N=%d: floor took %s (load average %s)", n, r.floor.Round(time.Millisecond), loadAverage())
 
 	ns := fmt.Sprintf("managed-%d", n)
 	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n), o.profile != "")
@@ -357,14 +355,15 @@ func newCluster(env *envtest.Environment, cfg *rest.Config, scheme *runtime.Sche
 }
 
 // floor creates N DistrictSources, N plan-like ConfigMaps and N CronJobs in a namespace of
-// their own with the given number of workers and returns how long that took. It deletes
-// them afterwards, so that the manager does not reconcile them.
-func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, error) {
+// their own with the given number of workers and returns how long that took and the CPU
+// time of the whole run meanwhile. It deletes them afterwards (not timed), so that the
+// manager does not reconcile them.
+func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, time.Duration, error) {
 	ns := fmt.Sprintf("floor-%d", n)
 	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return 0, fmt.Errorf("creating namespace %s: %w", ns, err)
+		return 0, 0, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), treeCPU()
 	err := parallel(3*n, workers, func(i int) error {
 		name := dsName(i / 3)
 		switch i % 3 {
@@ -376,16 +375,16 @@ func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, err
 			return c.client.Create(ctx, cronJob(ns, name))
 		}
 	})
-	took := time.Since(start)
+	took, cpu := time.Since(start), treeCPU()-cpu0
 	if err != nil {
-		return 0, fmt.Errorf("floor: %w", err)
+		return 0, 0, fmt.Errorf("floor: %w", err)
 	}
 	for _, obj := range []client.Object{&v1alpha1.DistrictSource{}, &corev1.ConfigMap{}, &batchv1.CronJob{}} {
 		if err := c.deleteAll(ctx, obj, ns); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return took, nil
+	return took, cpu, nil
 }
 
 // deleteAll deletes every object of obj's kind in ns with DELETE collection requests,
@@ -432,7 +431,7 @@ func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (too
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- c.watchReady(wctx, ns, counts) }()
 
-	logf("N=%d: creating %d DistrictSources for the manager", n, n)
+	logf("N=%d: creating %d DistrictSources for the manager (load average %s)", n, n, loadAverage())
 	start, cpu0 := time.Now(), treeCPU()
 	created := make(chan error, 1)
 	go func() {
@@ -460,7 +459,9 @@ func (c *cluster) managed(ctx context.Context, ns string, n int, o options) (too
 			return 0, 0, fmt.Errorf("only %d of %d DistrictSources Ready after %s", now.ready, n, o.timeout)
 		}
 		if createDone && now.ready == n && now.total == n {
-			return time.Since(start), treeCPU() - cpu0, nil
+			took, cpu := time.Since(start), treeCPU()-cpu0
+			logf("N=%d: all Ready after %s (load average %s)", n, took.Round(time.Millisecond), loadAverage())
+			return took, cpu, nil
 		}
 	}
 }
@@ -486,6 +487,34 @@ func (c *cluster) waitLakeStatus(ctx context.Context, ns string, timeout time.Du
 // readyCounts are how many DistrictSources there are and how many are Ready.
 type readyCounts struct{ ready, total int }
 
+// readySet is the Ready column by DistrictSource name, with its count of Ready rows kept
+// as rows change: counting the whole map after each of the 2N events took O(N) each.
+type readySet struct {
+	rows  map[string]bool
+	ready int
+}
+
+func newReadySet() *readySet { return &readySet{rows: map[string]bool{}} }
+
+func (s *readySet) set(name string, ready bool) {
+	if s.rows[name] {
+		s.ready--
+	}
+	s.rows[name] = ready
+	if ready {
+		s.ready++
+	}
+}
+
+func (s *readySet) remove(name string) {
+	if s.rows[name] {
+		s.ready--
+	}
+	delete(s.rows, name)
+}
+
+func (s *readySet) counts() readyCounts { return readyCounts{ready: s.ready, total: len(s.rows)} }
+
 // watchReady follows the DistrictSources of ns as Table rows (their printer columns
 // only): a List, then a watch from the List's resourceVersion, again after a watch ends
 // (the apiserver closes the watch of a consumer that falls behind). It sends the counts
@@ -493,7 +522,7 @@ type readyCounts struct{ ready, total int }
 func (c *cluster) watchReady(ctx context.Context, ns string, out chan readyCounts) error {
 	var cols tableColumns
 	for ctx.Err() == nil {
-		ready := map[string]bool{}
+		ready := newReadySet()
 		rv, err := c.listTable(ctx, ns, &cols, ready)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -534,37 +563,33 @@ func (t *tableColumns) learn(defs []metav1.TableColumnDefinition) error {
 }
 
 // apply records the rows of a Table in ready (deleted ones removed).
-func (t *tableColumns) apply(rows []metav1.TableRow, deleted bool, ready map[string]bool) {
+func (t *tableColumns) apply(rows []metav1.TableRow, deleted bool, ready *readySet) {
 	for _, row := range rows {
 		if len(row.Cells) <= max(t.name, t.ready) {
 			continue
 		}
 		name, _ := row.Cells[t.name].(string)
 		if deleted {
-			delete(ready, name)
+			ready.remove(name)
 			continue
 		}
-		ready[name] = row.Cells[t.ready] == "True"
+		ready.set(name, row.Cells[t.ready] == "True")
 	}
 }
 
-func send(out chan readyCounts, ready map[string]bool) {
-	n := 0
-	for _, r := range ready {
-		if r {
-			n++
-		}
-	}
+func send(out chan readyCounts, ready *readySet) {
 	select {
 	case <-out:
 	default:
 	}
-	out <- readyCounts{ready: n, total: len(ready)}
+	out <- ready.counts()
 }
 
-// tableRequest GETs the DistrictSources of ns as a Table with the given query.
+// tableRequest GETs the DistrictSources of ns as a Table with the given query, rows without
+// their objects (includeObject=None): the default embeds each row's object metadata, which
+// made every event cost the apiserver more and the watch fall behind sooner.
 func (c *cluster) tableRequest(ctx context.Context, ns, query string) (*http.Response, error) {
-	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?%s", c.host, ns, query)
+	url := fmt.Sprintf("%s/apis/districtlake.io/v1alpha1/namespaces/%s/districtsources?includeObject=None&%s", c.host, ns, query)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -583,7 +608,7 @@ func (c *cluster) tableRequest(ctx context.Context, ns, query string) (*http.Res
 }
 
 // listTable lists the rows into ready and returns the List's resourceVersion.
-func (c *cluster) listTable(ctx context.Context, ns string, cols *tableColumns, ready map[string]bool) (string, error) {
+func (c *cluster) listTable(ctx context.Context, ns string, cols *tableColumns, ready *readySet) (string, error) {
 	resp, err := c.tableRequest(ctx, ns, "resourceVersion=0")
 	if err != nil {
 		return "", fmt.Errorf("listing DistrictSources: %w", err)
@@ -608,7 +633,7 @@ type tableEvent struct {
 
 // watchTable applies the events of a watch from resourceVersion rv to ready until the
 // apiserver ends it.
-func (c *cluster) watchTable(ctx context.Context, ns, rv string, cols *tableColumns, ready map[string]bool, out chan readyCounts) error {
+func (c *cluster) watchTable(ctx context.Context, ns, rv string, cols *tableColumns, ready *readySet, out chan readyCounts) error {
 	resp, err := c.tableRequest(ctx, ns, "watch=1&allowWatchBookmarks=true&resourceVersion="+rv)
 	if err != nil {
 		return fmt.Errorf("watching DistrictSources: %w", err)
@@ -1125,6 +1150,20 @@ func treeCPU() time.Duration {
 		}
 	}
 	return total
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages (/proc/loadavg): the
+// benchmark shares the machine, and its wall times follow the load.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func freePort() (string, error) {
