@@ -100,6 +100,9 @@ type workload struct {
 	// requeueAfter asks for another reconcile after this long (a re-run waiting for a
 	// slot); zero for none.
 	requeueAfter time.Duration
+	// created is the Job this reconcile created (run-now or re-run), as the API server
+	// returned it: the cache may not hold it yet when the reconcile records its runs.
+	created *batchv1.Job
 }
 
 // now is the clock's time as a metav1.Time, cut to seconds as the API stores it.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -167,6 +168,7 @@ func (r *Runner) createOrAdoptJob(ctx context.Context, w *workload, job *batchv1
 	switch {
 	case err == nil:
 		log.Info("Created Job", "job", job.Name, "trigger", trigger)
+		w.created = job
 		return true, nil
 	case apierrors.IsAlreadyExists(err):
 		have := &batchv1.Job{}
@@ -210,6 +212,11 @@ func (r *Runner) observeRuns(ctx context.Context, w *workload, st *v1alpha1.Work
 	if err := r.Client.List(ctx, &jobs, client.InNamespace(w.owner.GetNamespace()),
 		client.MatchingFields{jobOwnerIndex: w.kind + "/" + w.owner.GetName()}); err != nil {
 		return "", fmt.Errorf("listing Jobs: %w", err)
+	}
+	if w.created != nil && !slices.ContainsFunc(jobs.Items, func(j batchv1.Job) bool { return j.Name == w.created.Name }) {
+		// Created by this reconcile and not cached yet: without it, the status written now
+		// would pair the new run-now value with the previous, finished run.
+		jobs.Items = append(jobs.Items, *w.created)
 	}
 	if len(jobs.Items) == 0 {
 		return "", nil

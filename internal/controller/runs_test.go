@@ -329,3 +329,47 @@ func TestRunNowHoldsTheSchedule(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Consistently(suspended).WithTimeout(time.Second).WithPolling(200 * time.Millisecond).Should(BeTrue())
 }
+
+// TestRunNowStatusNamesTheNewJob: the status write that records a new run-now value as
+// handled also names its Job as the run in progress, even when the cache has not seen the
+// Job yet. Before, that write could pair the new value with the previous, finished run and
+// Ready=True, and a client waiting for "lastRunNow is my value and the last run succeeded"
+// took the previous run for its own (an end-to-end flake after a manager change).
+func TestRunNowStatusNamesTheNewJob(t *testing.T) {
+	g := NewWithT(t)
+	ns, ds := simpleDS(t)
+	first := runNow(t, ds, kindDistrictSource, "1700000000")
+	finishJob(t, first, true, "")
+	g.Eventually(func(g Gomega) {
+		lr := getDS(g, ns, ds.Name).Status.LastRun
+		g.Expect(lr).NotTo(BeNil())
+		g.Expect(lr.Job).To(Equal(first.Name))
+		g.Expect(lr.Outcome).To(Equal(v1alpha1.RunSucceeded))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+
+	wc, err := client.NewWithWatch(env.cfg, client.Options{Scheme: env.scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	w, err := wc.Watch(ctx, &v1alpha1.DistrictSourceList{}, client.InNamespace(ns))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer w.Stop()
+
+	const value = "1700000600"
+	second := runNowJobName(ds.Name, value)
+	runNow(t, ds, kindDistrictSource, value)
+	for ev := range w.ResultChan() {
+		got, ok := ev.Object.(*v1alpha1.DistrictSource)
+		if !ok || got.Name != ds.Name || got.Status.LastRunNow != value {
+			continue
+		}
+		// The first version with the new value handled.
+		g.Expect(got.Status.LastRun).NotTo(BeNil())
+		g.Expect(got.Status.LastRun.Job).To(Equal(second), "lastRun when lastRunNow first read %q", value)
+		g.Expect(got.Status.LastRun.Outcome).To(Equal(v1alpha1.RunRunning))
+		c := expectCondition(g, got.Status.Conditions, got.Generation, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonRunning)
+		g.Expect(c.Message).To(ContainSubstring(second))
+		return
+	}
+	t.Fatalf("the watch ended before lastRunNow read %q", value)
+}
