@@ -182,13 +182,7 @@ func TestDistrictSourceChildren(t *testing.T) {
 func TestNoSecretValueInChildren(t *testing.T) {
 	g := NewWithT(t)
 	ns, ds := madison(t)
-	job := runNow(t, ds, kindDistrictSource, "scan")
-	finishJob(t, job, false, "")
-	g.Eventually(func(g Gomega) {
-		ds := getDS(g, ns, ds.Name)
-		g.Expect(ds.Status.LastRun).NotTo(BeNil())
-		g.Expect(ds.Status.LastRun.Outcome).To(Equal(v1alpha1.RunFailed))
-	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	runNowToEnd(t, ds, "scan", false)
 
 	lists := []client.ObjectList{
 		&corev1.ConfigMapList{}, &batchv1.CronJobList{}, &batchv1.JobList{}, &corev1.PodList{},

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
@@ -96,6 +97,25 @@ func runNow(t *testing.T, obj client.Object, kind, value string) *batchv1.Job {
 	name := runNowJobName(obj.GetName(), value)
 	NewWithT(t).Eventually(func() error {
 		return env.c.Get(context.Background(), client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}, job)
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	return job
+}
+
+// runNowToEnd starts a run-now Job of the DistrictSource, finishes it (succeeded when ok)
+// and waits until status records it as the last run.
+func runNowToEnd(t *testing.T, ds *v1alpha1.DistrictSource, value string, ok bool) *batchv1.Job {
+	t.Helper()
+	job := runNow(t, ds, kindDistrictSource, value)
+	finishJob(t, job, ok, "")
+	outcome := v1alpha1.RunFailed
+	if ok {
+		outcome = v1alpha1.RunSucceeded
+	}
+	NewWithT(t).Eventually(func(g Gomega) {
+		lr := getDS(g, ds.Namespace, ds.Name).Status.LastRun
+		g.Expect(lr).NotTo(BeNil())
+		g.Expect(lr.Job).To(Equal(job.Name))
+		g.Expect(lr.Outcome).To(Equal(outcome))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	return job
 }

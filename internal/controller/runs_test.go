@@ -338,14 +338,7 @@ func TestRunNowHoldsTheSchedule(t *testing.T) {
 func TestRunNowStatusNamesTheNewJob(t *testing.T) {
 	g := NewWithT(t)
 	ns, ds := simpleDS(t)
-	first := runNow(t, ds, kindDistrictSource, "1700000000")
-	finishJob(t, first, true, "")
-	g.Eventually(func(g Gomega) {
-		lr := getDS(g, ns, ds.Name).Status.LastRun
-		g.Expect(lr).NotTo(BeNil())
-		g.Expect(lr.Job).To(Equal(first.Name))
-		g.Expect(lr.Outcome).To(Equal(v1alpha1.RunSucceeded))
-	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	runNowToEnd(t, ds, "1700000000", true)
 
 	wc, err := client.NewWithWatch(env.cfg, client.Options{Scheme: env.scheme})
 	g.Expect(err).NotTo(HaveOccurred())
