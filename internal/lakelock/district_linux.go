@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,21 +24,14 @@ func (l *Lake) District(ctx context.Context, state, ncesID string) (release func
 		return nil, fmt.Errorf("waiting for another run of district %s %s: %w", state, ncesID, err)
 	}
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: off, Len: 1}
-	for {
-		err := unix.FcntlFlock(l.f.Fd(), unix.F_OFD_SETLK, &lk)
-		if err == nil {
-			break
+	err = retry(ctx, func() error { return unix.FcntlFlock(l.f.Fd(), unix.F_OFD_SETLK, &lk) },
+		unix.EAGAIN, unix.EACCES, unix.EINTR)
+	if err != nil {
+		l.ranges.release(off)
+		if errors.Is(err, context.Cause(ctx)) {
+			return nil, fmt.Errorf("waiting for another run of district %s %s: %w", state, ncesID, err)
 		}
-		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EINTR) {
-			l.ranges.release(off)
-			return nil, fmt.Errorf("district lock %s %s: %w", state, ncesID, err)
-		}
-		select {
-		case <-ctx.Done():
-			l.ranges.release(off)
-			return nil, fmt.Errorf("waiting for another run of district %s %s: %w", state, ncesID, context.Cause(ctx))
-		case <-time.After(poll):
-		}
+		return nil, fmt.Errorf("district lock %s %s: %w", state, ncesID, err)
 	}
 	return func() {
 		un := unix.Flock_t{Type: unix.F_UNLCK, Whence: 0, Start: off, Len: 1}

@@ -10,18 +10,13 @@ import (
 	"syscall"
 )
 
-// District waits for and takes the exclusive lock of one district (state and NCES id) in a
-// lock file of its own; release lets the next run of the district go.
-func (l *Lake) District(ctx context.Context, state, ncesID string) (release func(), err error) {
-	return l.districtFile(ctx, state, ncesID)
-}
-
 // rangeLocks is unused where District locks files.
 type rangeLocks struct{}
 
-// districtFile waits for and takes the exclusive lock of one district in a lock file of its
-// own (where open file description locks do not exist); release lets the next run go.
-func (l *Lake) districtFile(ctx context.Context, state, ncesID string) (release func(), err error) {
+// District waits for and takes the exclusive lock of one district (state and NCES id) in a
+// lock file of its own (open file description locks do not exist here); release lets the
+// next run of the district go.
+func (l *Lake) District(ctx context.Context, state, ncesID string) (release func(), err error) {
 	name := filepath.Join(l.root, Dir, fmt.Sprintf("district-%s-%s.lock", state, ncesID))
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {

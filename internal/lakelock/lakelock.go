@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -70,12 +71,16 @@ func (l *Lake) Close() error { return l.f.Close() }
 
 // lock takes how (LOCK_SH or LOCK_EX) on f, trying again until ctx ends.
 func lock(ctx context.Context, f *os.File, how int) error {
+	return retry(ctx, func() error { return syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB) },
+		syscall.EWOULDBLOCK, syscall.EINTR)
+}
+
+// retry calls try, a non-blocking attempt at a lock, every poll while it fails with one of
+// busy (another holder), until it succeeds, fails otherwise, or ctx ends (context.Cause).
+func retry(ctx context.Context, try func() error, busy ...error) error {
 	for {
-		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+		err := try()
+		if err == nil || !slices.ContainsFunc(busy, func(b error) bool { return errors.Is(err, b) }) {
 			return err
 		}
 		select {
