@@ -4,6 +4,8 @@ import (
 	"context"
 	goflag "flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -82,6 +84,14 @@ func applyMemoryLimit(log logr.Logger, value string) error {
 	return nil
 }
 
+// applyGCPercent sets the garbage collector's target percentage (--gc-percent) unless the
+// GOGC environment variable sets one, which wins.
+func applyGCPercent(percent int) {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(percent)
+	}
+}
+
 func (f *jobFlags) openAndRun(ctx context.Context, read func() (*lake.Config, error),
 	job func(context.Context, lake.Store) (summary.Summary, error)) (summary.Summary, error) {
 	planLake, err := read()
@@ -98,10 +108,11 @@ func (f *jobFlags) openAndRun(ctx context.Context, read func() (*lake.Config, er
 		return summary.Summary{}, fmt.Errorf("opening the lake: %w", err)
 	}
 	sum, err := job(ctx, store)
-	if err == nil {
-		if err = store.Sync(ctx); err != nil {
-			return summary.Summary{}, err
-		}
+	if err != nil {
+		return sum, err
 	}
-	return sum, err
+	if err := store.Sync(ctx); err != nil {
+		return summary.Summary{}, err
+	}
+	return sum, nil
 }

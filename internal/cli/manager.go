@@ -4,7 +4,6 @@ import (
 	goflag "flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -136,9 +135,7 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 	log := ctrl.Log.WithName("setup")
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(f.gcPercent)
-	}
+	applyGCPercent(f.gcPercent)
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {

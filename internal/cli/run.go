@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
@@ -46,9 +45,7 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 			if err := applyMemoryLimit(logr.Discard(), memoryLimit); err != nil {
 				return err
 			}
-			if _, set := os.LookupEnv("GOGC"); !set {
-				debug.SetGCPercent(gcPercent)
-			}
+			applyGCPercent(gcPercent)
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "districtlake-samples-")
 				if err != nil {
