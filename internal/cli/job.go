@@ -84,6 +84,15 @@ func applyMemoryLimit(log logr.Logger, value string) error {
 	return nil
 }
 
+// checkGCPercent refuses a --gc-percent below 1: Go reads a negative GOGC as "off", and a
+// flag that can switch the collector off by a typo is not one to accept.
+func checkGCPercent(percent int) error {
+	if percent < 1 {
+		return fmt.Errorf("--gc-percent is %d; it must be at least 1", percent)
+	}
+	return nil
+}
+
 // applyGCPercent sets the garbage collector's target percentage (--gc-percent) unless the
 // GOGC environment variable sets one, which wins.
 func applyGCPercent(percent int) {

@@ -114,8 +114,8 @@ func runManager(cmd *cobra.Command, f *managerFlags) error {
 	if err := checkWorkers(f.workers); err != nil {
 		return err
 	}
-	if f.gcPercent < 1 {
-		return fmt.Errorf("--gc-percent is %d; it must be at least 1", f.gcPercent)
+	if err := checkGCPercent(f.gcPercent); err != nil {
+		return err
 	}
 	allowed, err := guard.ParseJobImages(f.allowedImages)
 	if err != nil {

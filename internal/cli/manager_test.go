@@ -76,12 +76,23 @@ func TestManagerRejectsNoWorkers(t *testing.T) {
 	}
 }
 
-func TestManagerRejectsNoGC(t *testing.T) {
-	root := NewRootCommand()
-	root.SetArgs([]string{"manager", "--gc-percent=0"})
-	err := root.Execute()
-	if err == nil || !strings.Contains(err.Error(), "--gc-percent is 0; it must be at least 1") {
-		t.Fatalf("got %v", err)
+// TestGCPercentBelowOneIsRefused: the manager and a local run refuse a --gc-percent that
+// would weaken or (negative) switch off the garbage collector, before doing anything else.
+func TestGCPercentBelowOneIsRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"manager", "--gc-percent=0"},
+		{"run", "--gc-percent=0", "--lake", t.TempDir()},
+		{"run", "--gc-percent=-1", "--lake", t.TempDir()},
+	} {
+		root := NewRootCommand()
+		root.SetArgs(args)
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.Execute()
+		want := "--gc-percent is " + strings.TrimPrefix(args[1], "--gc-percent=") + "; it must be at least 1"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: got %v, want %q", args, err, want)
+		}
 	}
 }
 

@@ -42,6 +42,9 @@ districts in WI, IL and MO whose staffing and incident numbers are made up); LAK
 ./lake.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkGCPercent(gcPercent); err != nil {
+				return err
+			}
 			if err := applyMemoryLimit(logr.Discard(), memoryLimit); err != nil {
 				return err
 			}

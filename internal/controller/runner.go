@@ -183,13 +183,16 @@ func (r *Runner) reconcileWorkload(ctx context.Context, obj client.Object, st *v
 // object is looked at again shortly, with a fresher copy.
 func patchStatus(ctx context.Context, c client.Client, writes *statusWrites, obj client.Object, base client.Patch, res ctrl.Result, err error) (ctrl.Result, error) {
 	var perr error
+	// The patch is computed once: sent as it is, not computed again by the client.
 	switch data, derr := base.Data(obj); {
 	case writes.stale(obj):
 		perr = c.Status().Update(ctx, obj)
-	case derr == nil && string(data) == "{}":
+	case derr != nil:
+		perr = fmt.Errorf("computing the patch: %w", derr)
+	case string(data) == "{}":
 		return status.Result(ctx, res, err)
 	default:
-		perr = c.Status().Patch(ctx, obj, base)
+		perr = c.Status().Patch(ctx, obj, client.RawPatch(base.Type(), data))
 	}
 	switch {
 	case perr == nil:

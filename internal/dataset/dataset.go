@@ -5,6 +5,8 @@
 package dataset
 
 import (
+	"sync"
+
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
@@ -95,7 +97,11 @@ var RaceEthnicities = []struct{ Code, Name string }{
 // StaffingSchema: one row per school (nces_school_id null for a district total).
 // enrollment is the school's total; the enrollment_* columns break it down where the
 // source has them (null otherwise).
-func StaffingSchema() *arrow.Schema {
+func StaffingSchema() *arrow.Schema { return staffingSchema() }
+
+// staffingSchema builds StaffingSchema's schema once: an arrow.Schema is immutable, and
+// a national run asks for it once per district.
+var staffingSchema = sync.OnceValue(func() *arrow.Schema {
 	enr := []arrow.Field{i32("enrollment")}
 	for _, r := range RaceEthnicities {
 		enr = append(enr, i32("enrollment_"+r.Name))
@@ -114,7 +120,7 @@ func StaffingSchema() *arrow.Schema {
 		},
 		trailerFields(),
 	)
-}
+})
 
 // Incident categories the CRDC reports.
 const (
@@ -137,7 +143,11 @@ const (
 // section_504) and must not be added to that total. student_group names the cell, such as
 // black_male_idea or english_learner_female. A null count is unknown (a CRDC reserve code),
 // never zero.
-func IncidentsSchema() *arrow.Schema {
+func IncidentsSchema() *arrow.Schema { return incidentsSchema() }
+
+// incidentsSchema builds IncidentsSchema's schema once: an arrow.Schema is immutable, and
+// a national run asks for it once per district.
+var incidentsSchema = sync.OnceValue(func() *arrow.Schema {
 	return schema(
 		keyFields(false),
 		[]arrow.Field{
@@ -149,14 +159,18 @@ func IncidentsSchema() *arrow.Schema {
 		},
 		trailerFields(),
 	)
-}
+})
 
 // Contract statuses.
 var ContractStatuses = []string{"active", "expired", "terminated", "suspended"}
 
 // ContractsSchema: one row per agreement between the district and a police agency.
 // school_year is the year the source was given for, or null.
-func ContractsSchema() *arrow.Schema {
+func ContractsSchema() *arrow.Schema { return contractsSchema() }
+
+// contractsSchema builds ContractsSchema's schema once: an arrow.Schema is immutable, and
+// a national run asks for it once per district.
+var contractsSchema = sync.OnceValue(func() *arrow.Schema {
 	return schema(
 		keyFields(true),
 		[]arrow.Field{
@@ -168,7 +182,7 @@ func ContractsSchema() *arrow.Schema {
 		},
 		trailerFields(),
 	)
-}
+})
 
 // Schema returns the schema of a district dataset by name, or nil.
 func Schema(name string) *arrow.Schema {
