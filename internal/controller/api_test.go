@@ -22,6 +22,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/land"
 )
 
 // TestAPIRejects checks that every schema and CEL rule of the CRDs refuses a bad object
@@ -229,7 +230,7 @@ func TestSamples(t *testing.T) {
 		}).WithTimeout(timeout).WithPolling(poll).Should(Succeed(), "DistrictSource %s", name)
 	}
 	for i, name := range kinds["SharedSource"] {
-		landed(t, &v1alpha1.SharedSource{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, "1", fmt.Sprintf("%016x", i+1))
+		landed(t, &v1alpha1.SharedSource{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, "1", fmt.Sprintf("%016x", i+1), land.LayoutDistrictFile)
 	}
 	for _, kind := range []string{"DistrictSource", "StateComparison", "SharedSource"} {
 		for _, name := range kinds[kind] {

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/land"
 )
 
 // gauge reads the gauge name{labels} (exactly those labels) from the running manager's
@@ -71,7 +72,7 @@ func TestSharedSourceFreshness(t *testing.T) {
 	who := map[string]string{"kind": kindSharedSource, "namespace": ns, "name": shs.Name, "state": ""}
 
 	expectGauge(t, "districtlake_schedule_period_seconds", who, (7 * 24 * time.Hour).Seconds())
-	landed(t, shs, "1", "aaaaaaaaaaaaaaaa")
+	landed(t, shs, "1", "aaaaaaaaaaaaaaaa", land.LayoutDistrictFile)
 	expectGauge(t, "districtlake_shared_artifact_bytes", who, 62017)
 	expectGauge(t, "districtlake_shared_artifact_rows", who, 1000)
 	expectGauge(t, "districtlake_shared_artifact_districts", who, 40)

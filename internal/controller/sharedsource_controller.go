@@ -8,7 +8,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -131,15 +130,7 @@ func setArtifact(shs *v1alpha1.SharedSource, s summary.Summary) {
 	if s.NotModified && shs.Status.Artifact != nil && shs.Status.Artifact.Revision == a.Revision {
 		return
 	}
-	out := &v1alpha1.SharedArtifact{
-		Revision: a.Revision, Digest: a.Digest, Bytes: a.Bytes, Rows: a.Rows, Districts: a.Districts,
-		Key: a.Prefix, ManifestKey: a.ManifestKey, ETag: a.ETag, LastModified: a.LastModified,
-	}
-	if t, err := time.Parse(time.RFC3339, a.LandedAt); err == nil {
-		landed := metav1.NewTime(t)
-		out.LandedAt = &landed
-	}
-	shs.Status.Artifact = out
+	shs.Status.Artifact = render.SharedArtifact(a)
 }
 
 // SetupWithManager registers the reconciler and its watches.

@@ -29,7 +29,9 @@ func sharedDS(ns, name, shared string) *v1alpha1.DistrictSource {
 }
 
 // landed finishes a SharedSource's run-now Job with a summary that landed revision rev.
-func landed(t *testing.T, shs *v1alpha1.SharedSource, value, rev string) {
+// landed finishes a run-now Job of shs with a summary that landed revision rev in layout
+// (land.LayoutDistrictFile, or "" for a revision landed before layouts were recorded).
+func landed(t *testing.T, shs *v1alpha1.SharedSource, value, rev, layout string) {
 	t.Helper()
 	job := runNow(t, shs, kindSharedSource, value)
 	finishJob(t, job, true, encodeSummary(t, summary.Summary{
@@ -37,7 +39,7 @@ func landed(t *testing.T, shs *v1alpha1.SharedSource, value, rev string) {
 		Artifact: &summary.Artifact{
 			Revision: rev, Digest: "sha256:" + rev + strings.Repeat("0", 48), Bytes: 62017, Rows: 1000, Districts: 40,
 			LandedAt: "2026-12-03T06:00:00Z", Prefix: land.RevisionPrefix(shs.Namespace, shs.Name, rev),
-			ManifestKey: land.ManifestKey(shs.Namespace, shs.Name), ETag: "e-" + rev,
+			ManifestKey: land.ManifestKey(shs.Namespace, shs.Name), ETag: "e-" + rev, Layout: layout,
 		},
 	}))
 }
@@ -98,7 +100,9 @@ func TestSharedSource(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 
 	// A revision lands: the SharedSource records it, the district renders it and is scheduled.
-	landed(t, shs, "1", "aaaaaaaaaaaaaaaa")
+	// This one was landed by a release before layouts were recorded: the district reads it
+	// at its own keys (a folder per district) until a new revision lands.
+	landed(t, shs, "1", "aaaaaaaaaaaaaaaa", "")
 	g.Eventually(func(g Gomega) {
 		got := &v1alpha1.SharedSource{}
 		g.Expect(env.c.Get(ctx, client.ObjectKeyFromObject(shs), got)).To(Succeed())
@@ -109,7 +113,7 @@ func TestSharedSource(t *testing.T) {
 		_, p := getPlan(g, ns, ds.Name)
 		g.Expect(p.Sources[0].Landed).NotTo(BeNil())
 		g.Expect(p.Sources[0].Landed.Revision).To(Equal("aaaaaaaaaaaaaaaa"))
-		g.Expect(p.Sources[0].Landed.Key).To(Equal(land.DistrictKey(ns, shs.Name, "aaaaaaaaaaaaaaaa", "5508520", "crdc")))
+		g.Expect(p.Sources[0].Landed.Key).To(Equal(land.RevisionPrefix(ns, shs.Name, "aaaaaaaaaaaaaaaa") + "/district=5508520/data.csv"))
 		g.Expect(p.Sources[0].Format).To(Equal("crdc"))
 		g.Expect(p.Sources[0].SchoolYear).To(Equal("2020-21"))
 		getCronJob(g, ns, ds.Name)
@@ -123,10 +127,11 @@ func TestSharedSource(t *testing.T) {
 
 	// A corrected release lands a new revision: the district's plan follows on its own.
 	gen := getDSNow(t, ns, ds.Name).Generation
-	landed(t, shs, "2", "bbbbbbbbbbbbbbbb")
+	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutDistrictFile)
 	g.Eventually(func(g Gomega) {
 		_, p := getPlan(g, ns, ds.Name)
 		g.Expect(p.Sources[0].Landed.Revision).To(Equal("bbbbbbbbbbbbbbbb"))
+		g.Expect(p.Sources[0].Landed.Key).To(Equal(land.RevisionPrefix(ns, shs.Name, "bbbbbbbbbbbbbbbb") + "/district=5508520.csv"))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Expect(getDSNow(t, ns, ds.Name).Generation).To(Equal(gen), "the district itself was not changed")
 

@@ -58,7 +58,7 @@ func BenchmarkDistrictReadFromMinIO(b *testing.B) {
 				b.Fatal(err)
 			}
 			src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
-				Landed: &plan.Landed{Lake: l, Key: land.DistrictKey(p.Namespace, p.Name, sum.Artifact.Revision, o.LEAID, "crdc"),
+				Landed: &plan.Landed{Lake: l, Key: land.DistrictKey(p.Namespace, p.Name, sum.Artifact.Revision, sum.Artifact.Layout, o.LEAID, "crdc"),
 					Revision: sum.Artifact.Revision, SharedSource: p.Name}}
 			read := func() (string, error) {
 				stream, err := source.Open(ctx, src, env)

@@ -96,10 +96,21 @@ func RevisionPrefix(namespace, name, revision string) string {
 	return fmt.Sprintf("%s/revision=%s", Prefix(namespace, name), revision)
 }
 
-// DistrictKey is the key of one district's rows in one revision. ext is the landed
-// format's extension (csv or ndjson).
-func DistrictKey(namespace, name, revision, leaid, format string) string {
-	return fmt.Sprintf("%s/district=%s/data.%s", RevisionPrefix(namespace, name, revision), leaid, Extension(format))
+// LayoutDistrictFile is the layout of the revisions landed now: one object per district
+// beside the others, <revision prefix>/district=<LEAID>.csv (or .ndjson). A revision whose
+// artifact names no layout was landed before layouts were recorded, one folder per
+// district: <revision prefix>/district=<LEAID>/data.csv. On a folder lake the folder per
+// district was 13,000 more directories to create in a national landing.
+const LayoutDistrictFile = "district-file"
+
+// DistrictKey is the key of one district's rows in one revision landed with layout (the
+// artifact's Layout). format is the shared source's format (see Extension).
+func DistrictKey(namespace, name, revision, layout, leaid, format string) string {
+	prefix := RevisionPrefix(namespace, name, revision)
+	if layout == "" {
+		return fmt.Sprintf("%s/district=%s/data.%s", prefix, leaid, Extension(format))
+	}
+	return fmt.Sprintf("%s/district=%s.%s", prefix, leaid, Extension(format))
 }
 
 // Extension is the file extension of a landed format: a crdc file is landed as csv.
@@ -172,7 +183,7 @@ func Run(ctx context.Context, p *plan.Land, store lake.Store, env lake.Env, opts
 		Revision: digest[:16], Digest: "sha256:" + digest, Bytes: stream.Bytes(), Rows: sp.rows,
 		Districts: int32(len(sp.index)), LandedAt: now().UTC().Format(time.RFC3339),
 		Prefix: RevisionPrefix(p.Namespace, p.Name, digest[:16]), ManifestKey: ManifestKey(p.Namespace, p.Name),
-		ETag: stream.ETag(), LastModified: stream.LastModified(),
+		Layout: LayoutDistrictFile, ETag: stream.ETag(), LastModified: stream.LastModified(),
 	}
 	publishers := opts.Publishers
 	if publishers <= 0 {

@@ -101,7 +101,10 @@ func TestLandOnceReadOwnRows(t *testing.T) {
 	}
 
 	// One district reads its own object: its 25 rows and nothing of the other 39.
-	key := land.DistrictKey("wi", p.Name, a.Revision, "5500007", "crdc")
+	key := land.DistrictKey("wi", p.Name, a.Revision, a.Layout, "5500007", "crdc")
+	if want := a.Prefix + "/district=5500007.csv"; a.Layout != land.LayoutDistrictFile || key != want {
+		t.Fatalf("layout %q, district key %s; want %s, a file beside the other districts'", a.Layout, key, want)
+	}
 	src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2021-22",
 		Landed: &plan.Landed{Lake: p.Lake, Key: key, Revision: a.Revision, SharedSource: p.Name}}
 	stream, err := source.Open(ctx, src, nil)
@@ -202,7 +205,7 @@ func TestLandNDJSON(t *testing.T) {
 	if sum.Artifact.Districts != 2 || sum.Artifact.Rows != 3 {
 		t.Fatalf("artifact %+v", sum.Artifact)
 	}
-	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, sum.Artifact.Revision, "0100005", "ndjson"))
+	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, sum.Artifact.Revision, sum.Artifact.Layout, "0100005", "ndjson"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func publish(ctx context.Context, store lake.Store, p *plan.Land, sp *spool, art
 				if ctx.Err() != nil {
 					continue // another object failed: write no more
 				}
-				key := DistrictKey(p.Namespace, p.Name, art.Revision, id, p.Source.Format)
+				key := DistrictKey(p.Namespace, p.Name, art.Revision, art.Layout, id, p.Source.Format)
 				var err error
 				buf, err = putDistrict(ctx, store, sp, id, key, buf[:0], large)
 				if err != nil {

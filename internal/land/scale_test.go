@@ -108,7 +108,7 @@ func TestLandLargerThanMemory(t *testing.T) {
 	t.Logf("file %d MiB; live heap while publishing %d MiB; %d progress lines", size>>20, heap>>20, len(lines))
 
 	// A district's object holds its 250 rows and the header.
-	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, a.Revision, "5501234", "crdc"))
+	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, a.Revision, a.Layout, "5501234", "crdc"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestLandFailsMidPublish(t *testing.T) {
 	}
 	for _, id := range []string{"5500000", "5500150", "5500299"} {
 		src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2021-22",
-			Landed: &plan.Landed{Lake: p.Lake, Key: land.DistrictKey("wi", p.Name, m.Revision, id, "crdc"), Revision: m.Revision, SharedSource: p.Name}}
+			Landed: &plan.Landed{Lake: p.Lake, Key: land.DistrictKey("wi", p.Name, m.Revision, m.Layout, id, "crdc"), Revision: m.Revision, SharedSource: p.Name}}
 		stream, err := source.Open(ctx, src, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l l
 				f.landFailed[key] = r.Err
 			} else {
 				fmt.Fprintf(o.Out, "Shared source %s: %s\n", term.Escape(key), term.Escape(r.Summary.Message))
-				f.landed[key] = artifactOf(r.Summary.Artifact)
+				f.landed[key] = render.SharedArtifact(r.Summary.Artifact)
 			}
 			out = append(out, r)
 		}
@@ -128,14 +128,6 @@ func secretEnv(f *Folder, namespace string, refs []render.SecretEnv, needed map[
 		}
 		return env(name)
 	}, nil
-}
-
-func artifactOf(a *summary.Artifact) *v1alpha1.SharedArtifact {
-	if a == nil {
-		return nil
-	}
-	return &v1alpha1.SharedArtifact{Revision: a.Revision, Digest: a.Digest, Bytes: a.Bytes, Rows: a.Rows,
-		Districts: a.Districts, Key: a.Prefix, ManifestKey: a.ManifestKey, ETag: a.ETag, LastModified: a.LastModified}
 }
 
 // sharedFailure is why a district is not run: a SharedSource it reads failed to land in

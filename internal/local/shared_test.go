@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -144,6 +145,78 @@ func TestRunSharedSourceFetchedOnce(t *testing.T) {
 	}
 	if revision() == first {
 		t.Errorf("the changed file did not land a new revision")
+	}
+}
+
+// TestRunReadsARevisionLandedInTheOldLayout: a lake whose shared revision was landed
+// before layouts were recorded (a folder per district, district=<LEAID>/data.csv, and a
+// manifest naming no layout) keeps being read after an upgrade while the file is
+// unchanged: the districts read the old objects, and nothing is downloaded.
+func TestRunReadsARevisionLandedInTheOldLayout(t *testing.T) {
+	ctx := context.Background()
+	fsrv := newFileServer()
+	fsrv.set("/contracts.csv", nationalContracts(90000))
+	srv := httptest.NewServer(fsrv)
+	defer srv.Close()
+	dir := sharedFolder(t, srv.URL)
+	lakeDir := t.TempDir()
+	run := func() string {
+		t.Helper()
+		f, err := Load(ctx, dir)
+		if err != nil || f.Err() != nil {
+			t.Fatalf("Load: %v %v", err, f.Err())
+		}
+		var out bytes.Buffer
+		if _, err := Run(ctx, f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out}); err != nil {
+			t.Fatalf("Run: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "Ingested 30 of 30 districts") {
+			t.Fatalf("output:\n%s", out.String())
+		}
+		return out.String()
+	}
+	run()
+	fsrv.counts() // forget the first run's traffic
+
+	// Turn the landed revision into the old layout: move every district's object into
+	// its own folder and drop the layout from the manifest.
+	store, err := lake.New(ctx, plan.Lake{Type: plan.LakeFile, Path: lakeDir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := land.ReadManifest(ctx, store, "wi", "national-contracts")
+	if err != nil || m.Layout != land.LayoutDistrictFile {
+		t.Fatalf("manifest %+v, %v: want layout %q", m, err, land.LayoutDistrictFile)
+	}
+	revDir := filepath.Join(lakeDir, filepath.FromSlash(m.Prefix))
+	files, err := filepath.Glob(filepath.Join(revDir, "district=*.csv"))
+	if err != nil || len(files) != 40 {
+		t.Fatalf("landed objects %v, %v: want 40", files, err)
+	}
+	for _, f := range files {
+		old := filepath.Join(strings.TrimSuffix(f, ".csv"), "data.csv")
+		if err := os.Mkdir(filepath.Dir(old), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(f, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Layout = ""
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(ctx, m.ManifestKey, b); err != nil {
+		t.Fatal(err)
+	}
+
+	out := run()
+	if !strings.Contains(out, "unchanged since revision "+m.Revision) {
+		t.Errorf("the run did not keep the old revision:\n%s", out)
+	}
+	if _, sent, _ := fsrv.counts(); sent["/contracts.csv"] != 0 {
+		t.Errorf("the run downloaded %d bytes of an unchanged file", sent["/contracts.csv"])
 	}
 }
 

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/summary"
 )
 
 // sharedEnvPrefix names the environment variables of a SharedSource Job's secrets.
@@ -119,9 +122,25 @@ func (b *builder) shared(s v1alpha1.Source, src *plan.Source, own plan.Lake, at 
 	src.Delimiter = shs.Spec.Delimiter
 	src.Landed = &plan.Landed{
 		Lake:         own,
-		Key:          land.DistrictKey(b.namespace, name, a.Revision, b.district, string(shs.Spec.Format)),
+		Key:          land.DistrictKey(b.namespace, name, a.Revision, a.Layout, b.district, string(shs.Spec.Format)),
 		Revision:     a.Revision,
 		SharedSource: name,
 	}
 	return nil
+}
+
+// SharedArtifact is the status form of a landed revision (nil for none).
+func SharedArtifact(a *summary.Artifact) *v1alpha1.SharedArtifact {
+	if a == nil {
+		return nil
+	}
+	out := &v1alpha1.SharedArtifact{
+		Revision: a.Revision, Digest: a.Digest, Bytes: a.Bytes, Rows: a.Rows, Districts: a.Districts,
+		Key: a.Prefix, ManifestKey: a.ManifestKey, Layout: a.Layout, ETag: a.ETag, LastModified: a.LastModified,
+	}
+	if t, err := time.Parse(time.RFC3339, a.LandedAt); err == nil {
+		landed := metav1.NewTime(t)
+		out.LandedAt = &landed
+	}
+	return out
 }

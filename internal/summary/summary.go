@@ -61,14 +61,17 @@ type Summary struct {
 
 // Artifact is one landed revision of a shared source.
 type Artifact struct {
-	Revision     string `json:"revision"`
-	Digest       string `json:"digest"`
-	Bytes        int64  `json:"bytes"`
-	Rows         int64  `json:"rows"`
-	Districts    int32  `json:"districts"`
-	LandedAt     string `json:"landedAt,omitempty"`
-	Prefix       string `json:"prefix"`
-	ManifestKey  string `json:"manifestKey"`
+	Revision    string `json:"revision"`
+	Digest      string `json:"digest"`
+	Bytes       int64  `json:"bytes"`
+	Rows        int64  `json:"rows"`
+	Districts   int32  `json:"districts"`
+	LandedAt    string `json:"landedAt,omitempty"`
+	Prefix      string `json:"prefix"`
+	ManifestKey string `json:"manifestKey"`
+	// Layout is how the district objects are named (see land.LayoutDistrictFile); empty
+	// in the manifest of a revision landed before layouts were recorded.
+	Layout       string `json:"layout,omitempty"`
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"lastModified,omitempty"`
 }

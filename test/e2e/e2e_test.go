@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/districtlake/districtlake/api/v1alpha1"
+	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
 
@@ -253,7 +254,10 @@ func TestSharedSourceZIPMemberReadByThreeDistricts(t *testing.T) {
 			if plans == 0 {
 				t.Errorf("no plan ConfigMap of %s%s", name, explain())
 			}
-			landed := filepath.Join(dir, filepath.FromSlash(bucketKey(prefix, art.Key)), "district="+d.ncesID, "data.csv")
+			if art.Layout != land.LayoutDistrictFile {
+				t.Errorf("the artifact's layout is %q, want %q", art.Layout, land.LayoutDistrictFile)
+			}
+			landed := filepath.Join(dir, filepath.FromSlash(bucketKey(prefix, art.Key)), "district="+d.ncesID+".csv")
 			got := testenv.DuckDB(t, fmt.Sprintf(`SELECT count(*) AS n, count(DISTINCT LEAID::VARCHAR) AS ids, min(LEAID::VARCHAR) AS id
 				FROM read_csv('%s', all_varchar = true)`, landed))
 			if got[0]["n"] != int64(d.schools) || got[0]["ids"] != int64(1) || got[0]["id"] != d.ncesID {
