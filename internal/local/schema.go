@@ -17,6 +17,7 @@ import (
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
@@ -182,6 +183,21 @@ func blocking(errs field.ErrorList) bool {
 	return false
 }
 
+// decodeMetadata converts an object's metadata to ObjectMeta: directly (a YAML round trip
+// per document was 2.6% of a national run's CPU), or, when a field has the wrong type,
+// through JSON, whose error names the field.
+func decodeMetadata(m map[string]any, meta *metav1.ObjectMeta) error {
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(m, meta) == nil {
+		return nil
+	}
+	*meta = metav1.ObjectMeta{}
+	b, err := yaml.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return yaml.Unmarshal(b, meta)
+}
+
 // validateMetadata checks the name, namespace, labels and annotations as the API server
 // does for a custom resource.
 func validateMetadata(obj map[string]any, namespaced bool) field.ErrorList {
@@ -191,11 +207,7 @@ func validateMetadata(obj map[string]any, namespaced bool) field.ErrorList {
 		return field.ErrorList{field.Required(path, "")}
 	}
 	var meta metav1.ObjectMeta
-	b, err := yaml.Marshal(m)
-	if err == nil {
-		err = yaml.Unmarshal(b, &meta)
-	}
-	if err != nil {
+	if err := decodeMetadata(m, &meta); err != nil {
 		return field.ErrorList{field.Invalid(path, nil, err.Error())}
 	}
 	if namespaced && meta.Namespace == "" {
