@@ -383,3 +383,28 @@ func appendCell(b []byte, a arrow.Array, i int) ([]byte, error) {
 	}
 	return b, fmt.Errorf("holds a Parquet %s, which cannot be read as a single value", a.DataType())
 }
+
+// ParquetRows reads every row of a Parquet file r as text cells, the way an ingest reads a
+// parquet source (the same text for each type, a null cell nil, the same memory bounds):
+// header gets the top-level column names once, then row each row, numbered from 1, until
+// it returns an error. A shared Parquet file is split by district with it, so that the
+// district reads its rows as it would have read them out of the file itself.
+func ParquetRows(ctx context.Context, source string, r parquet.ReaderAtSeeker, lim Limits,
+	header func(names []string) error, row func(n int, cells [][]byte) error) error {
+	t, err := newParquetTable(ctx, source, r, lim.withDefaults())
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	names := t.header()
+	t.selectColumns(names)
+	if err := header(names); err != nil {
+		return err
+	}
+	for t.next() {
+		if err := row(t.row, t.cells()); err != nil {
+			return err
+		}
+	}
+	return t.err()
+}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/districtlake/districtlake/internal/ingest"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/source"
@@ -113,7 +115,8 @@ func DistrictKey(namespace, name, revision, layout, leaid, format string) string
 	return fmt.Sprintf("%s/district=%s.%s", prefix, leaid, Extension(format))
 }
 
-// Extension is the file extension of a landed format: a crdc file is landed as csv.
+// Extension is the file extension of a landed format: a crdc or parquet file is landed as
+// csv.
 func Extension(format string) string {
 	if format == "ndjson" {
 		return "ndjson"
@@ -166,7 +169,7 @@ func Run(ctx context.Context, p *plan.Land, store lake.Store, env lake.Env, opts
 		return summary.Summary{}, err
 	}
 	defer sp.remove()
-	if err := split(p, &countingReader{r: stream, n: &prog.bytes}, sp, prog); err != nil {
+	if err := split(ctx, p, &countingReader{r: stream, n: &prog.bytes}, sp, prog, opts.TempDir); err != nil {
 		return summary.Summary{}, err
 	}
 	// Read to the end, so that the size and checksum are final.
@@ -216,7 +219,9 @@ func readManifest(ctx context.Context, store lake.Store, key string) (*summary.A
 	return &a, nil
 }
 
-func split(p *plan.Land, r io.Reader, sp *spool, prog *progress) error {
+// split reads the file into the spool by district. A csv, crdc or ndjson file keeps its
+// own rows; a Parquet file is landed as csv (see splitParquet).
+func split(ctx context.Context, p *plan.Land, r io.Reader, sp *spool, prog *progress, tempDir string) error {
 	if p.Source.Encoding == plan.EncodingWindows1252 {
 		r = charmap.Windows1252.NewDecoder().Reader(r)
 	}
@@ -229,8 +234,73 @@ func split(p *plan.Land, r io.Reader, sp *spool, prog *progress) error {
 		return splitCSV(p.Source.Name, r, column, p.Source.Delimiter, sp, prog)
 	case "ndjson":
 		return splitNDJSON(p.Source.Name, r, column, sp, prog)
+	case "parquet":
+		return splitParquet(ctx, p.Source.Name, r, column, tempDir, sp, prog)
 	}
-	return fmt.Errorf("source %s: a shared %s file cannot be landed yet: use csv, crdc or ndjson", p.Source.Name, p.Source.Format)
+	return fmt.Errorf("source %s: a shared %s file cannot be landed: use csv, crdc, ndjson or parquet", p.Source.Name, p.Source.Format)
+}
+
+// splitParquet lands a Parquet file as csv: it is copied to a scratch file in tempDir
+// (Parquet is read from its footer), then read row by row as the ingest reads a parquet
+// source, each cell as the text the ingest would have mapped (a null cell empty), so that
+// a district reads the same values from its csv object as from the file itself, and its
+// object stays a few kilobytes that one GET reads.
+func splitParquet(ctx context.Context, name string, r io.Reader, column, tempDir string, sp *spool, prog *progress) error {
+	f, err := os.CreateTemp(tempDir, "districtlake-land-*.parquet")
+	if err != nil {
+		return fmt.Errorf("source %s: spooling the Parquet file: %w", name, err)
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	n, err := io.Copy(f, r)
+	if err != nil {
+		return fmt.Errorf("source %s: spooling the Parquet file: %w", name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("source %s: the file is empty", name)
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	rec := []string(nil)
+	encode := func(fields []string) ([]byte, error) {
+		buf.Reset()
+		if err := cw.Write(fields); err != nil {
+			return nil, fmt.Errorf("source %s: writing a row: %w", name, err)
+		}
+		cw.Flush()
+		return buf.Bytes(), cw.Error()
+	}
+	col := -1
+	var names []string
+	header := func(h []string) error {
+		names = h
+		col = slices.IndexFunc(h, func(c string) bool { return strings.EqualFold(strings.TrimSpace(c), column) })
+		if col < 0 {
+			return fmt.Errorf("source %s: no column %s (the LEAID) among the file's %d columns", name, column, len(h))
+		}
+		b, err := encode(h)
+		sp.header = slices.Clone(b)
+		return err
+	}
+	row := func(n int, cells [][]byte) error {
+		id, err := leaid(string(cells[col]))
+		if err != nil {
+			return fmt.Errorf("source %s: row %d column %s: %w", name, n, names[col], err)
+		}
+		rec = rec[:0]
+		for _, c := range cells {
+			rec = append(rec, string(c))
+		}
+		b, err := encode(rec)
+		if err != nil {
+			return err
+		}
+		if err := sp.add(id, b); err != nil {
+			return err
+		}
+		prog.split(sp)
+		return nil
+	}
+	return ingest.ParquetRows(ctx, name, f, ingest.Limits{}, header, row)
 }
 
 func splitCSV(name string, r io.Reader, column, delimiter string, sp *spool, prog *progress) error {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/source"
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 // origin is a file server that counts requests and body bytes and answers conditional
@@ -213,5 +216,51 @@ func TestLandNDJSON(t *testing.T) {
 	b, _ := io.ReadAll(obj)
 	if strings.Count(string(b), "\n") != 2 {
 		t.Errorf("district 0100005 object: %q", b)
+	}
+}
+
+// TestLandParquetBadInput: a shared Parquet file without the district column, with a
+// value that is not an LEAID, or cut short is refused with the source, row and column,
+// and nothing is published.
+func TestLandParquetBadInput(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	parquetFile := func(name, sql string) []byte {
+		path := filepath.Join(dir, name+".parquet")
+		testenv.DuckDB(t, "COPY ("+sql+") TO '"+path+"' (FORMAT parquet)")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	good := parquetFile("good", "SELECT 5500001::BIGINT AS LEAID, 'A' AS agency")
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"no district column", parquetFile("nocol", "SELECT 5500001::BIGINT AS lea, 'A' AS agency"),
+			"source crdc-2021-22-school-support: no column LEAID (the LEAID) among the file's 2 columns"},
+		{"not an LEAID", parquetFile("bad", "SELECT * FROM (VALUES ('5500001', 'A'), ('N/A', 'B')) AS t(LEAID, agency)"),
+			`source crdc-2021-22-school-support: row 2 column LEAID: "N/A" is not a 7-digit NCES LEA ID`},
+		{"cut short", good[:len(good)/2], "is not a Parquet file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &origin{}
+			o.set(tc.body)
+			srv := httptest.NewServer(o)
+			defer srv.Close()
+			p := landPlan(srv.URL, t.TempDir())
+			p.Source.Format = "parquet"
+			store, _ := lake.New(ctx, p.Lake, nil)
+			_, err := land.Run(ctx, p, store, nil, land.Options{TempDir: t.TempDir()})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+			if objs, _ := store.List(ctx, ""); len(objs) != 0 {
+				t.Errorf("a failed landing published %d objects", len(objs))
+			}
+		})
 	}
 }

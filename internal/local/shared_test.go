@@ -15,6 +15,7 @@ import (
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/testenv"
 )
 
 // sharedFolder writes a folder of 30 Wisconsin DistrictSources reading their police
@@ -60,6 +61,25 @@ spec:
 	return dir
 }
 
+// runSharedFolder runs the folder of sharedFolder into lakeDir and returns what it printed;
+// the test fails unless all 30 districts were ingested.
+func runSharedFolder(t *testing.T, dir, lakeDir string) string {
+	t.Helper()
+	ctx := context.Background()
+	f, err := Load(ctx, dir)
+	if err != nil || f.Err() != nil {
+		t.Fatalf("Load: %v %v", err, f.Err())
+	}
+	var out bytes.Buffer
+	if _, err := Run(ctx, f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out}); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Ingested 30 of 30 districts") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	return out.String()
+}
+
 // nationalContracts has two contracts for each of 40 districts (30 in the folder).
 func nationalContracts(cost int) []byte {
 	var b strings.Builder
@@ -86,21 +106,7 @@ func TestRunSharedSourceFetchedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func() string {
-		t.Helper()
-		f, err := Load(ctx, dir)
-		if err != nil || f.Err() != nil {
-			t.Fatalf("Load: %v %v", err, f.Err())
-		}
-		var out bytes.Buffer
-		if _, err := Run(ctx, f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out}); err != nil {
-			t.Fatalf("Run: %v\n%s", err, out.String())
-		}
-		if !strings.Contains(out.String(), "Ingested 30 of 30 districts") {
-			t.Fatalf("output:\n%s", out.String())
-		}
-		return out.String()
-	}
+	run := func() string { t.Helper(); return runSharedFolder(t, dir, lakeDir) }
 	revision := func() string {
 		t.Helper()
 		if _, err := store.Stat(ctx, dataset.DistrictKey(dataset.Contracts, "WI", "", "5500007")); err != nil {
@@ -160,21 +166,7 @@ func TestRunReadsARevisionLandedInTheOldLayout(t *testing.T) {
 	defer srv.Close()
 	dir := sharedFolder(t, srv.URL)
 	lakeDir := t.TempDir()
-	run := func() string {
-		t.Helper()
-		f, err := Load(ctx, dir)
-		if err != nil || f.Err() != nil {
-			t.Fatalf("Load: %v %v", err, f.Err())
-		}
-		var out bytes.Buffer
-		if _, err := Run(ctx, f, RunOptions{Lake: lakeDir, Concurrency: 4, Out: &out}); err != nil {
-			t.Fatalf("Run: %v\n%s", err, out.String())
-		}
-		if !strings.Contains(out.String(), "Ingested 30 of 30 districts") {
-			t.Fatalf("output:\n%s", out.String())
-		}
-		return out.String()
-	}
+	run := func() string { t.Helper(); return runSharedFolder(t, dir, lakeDir) }
 	run()
 	fsrv.counts() // forget the first run's traffic
 
@@ -266,5 +258,94 @@ spec:
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
 		}
+	}
+}
+
+// TestRunSharedParquetFile: a national file published as Parquet (written by DuckDB, the
+// LEAID a number that lost its leading zero) is landed once and read by every district
+// through the same columns it would name in the file itself: DuckDB reads each district's
+// contracts from the lake with their types, a null cost unknown, not zero.
+func TestRunSharedParquetFile(t *testing.T) {
+	ctx := context.Background()
+	national := filepath.Join(t.TempDir(), "contracts.parquet")
+	testenv.DuckDB(t, `COPY (SELECT * FROM (VALUES
+		(100005::BIGINT, 'Police Department, Town of A', 12500.5::DOUBLE, DATE '2021-07-01'),
+		(100005::BIGINT, 'County Sheriff', NULL, DATE '2021-08-15'),
+		(5508520::BIGINT, 'Madison "PD"', 90000::DOUBLE, DATE '2020-01-01'),
+		(4200001::BIGINT, 'Not in the folder', 1::DOUBLE, DATE '2020-01-01'))
+		AS t(leaid, agency, cost, since)) TO '`+national+`' (FORMAT parquet)`)
+	body, err := os.ReadFile(national)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsrv := newFileServer()
+	fsrv.set("/contracts.parquet", body)
+	srv := httptest.NewServer(fsrv)
+	defer srv.Close()
+
+	dir := t.TempDir()
+	folder := `apiVersion: districtlake.io/v1alpha1
+kind: SharedSource
+metadata: {name: national-contracts, namespace: wi}
+spec:
+  http: {url: "` + srv.URL + `/contracts.parquet"}
+  format: parquet
+  districtColumn: leaid
+  schoolYear: 2021-22
+  lakeRef: {name: statewide}
+  schedule: "@weekly"
+---
+apiVersion: districtlake.io/v1alpha1
+kind: Lake
+metadata: {name: statewide, namespace: wi}
+spec: {endpoint: "minio:9000", bucket: districtlake, credentialsSecretRef: {name: lake-credentials}}
+`
+	for _, id := range []string{"0100005", "5508520"} {
+		folder += `---
+apiVersion: districtlake.io/v1alpha1
+kind: DistrictSource
+metadata: {name: wi-` + id + `, namespace: wi}
+spec:
+  district: {ncesId: "` + id + `", name: "District ` + id + `", state: WI}
+  lakeRef: {name: statewide}
+  schedule: "@weekly"
+  sources:
+  - name: contracts
+    dataset: contracts
+    sharedSourceRef: {name: national-contracts}
+    columns: {agency_name: agency, annual_cost: cost, start_date: since}
+`
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wi.yaml"), []byte(folder), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(ctx, dir)
+	if err != nil || f.Err() != nil {
+		t.Fatalf("Load: %v %v", err, f.Err())
+	}
+	lakeDir := t.TempDir()
+	var out bytes.Buffer
+	if _, err := Run(ctx, f, RunOptions{Lake: lakeDir, Concurrency: 2, Out: &out}); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "4 rows of 3 districts") || !strings.Contains(out.String(), "Ingested 2 of 2 districts") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if requests, _, _ := fsrv.counts(); requests["/contracts.parquet"] != 1 {
+		t.Errorf("the national file was requested %d times, want 1", requests["/contracts.parquet"])
+	}
+	rows := testenv.DuckDB(t, `SELECT nces_lea_id || ' ' || agency_name || ' ' || coalesce(annual_cost::VARCHAR, 'unknown') || ' ' || start_date::VARCHAR AS r
+		FROM read_parquet('`+lakeDir+`/contracts/**/*.parquet', hive_partitioning = false) ORDER BY r`)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r["r"].(string))
+	}
+	want := []string{
+		"0100005 County Sheriff unknown 2021-08-15",
+		"0100005 Police Department, Town of A 12500.50 2021-07-01",
+		`5508520 Madison "PD" 90000.00 2020-01-01`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("DuckDB reads the districts' contracts as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
