@@ -258,17 +258,8 @@ func splitParquet(ctx context.Context, name string, r io.Reader, column, tempDir
 	if n == 0 {
 		return fmt.Errorf("source %s: the file is empty", name)
 	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	rec := []string(nil)
-	encode := func(fields []string) ([]byte, error) {
-		buf.Reset()
-		if err := cw.Write(fields); err != nil {
-			return nil, fmt.Errorf("source %s: writing a row: %w", name, err)
-		}
-		cw.Flush()
-		return buf.Bytes(), cw.Error()
-	}
+	out := newCSVSplitter(name, ',', sp, prog)
+	var rec []string
 	col := -1
 	var names []string
 	header := func(h []string) error {
@@ -277,9 +268,7 @@ func splitParquet(ctx context.Context, name string, r io.Reader, column, tempDir
 		if col < 0 {
 			return fmt.Errorf("source %s: no column %s (the LEAID) among the file's %d columns", name, column, len(h))
 		}
-		b, err := encode(h)
-		sp.header = slices.Clone(b)
-		return err
+		return out.header(h)
 	}
 	row := func(n int, cells [][]byte) error {
 		id, err := leaid(string(cells[col]))
@@ -290,15 +279,7 @@ func splitParquet(ctx context.Context, name string, r io.Reader, column, tempDir
 		for _, c := range cells {
 			rec = append(rec, string(c))
 		}
-		b, err := encode(rec)
-		if err != nil {
-			return err
-		}
-		if err := sp.add(id, b); err != nil {
-			return err
-		}
-		prog.split(sp)
-		return nil
+		return out.row(id, rec)
 	}
 	return ingest.ParquetRows(ctx, name, f, ingest.Limits{}, header, row)
 }
@@ -325,23 +306,10 @@ func splitCSV(name string, r io.Reader, column, delimiter string, sp *spool, pro
 	if col < 0 {
 		return fmt.Errorf("source %s: no column %s (the LEAID) among the header's %d columns", name, column, len(header))
 	}
-	// One csv.Writer encodes every row into buf, from which the row goes to the spool.
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Comma = cr.Comma
-	encode := func(rec []string) ([]byte, error) {
-		buf.Reset()
-		if err := cw.Write(rec); err != nil {
-			return nil, fmt.Errorf("source %s: writing a row: %w", name, err)
-		}
-		cw.Flush()
-		return buf.Bytes(), cw.Error()
-	}
-	h, err := encode(header)
-	if err != nil {
+	out := newCSVSplitter(name, cr.Comma, sp, prog)
+	if err := out.header(header); err != nil {
 		return err
 	}
-	sp.header = slices.Clone(h)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -358,15 +326,56 @@ func splitCSV(name string, r io.Reader, column, delimiter string, sp *spool, pro
 		if err != nil {
 			return fmt.Errorf("source %s: row %d column %s: %w", name, row, header[col], err)
 		}
-		b, err := encode(rec)
-		if err != nil {
+		if err := out.row(id, rec); err != nil {
 			return err
 		}
-		if err := sp.add(id, b); err != nil {
-			return err
-		}
-		prog.split(sp)
 	}
+}
+
+// csvSplitter writes the rows of a file landed as csv to the spool: one csv.Writer
+// encodes each row into buf, from which it goes to the spool.
+type csvSplitter struct {
+	name string
+	buf  bytes.Buffer
+	cw   *csv.Writer
+	sp   *spool
+	prog *progress
+}
+
+func newCSVSplitter(name string, comma rune, sp *spool, prog *progress) *csvSplitter {
+	c := &csvSplitter{name: name, sp: sp, prog: prog}
+	c.cw = csv.NewWriter(&c.buf)
+	c.cw.Comma = comma
+	return c
+}
+
+func (c *csvSplitter) encode(rec []string) ([]byte, error) {
+	c.buf.Reset()
+	if err := c.cw.Write(rec); err != nil {
+		return nil, fmt.Errorf("source %s: writing a row: %w", c.name, err)
+	}
+	c.cw.Flush()
+	return c.buf.Bytes(), c.cw.Error()
+}
+
+// header sets the header line every district's object starts with.
+func (c *csvSplitter) header(h []string) error {
+	b, err := c.encode(h)
+	c.sp.header = slices.Clone(b)
+	return err
+}
+
+// row adds a row of district id.
+func (c *csvSplitter) row(id string, rec []string) error {
+	b, err := c.encode(rec)
+	if err != nil {
+		return err
+	}
+	if err := c.sp.add(id, b); err != nil {
+		return err
+	}
+	c.prog.split(c.sp)
+	return nil
 }
 
 func splitNDJSON(name string, r io.Reader, column string, sp *spool, prog *progress) error {

@@ -41,24 +41,30 @@ spec:
   schedule: "@weekly"
 `)
 	for d := range 30 {
-		fmt.Fprintf(&b, `---
+		b.WriteString(sharedDistrict(fmt.Sprintf("%07d", 5500000+d), ""))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wi.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// sharedDistrict is a Wisconsin DistrictSource (a YAML document) reading its police
+// contracts through SharedSource national-contracts; extra are more lines of that source.
+func sharedDistrict(id, extra string) string {
+	return `---
 apiVersion: districtlake.io/v1alpha1
 kind: DistrictSource
-metadata: {name: wi-%07d, namespace: wi}
+metadata: {name: wi-` + id + `, namespace: wi}
 spec:
-  district: {ncesId: "%07d", name: "District %d", state: WI}
+  district: {ncesId: "` + id + `", name: "District ` + id + `", state: WI}
   lakeRef: {name: statewide}
   schedule: "@weekly"
   sources:
   - name: contracts
     dataset: contracts
     sharedSourceRef: {name: national-contracts}
-`, 5500000+d, 5500000+d, d)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wi.yaml"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+` + extra
 }
 
 // runSharedFolder runs the folder of sharedFolder into lakeDir and returns what it printed;
@@ -301,20 +307,7 @@ metadata: {name: statewide, namespace: wi}
 spec: {endpoint: "minio:9000", bucket: districtlake, credentialsSecretRef: {name: lake-credentials}}
 `
 	for _, id := range []string{"0100005", "5508520"} {
-		folder += `---
-apiVersion: districtlake.io/v1alpha1
-kind: DistrictSource
-metadata: {name: wi-` + id + `, namespace: wi}
-spec:
-  district: {ncesId: "` + id + `", name: "District ` + id + `", state: WI}
-  lakeRef: {name: statewide}
-  schedule: "@weekly"
-  sources:
-  - name: contracts
-    dataset: contracts
-    sharedSourceRef: {name: national-contracts}
-    columns: {agency_name: agency, annual_cost: cost, start_date: since}
-`
+		folder += sharedDistrict(id, "    columns: {agency_name: agency, annual_cost: cost, start_date: since}\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "wi.yaml"), []byte(folder), 0o644); err != nil {
 		t.Fatal(err)
