@@ -38,6 +38,10 @@ const (
 	// AnnotationOwner is the name of the resource a Job belongs to (names can be longer than
 	// a label value).
 	AnnotationOwner = "districtlake.io/owner"
+	// AnnotationCreated is when the manager created a Job (run-now, re-run), to the
+	// nanosecond: it orders the Jobs of one resource created within one second, which
+	// their creationTimestamp (whole seconds) cannot.
+	AnnotationCreated = "districtlake.io/created"
 
 	managedBy      = "districtlake"
 	triggerSched   = "schedule"

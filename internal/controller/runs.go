@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -190,12 +191,15 @@ func (r *Runner) createOrAdoptJob(ctx context.Context, w *workload, job *batchv1
 // `kubectl create job --from=cronjob/...` does, so the CronJob's history limits prune it.
 func (r *Runner) jobFromCronJob(w *workload, cj *batchv1.CronJob, name, trigger string, annotations map[string]string) *batchv1.Job {
 	tmpl := cj.Spec.JobTemplate.DeepCopy()
+	// The wall clock, not r.Clock: this orders Jobs (see newestJob), so it must move on
+	// between two creations, as a clock stamping conditions need not.
+	created := map[string]string{AnnotationCreated: time.Now().UTC().Format(time.RFC3339Nano)}
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Namespace:   w.owner.GetNamespace(),
 			Labels:      mergeLabels(tmpl.Labels, map[string]string{LabelTrigger: trigger}),
-			Annotations: mergeLabels(tmpl.Annotations, annotations),
+			Annotations: mergeLabels(mergeLabels(tmpl.Annotations, annotations), created),
 		},
 		Spec: tmpl.Spec,
 	}
@@ -221,14 +225,7 @@ func (r *Runner) observeRuns(ctx context.Context, w *workload, st *v1alpha1.Work
 	if len(jobs.Items) == 0 {
 		return "", nil
 	}
-	sort.Slice(jobs.Items, func(i, j int) bool {
-		a, b := jobs.Items[i].CreationTimestamp, jobs.Items[j].CreationTimestamp
-		if a.Equal(&b) {
-			return jobs.Items[i].Name < jobs.Items[j].Name
-		}
-		return a.Before(&b)
-	})
-	job := &jobs.Items[len(jobs.Items)-1]
+	job := newestJob(jobs.Items)
 	started := job.CreationTimestamp
 	if job.Status.StartTime != nil {
 		started = *job.Status.StartTime
@@ -248,6 +245,37 @@ func (r *Runner) observeRuns(ctx context.Context, w *workload, st *v1alpha1.Work
 		return "", nil // recorded before
 	}
 	return "", r.recordFinished(ctx, w, st, job, started, onSuccess)
+}
+
+// newestJob is the Job of one resource created last. The creationTimestamp counts whole
+// seconds, and two Jobs of a resource can be created within one (a run-now Job that
+// ends at once and the next one): then the manager's creation annotation decides, and
+// failing that (a scheduled Job has none) an unfinished Job is the newer, since the Jobs
+// of one resource never run side by side. The name decides last, so the choice is stable.
+func newestJob(jobs []batchv1.Job) *batchv1.Job {
+	newest := &jobs[0]
+	for i := range jobs[1:] {
+		if jobBefore(newest, &jobs[i+1]) {
+			newest = &jobs[i+1]
+		}
+	}
+	return newest
+}
+
+// jobBefore says whether Job a was created before Job b (see newestJob).
+func jobBefore(a, b *batchv1.Job) bool {
+	if ta, tb := a.CreationTimestamp, b.CreationTimestamp; !ta.Equal(&tb) {
+		return ta.Before(&tb)
+	}
+	ca, errA := time.Parse(time.RFC3339Nano, a.Annotations[AnnotationCreated])
+	cb, errB := time.Parse(time.RFC3339Nano, b.Annotations[AnnotationCreated])
+	if errA == nil && errB == nil && !ca.Equal(cb) {
+		return ca.Before(cb)
+	}
+	if fa, fb := jobActive(a), jobActive(b); fa != fb {
+		return fb
+	}
+	return a.Name < b.Name
 }
 
 // recordFinished reads a finished Job's summary and records its run in st; the conditions

@@ -37,6 +37,9 @@ func TestRunNowOneJobPerValue(t *testing.T) {
 	job := runNow(t, ds, kindDistrictSource, "1700000000")
 	g.Expect(job.Labels).To(HaveKeyWithValue(LabelTrigger, "run-now"))
 	g.Expect(job.Annotations).To(HaveKeyWithValue(v1alpha1.RunNowAnnotation, "1700000000"))
+	created, err := time.Parse(time.RFC3339Nano, job.Annotations[AnnotationCreated])
+	g.Expect(err).NotTo(HaveOccurred(), "the Job's creation annotation orders it among Jobs of the same second")
+	g.Expect(created).To(BeTemporally("~", job.CreationTimestamp.Time, 2*time.Second))
 	ref := metav1.GetControllerOf(job)
 	g.Expect(ref).NotTo(BeNil())
 	g.Expect(ref.Kind).To(Equal("CronJob"))
@@ -365,4 +368,47 @@ func TestRunNowStatusNamesTheNewJob(t *testing.T) {
 		return
 	}
 	t.Fatalf("the watch ended before lastRunNow read %q", value)
+}
+
+// TestNewestJob: the Job a status records as the last run is the one created last, also
+// when two were created within one second (creationTimestamp counts whole seconds) and
+// the later one's hashed name sorts first, as SharedSource run-now values "2" and "3" do.
+func TestNewestJob(t *testing.T) {
+	second := metav1.NewTime(time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC))
+	job := func(value string, created metav1.Time, at string, finished bool) batchv1.Job {
+		j := batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: runNowJobName("crdc-support", value), CreationTimestamp: created}}
+		if at != "" {
+			j.Annotations = map[string]string{AnnotationCreated: at}
+		}
+		if finished {
+			j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: "True"}}
+		}
+		return j
+	}
+	two, three := runNowJobName("crdc-support", "2"), runNowJobName("crdc-support", "3")
+	if three > two {
+		t.Fatalf("the case needs the later Job's name to sort first: %s, %s", two, three)
+	}
+	for _, tc := range []struct {
+		name string
+		jobs []batchv1.Job
+		want string
+	}{
+		{"an earlier second", []batchv1.Job{
+			job("3", metav1.NewTime(second.Add(time.Second)), "", true), job("2", second, "", true)}, three},
+		{"one second, both finished, by creation annotation", []batchv1.Job{
+			job("2", second, "2026-12-03T06:00:00.2Z", true), job("3", second, "2026-12-03T06:00:00.7Z", true)}, three},
+		{"one second, the annotation against the name order", []batchv1.Job{
+			job("3", second, "2026-12-03T06:00:00.1Z", true), job("2", second, "2026-12-03T06:00:00.6Z", true)}, two},
+		{"one second, a scheduled Job without annotation: the unfinished one", []batchv1.Job{
+			job("2", second, "", false), job("3", second, "2026-12-03T06:00:00.7Z", true)}, two},
+		{"one second, nothing else to go by: the name", []batchv1.Job{
+			job("2", second, "", true), job("3", second, "", true)}, two},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := newestJob(tc.jobs).Name; got != tc.want {
+				t.Errorf("newest Job %s, want %s", got, tc.want)
+			}
+		})
+	}
 }

@@ -203,3 +203,24 @@ func getDSNow(t *testing.T, ns, name string) *v1alpha1.DistrictSource {
 	}
 	return ds
 }
+
+// TestSharedSourceRevisionsInOneSecond: a revision landed right after another (a corrected
+// release), both runs created and ended within one second, is the one status records: the
+// Jobs' creationTimestamps tie, and the later run-now Job's hashed name sorts first.
+func TestSharedSourceRevisionsInOneSecond(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), newLake(ns, "statewide", "lake-creds"))
+	shs := sharedSource(ns, "crdc-support", nil)
+	create(t, shs)
+	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutDistrictFile)
+	landed(t, shs, "3", "dddddddddddddddd", land.LayoutDistrictFile)
+	g.Eventually(func(g Gomega) {
+		got := &v1alpha1.SharedSource{}
+		g.Expect(env.c.Get(context.Background(), client.ObjectKeyFromObject(shs), got)).To(Succeed())
+		g.Expect(got.Status.Artifact).NotTo(BeNil())
+		g.Expect(got.Status.Artifact.Revision).To(Equal("dddddddddddddddd"))
+		g.Expect(got.Status.LastRun).NotTo(BeNil())
+		g.Expect(got.Status.LastRun.Job).To(Equal(runNowJobName(shs.Name, "3")))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+}
