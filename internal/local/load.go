@@ -109,12 +109,6 @@ type Folder struct {
 	Secrets          []Item[*corev1.Secret]
 	Problems         Problems
 
-	// landed are the artifacts a run landed, by namespace/name; nil before a run (when
-	// validating), so that a sharedSourceRef is checked for existence and Lake only.
-	landed map[string]*v1alpha1.SharedArtifact
-	// landFailed are the SharedSources whose landing failed in this run, with why.
-	landFailed map[string]error
-
 	// texts are the documents read, by origin file and document, to place errors on lines.
 	texts map[docKey]docText
 }

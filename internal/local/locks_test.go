@@ -26,17 +26,18 @@ func TestConcurrentRunsNeverMixADistrict(t *testing.T) {
 	for round := 0; round < 2; round++ {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
+		outs := make([]bytes.Buffer, 2)
 		for i := range errs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = Run(context.Background(), f, RunOptions{Lake: lakeDir, Concurrency: 2, State: "WI"})
+				_, errs[i] = Run(context.Background(), f, RunOptions{Lake: lakeDir, Concurrency: 2, State: "WI", Out: &outs[i]})
 			}()
 		}
 		wg.Wait()
-		for _, err := range errs {
+		for i, err := range errs {
 			if err != nil {
-				t.Fatalf("round %d: %v", round, err)
+				t.Fatalf("round %d, run %d: %v\n%s", round, i, err, outs[i].String())
 			}
 		}
 		for _, lea := range []string{"5508520", "5509600"} {

@@ -18,6 +18,8 @@ import (
 // that Secret's values from the environment.
 type folderResolver struct {
 	f *Folder
+	// landed is what the run landed; nil when validating (see SharedSource).
+	landed *landings
 }
 
 func (r folderResolver) Lake(_ context.Context, namespace, name string) (*v1alpha1.Lake, error) {
@@ -51,10 +53,10 @@ func (r folderResolver) SharedSource(_ context.Context, namespace, name string) 
 	}
 	out := shs.DeepCopy()
 	switch {
-	case r.f.landed == nil:
+	case r.landed == nil:
 		out.Status.Artifact = &v1alpha1.SharedArtifact{Revision: "validate"}
 	default:
-		out.Status.Artifact = r.f.landed[namespace+"/"+name]
+		out.Status.Artifact = r.landed.artifacts[namespace+"/"+name]
 	}
 	return out, nil
 }

@@ -143,8 +143,9 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	if o.locks != nil {
 		defer o.locks.Close()
 	}
-	res.Shared = landAll(ctx, f, dss, l, store, o)
-	res.Districts = ingestAll(ctx, f, dss, l, store, o)
+	var landed *landings
+	res.Shared, landed = landAll(ctx, f, dss, l, store, o)
+	res.Districts = ingestAll(ctx, f, landed, dss, l, store, o)
 	for _, sc := range scs {
 		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
 	}
@@ -182,7 +183,7 @@ func selectState(f *Folder, state string) ([]*v1alpha1.DistrictSource, []*v1alph
 }
 
 // ingestAll ingests the districts, Concurrency at a time, in the folder's order.
-func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []DistrictResult {
+func ingestAll(ctx context.Context, f *Folder, landed *landings, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []DistrictResult {
 	out := make([]DistrictResult, len(dss))
 	progress := NewProgress(o.Out, len(dss), o.Terminal)
 	defer progress.Close()
@@ -195,7 +196,7 @@ func ingestAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress.Started(ds.Name)
-			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, ds, l, store, o.Env, o.Egress) })
+			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, landed, ds, l, store, o.Env, o.Egress) })
 			progress.Finished(ds.Name, rowsOf(out[i].Summary), out[i].Err)
 		}()
 	}
@@ -211,12 +212,12 @@ func rowsOf(s summary.Summary) int64 {
 	return n
 }
 
-func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env, eg plan.Egress) DistrictResult {
+func ingestOne(ctx context.Context, f *Folder, landed *landings, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env, eg plan.Egress) DistrictResult {
 	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
-	if r.Err = sharedFailure(f, ds); r.Err != nil {
+	if r.Err = sharedFailure(landed, ds); r.Err != nil {
 		return r
 	}
-	p, err := LocalPlan(ctx, f, ds, l, env)
+	p, err := localPlan(ctx, f, landed, ds, l, env)
 	if err != nil {
 		r.Err = err
 		return r
@@ -226,20 +227,21 @@ func ingestOne(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l la
 	return r
 }
 
-// LocalIngestPlan is a DistrictSource's ingest plan made to run on this machine, and the
+// localIngestPlan is a DistrictSource's ingest plan made to run on this machine, and the
 // environment that carries its secrets.
-type LocalIngestPlan struct {
+type localIngestPlan struct {
 	Plan plan.Ingest
 	Env  lake.Env
 }
 
-// LocalPlan renders a DistrictSource from the folder, as the operator renders it from the
+// localPlan renders a DistrictSource from the folder and what the run landed (nil: a
+// stand-in revision, as when validating), as the operator renders it from the
 // cluster but with the ConfigMap keys its sources read inline in the plan, then makes it
 // run here: the lake is l, and each Secret value a source needs comes from a Secret in the
 // folder or else from env under the variable name the plan gives it. Secret values live
 // only in the returned Env.
-func LocalPlan(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l lake.Config, env lake.Env) (*LocalIngestPlan, error) {
-	ip, err := render.DistrictSource(ctx, ds, folderResolver{f: f}, render.InlineConfigMaps)
+func localPlan(ctx context.Context, f *Folder, landed *landings, ds *v1alpha1.DistrictSource, l lake.Config, env lake.Env) (*localIngestPlan, error) {
+	ip, err := render.DistrictSource(ctx, ds, folderResolver{f: f, landed: landed}, render.InlineConfigMaps)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +275,7 @@ func LocalPlan(ctx context.Context, f *Folder, ds *v1alpha1.DistrictSource, l la
 		}
 		return env(name)
 	}
-	return &LocalIngestPlan{Plan: p, Env: merged}, nil
+	return &localIngestPlan{Plan: p, Env: merged}, nil
 }
 
 // neededEnv names the environment variables the plan's sources read: HTTP header values and

@@ -542,7 +542,7 @@ binaryData: {enrollment.csv: TEVBSUQK}
 		t.Fatal(err)
 	}
 	local := plan.Lake{Type: plan.LakeFile, Path: "/tmp/lake"}
-	p, err := LocalPlan(context.Background(), f, f.DistrictSources[0].Object, local, lake.MapEnv(nil))
+	p, err := localPlan(context.Background(), f, nil, f.DistrictSources[0].Object, local, lake.MapEnv(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

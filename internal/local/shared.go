@@ -22,14 +22,21 @@ type SharedResult struct {
 	Err             error
 }
 
+// landings are what one run landed: the artifacts, by namespace/name, and the
+// SharedSources whose landing failed, with why. A run keeps its own (not the Folder, which
+// two runs may read at once).
+type landings struct {
+	artifacts map[string]*v1alpha1.SharedArtifact
+	failed    map[string]error
+}
+
 // landAll lands, once each, the SharedSources the districts read, conditionally on the
 // revision already in the lake (an unchanged file downloads nothing), and records their
 // artifacts for the districts' plans. A SharedSource that fails leaves its districts
 // failing, unrun, with its reason (see sharedFailure); the revision already in the lake
 // and the districts' published data are untouched.
-func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []SharedResult {
-	f.landed = map[string]*v1alpha1.SharedArtifact{}
-	f.landFailed = map[string]error{}
+func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) ([]SharedResult, *landings) {
+	landed := &landings{artifacts: map[string]*v1alpha1.SharedArtifact{}, failed: map[string]error{}}
 	var out []SharedResult
 	seen := map[string]bool{}
 	for _, ds := range dss {
@@ -46,15 +53,15 @@ func landAll(ctx context.Context, f *Folder, dss []*v1alpha1.DistrictSource, l l
 			r := landOne(ctx, f, shs, l, store, o)
 			if r.Err != nil {
 				fmt.Fprintf(o.Out, "Shared source %s: FAILED: %s\n", term.Escape(key), term.Text(r.Err.Error()))
-				f.landFailed[key] = r.Err
+				landed.failed[key] = r.Err
 			} else {
 				fmt.Fprintf(o.Out, "Shared source %s: %s\n", term.Escape(key), term.Escape(r.Summary.Message))
-				f.landed[key] = render.SharedArtifact(r.Summary.Artifact)
+				landed.artifacts[key] = render.SharedArtifact(r.Summary.Artifact)
 			}
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, landed
 }
 
 func landOne(ctx context.Context, f *Folder, shs *v1alpha1.SharedSource, l lake.Config, store lake.Store, o RunOptions) SharedResult {
@@ -132,13 +139,13 @@ func secretEnv(f *Folder, namespace string, refs []render.SecretEnv, needed map[
 
 // sharedFailure is why a district is not run: a SharedSource it reads failed to land in
 // this run. nil when none did.
-func sharedFailure(f *Folder, ds *v1alpha1.DistrictSource) error {
+func sharedFailure(landed *landings, ds *v1alpha1.DistrictSource) error {
 	for _, s := range ds.Spec.Sources {
 		if s.SharedSourceRef == nil {
 			continue
 		}
 		key := ds.Namespace + "/" + s.SharedSourceRef.Name
-		if err := f.landFailed[key]; err != nil {
+		if err := landed.failed[key]; err != nil {
 			return fmt.Errorf("not run, its data in the lake is unchanged: SharedSource %s, which source %q reads, failed to land: %w",
 				key, s.Name, err)
 		}
