@@ -115,6 +115,15 @@ func DistrictKey(namespace, name, revision, layout, leaid, format string) string
 	return fmt.Sprintf("%s/district=%s.%s", prefix, leaid, Extension(format))
 }
 
+// LandedFormat is the format a district reads a landed file in: a Parquet file is landed
+// as csv (see splitParquet), any other keeps its format.
+func LandedFormat(format string) string {
+	if format == "parquet" {
+		return "csv"
+	}
+	return format
+}
+
 // Extension is the file extension of a landed format: a crdc or parquet file is landed as
 // csv.
 func Extension(format string) string {
@@ -264,7 +273,7 @@ func splitParquet(ctx context.Context, name string, r io.Reader, column, tempDir
 	var names []string
 	header := func(h []string) error {
 		names = h
-		col = slices.IndexFunc(h, func(c string) bool { return strings.EqualFold(strings.TrimSpace(c), column) })
+		col = columnIndex(h, column)
 		if col < 0 {
 			return fmt.Errorf("source %s: no column %s (the LEAID) among the file's %d columns", name, column, len(h))
 		}
@@ -302,7 +311,7 @@ func splitCSV(name string, r io.Reader, column, delimiter string, sp *spool, pro
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
-	col := slices.IndexFunc(header, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), column) })
+	col := columnIndex(header, column)
 	if col < 0 {
 		return fmt.Errorf("source %s: no column %s (the LEAID) among the header's %d columns", name, column, len(header))
 	}
@@ -330,6 +339,12 @@ func splitCSV(name string, r io.Reader, column, delimiter string, sp *spool, pro
 			return err
 		}
 	}
+}
+
+// columnIndex is the index of the district column among a file's column names (case and
+// surrounding spaces aside), -1 when it is not there.
+func columnIndex(names []string, column string) int {
+	return slices.IndexFunc(names, func(c string) bool { return strings.EqualFold(strings.TrimSpace(c), column) })
 }
 
 // csvSplitter writes the rows of a file landed as csv to the spool: one csv.Writer

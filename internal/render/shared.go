@@ -114,9 +114,7 @@ func (b *builder) shared(s v1alpha1.Source, src *plan.Source, own plan.Lake, at 
 	if src.Format == "" {
 		src.Format = string(shs.Spec.Format)
 	}
-	if src.Format == string(v1alpha1.SharedFormatParquet) {
-		src.Format = "csv" // a Parquet file is landed as csv (see land.Run)
-	}
+	src.Format = land.LandedFormat(src.Format)
 	if src.SchoolYear == "" {
 		src.SchoolYear = string(shs.Spec.SchoolYear)
 	}
