@@ -110,15 +110,17 @@ type result struct {
 	// control plane's, this program's and the manager's): on a shared machine the wall
 	// times follow the load, the CPU times much less.
 	floorCPU, managerCPU time.Duration
-	manager              time.Duration
-	reconciles           float64
-	peakRSS              int64 // bytes
-	cpu                  time.Duration
-	requests             map[string]float64 // the manager's, by verb
-	children             string
-	resyncWrites         map[string]float64 // by verb and resource
-	resyncTime           time.Duration
-	resyncRSS            int64
+	// floorStatus and floorStatusCPU are the floor's status writes, one per DistrictSource.
+	floorStatus, floorStatusCPU time.Duration
+	manager                     time.Duration
+	reconciles                  float64
+	peakRSS                     int64 // bytes
+	cpu                         time.Duration
+	requests                    map[string]float64 // the manager's, by verb
+	children                    string
+	resyncWrites                map[string]float64 // by verb and resource
+	resyncTime                  time.Duration
+	resyncRSS                   int64
 }
 
 func run(o options) error {
@@ -247,10 +249,13 @@ func runSize(o options, tmp string, n int) (result, error) {
 	ctx := context.Background()
 
 	logf("N=%d: floor (load average %s)", n, loadAverage())
-	if r.floor, r.floorCPU, err = c.floor(ctx, n, o.workers); err != nil {
+	ft, err := c.floor(ctx, n, o.workers)
+	if err != nil {
 		return r, err
 	}
-	logf("N=%d: floor took %s (load average %s)", n, r.floor.Round(time.Millisecond), loadAverage())
+	r.floor, r.floorCPU, r.floorStatus, r.floorStatusCPU = ft.took, ft.cpu, ft.status, ft.statusCPU
+	logf("N=%d: floor took %s, then its status writes %s (load average %s)", n, r.floor.Round(time.Millisecond),
+		r.floorStatus.Round(time.Millisecond), loadAverage())
 
 	ns := fmt.Sprintf("managed-%d", n)
 	m, err := c.startManager(tmp, fmt.Sprintf("%d-a", n), o.profile != "")
@@ -356,35 +361,66 @@ func newCluster(env *envtest.Environment, cfg *rest.Config, scheme *runtime.Sche
 
 // floor creates N DistrictSources, N plan-like ConfigMaps and N CronJobs in a namespace of
 // their own with the given number of workers and returns how long that took and the CPU
-// time of the whole run meanwhile. It deletes them afterwards (not timed), so that the
-// manager does not reconcile them.
-func (c *cluster) floor(ctx context.Context, n, workers int) (time.Duration, time.Duration, error) {
+// time of the whole run meanwhile. It then writes each DistrictSource's first status as the
+// manager writes it (one merge patch: Ready=True, observedGeneration, schedule), timed on
+// its own: floor plus status is what a manager that costs nothing itself would take, the
+// bound of the ratio. It deletes them afterwards (not timed), so that the manager does not
+// reconcile them.
+func (c *cluster) floor(ctx context.Context, n, workers int) (floorTimes, error) {
+	var t floorTimes
 	ns := fmt.Sprintf("floor-%d", n)
 	if err := c.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return 0, 0, fmt.Errorf("creating namespace %s: %w", ns, err)
+		return t, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
+	dss := make([]*v1alpha1.DistrictSource, n)
 	start, cpu0 := time.Now(), treeCPU()
 	err := parallel(3*n, workers, func(i int) error {
 		name := dsName(i / 3)
 		switch i % 3 {
 		case 0:
-			return c.client.Create(ctx, districtSource(ns, name))
+			dss[i/3] = districtSource(ns, name)
+			return c.client.Create(ctx, dss[i/3])
 		case 1:
 			return c.client.Create(ctx, planConfigMap(ns, name))
 		default:
 			return c.client.Create(ctx, cronJob(ns, name))
 		}
 	})
-	took, cpu := time.Since(start), treeCPU()-cpu0
+	t.took, t.cpu = time.Since(start), treeCPU()-cpu0
 	if err != nil {
-		return 0, 0, fmt.Errorf("floor: %w", err)
+		return t, fmt.Errorf("floor: %w", err)
+	}
+	start, cpu0 = time.Now(), treeCPU()
+	err = parallel(n, workers, func(i int) error {
+		return c.writeFirstStatus(ctx, dss[i])
+	})
+	t.status, t.statusCPU = time.Since(start), treeCPU()-cpu0
+	if err != nil {
+		return t, fmt.Errorf("floor status: %w", err)
 	}
 	for _, obj := range []client.Object{&v1alpha1.DistrictSource{}, &corev1.ConfigMap{}, &batchv1.CronJob{}} {
 		if err := c.deleteAll(ctx, obj, ns); err != nil {
-			return 0, 0, err
+			return t, err
 		}
 	}
-	return took, cpu, nil
+	return t, nil
+}
+
+// floorTimes are the floor's wall and CPU times: the creates, then the status writes.
+type floorTimes struct {
+	took, cpu, status, statusCPU time.Duration
+}
+
+// writeFirstStatus patches ds's status as a manager's first reconcile does: one merge patch
+// of the conditions, observedGeneration and the schedule.
+func (c *cluster) writeFirstStatus(ctx context.Context, ds *v1alpha1.DistrictSource) error {
+	base := client.MergeFrom(ds.DeepCopy())
+	ds.Status.ObservedGeneration = ds.Generation
+	ds.Status.Schedule = "17 3 * * 1"
+	ds.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ReadyCondition, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonNeverRun, Message: "Plan and CronJob are up to date; no run has finished yet",
+		ObservedGeneration: ds.Generation, LastTransitionTime: metav1.Now()}}
+	return c.client.Status().Patch(ctx, ds, base)
 }
 
 // deleteAll deletes every object of obj's kind in ns with DELETE collection requests,
@@ -1178,11 +1214,13 @@ func freePort() (string, error) {
 
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\tall CPU s (floor/manager)\tCPU ratio\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
+	fmt.Fprintln(tw, "N\tfloor s\tmanager s\tratio\tall CPU s (floor/manager)\tCPU ratio\tfloor+status s (bound)\treconciles/s\tpeak RSS MiB\tCPU s\tmanager requests\tchildren\tresync s\tresync writes")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.1f/%.1f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
+		withStatus := r.floor + r.floorStatus
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.1f/%.1f\t%.2f\t%.1f (%.2fx)\t%.0f\t%.0f\t%.1f\t%s\t%s\t%.1f\t%s\n",
 			r.n, r.floor.Seconds(), r.manager.Seconds(), r.manager.Seconds()/r.floor.Seconds(),
 			r.floorCPU.Seconds(), r.managerCPU.Seconds(), r.managerCPU.Seconds()/r.floorCPU.Seconds(),
+			withStatus.Seconds(), withStatus.Seconds()/r.floor.Seconds(),
 			r.reconciles/r.manager.Seconds(), float64(r.peakRSS)/(1<<20), r.cpu.Seconds(),
 			verbs(r.requests), r.children, r.resyncTime.Seconds(), writes(r.resyncWrites))
 	}
