@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -78,5 +81,57 @@ func bufferBytes(f arrow.Field, j, n int) int {
 		return 7*n + 7*n/8
 	default:
 		return n * f.Type.(arrow.FixedWidthDataType).Bytes()
+	}
+}
+
+// What a reader finds in a district's file: one of at most smallFileRows rows (written as
+// one record) is plain, with no compression, dictionary or statistics (its one row group is
+// the whole file, so min/max would let a reader skip nothing it had not already opened); a
+// larger one is zstd with statistics on every column chunk. DuckDB reads both back whole.
+func TestParquetSinkSmallAndLargeFiles(t *testing.T) {
+	schema := dataset.ContractsSchema()
+	agency, officers := schema.FieldIndices("agency_name")[0], schema.FieldIndices("officers")[0]
+	dir := t.TempDir()
+	for _, n := range []int{1, smallFileRows, smallFileRows + 1, 3 * smallFileRows} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var buf bytes.Buffer
+			p, err := newParquetSink(&buf, schema, nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := make([]value, len(schema.Fields()))
+			for r := range n {
+				row[agency] = value{ok: true, s: fmt.Appendf(nil, "agency %d", r%7)}
+				row[officers] = value{ok: true, i: int64(r)}
+				if err := p.add(row); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := p.close(); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, fmt.Sprintf("%d.parquet", n))
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			file := sqlString(path)
+			r := duckOne(t, fmt.Sprintf(`SELECT (SELECT count(*) FROM read_parquet(%[1]s)) AS n,
+				(SELECT sum(officers) FROM read_parquet(%[1]s)) AS officers,
+				(SELECT count(DISTINCT agency_name) FROM read_parquet(%[1]s)) AS agencies,
+				string_agg(DISTINCT compression, ',') AS compression,
+				count(*) FILTER (WHERE stats_min_value IS NOT NULL OR stats_min IS NOT NULL OR stats_null_count IS NOT NULL) AS with_stats,
+				count(*) FILTER (WHERE encodings LIKE '%%DICTIONARY%%') AS with_dictionary,
+				count(*) AS chunks FROM parquet_metadata(%[1]s)`, file))
+			if r["n"] != int64(n) || fmt.Sprint(r["officers"]) != fmt.Sprint(n*(n-1)/2) || r["agencies"] != int64(min(n, 7)) {
+				t.Errorf("DuckDB read %v; want %d rows, officers summing to %d, %d agencies", r, n, n*(n-1)/2, min(n, 7))
+			}
+			if n <= smallFileRows {
+				if r["compression"] != "UNCOMPRESSED" || r["with_stats"] != int64(0) || r["with_dictionary"] != int64(0) {
+					t.Errorf("%d rows written %v; want uncompressed, without statistics or dictionaries", n, r)
+				}
+			} else if r["compression"] != "ZSTD" || r["with_stats"] != r["chunks"] || r["with_dictionary"] == int64(0) {
+				t.Errorf("%d rows written %v; want zstd, statistics on every column chunk and dictionaries", n, r)
+			}
+		})
 	}
 }
