@@ -85,9 +85,8 @@ func bufferBytes(f arrow.Field, j, n int) int {
 }
 
 // What a reader finds in a district's file: one of at most smallFileRows rows (written as
-// one record) is plain, with no compression, dictionary or statistics (its one row group is
-// the whole file, so min/max would let a reader skip nothing it had not already opened); a
-// larger one is zstd with statistics on every column chunk. DuckDB reads both back whole.
+// one record) is plain, with no compression, dictionary or statistics; a larger one is zstd
+// with dictionaries and statistics on every column chunk. DuckDB reads both back whole.
 func TestParquetSinkSmallAndLargeFiles(t *testing.T) {
 	schema := dataset.ContractsSchema()
 	agency, officers := schema.FieldIndices("agency_name")[0], schema.FieldIndices("officers")[0]
