@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,10 +11,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/districtlake/districtlake/internal/lake"
+	"github.com/districtlake/districtlake/internal/smallparquet"
 )
 
 // BatchRows is the number of rows of each Arrow record (and so each Parquet row group
@@ -294,12 +293,15 @@ type parquetSink struct {
 	b *batchBuilder
 	// w, schema, meta and props make the file writer, on the first record: a file whose
 	// first record is its last and is small (one district's rows of a national file) is
-	// written without dictionaries, which cost more to set up than they save there.
+	// written whole by small instead.
 	w      io.Writer
 	schema *arrow.Schema
 	meta   map[string]string
 	props  []parquet.WriterProperty
+	small  *smallparquet.Writer
 	fw     *pqarrow.FileWriter
+	// plain says the file was written whole by small.
+	plain  bool
 	recs   chan sinkRecord
 	done   chan struct{}
 	mu     sync.Mutex
@@ -308,27 +310,58 @@ type parquetSink struct {
 	closed bool
 }
 
+// SmallFileWriters keeps each dataset's small-file writer (package smallparquet), made on
+// first use, for every run that shares it: making one serializes the dataset's schema,
+// which costs as much as writing a few small files. It is safe for concurrent runs.
+type SmallFileWriters struct {
+	mu        sync.Mutex
+	byDataset map[string]*smallparquet.Writer
+}
+
+// NewSmallFileWriters makes an empty set, for Options.SmallFiles.
+func NewSmallFileWriters() *SmallFileWriters {
+	return &SmallFileWriters{byDataset: map[string]*smallparquet.Writer{}}
+}
+
+// writer is the small-file writer of a dataset whose schema is schema.
+func (s *SmallFileWriters) writer(name string, schema *arrow.Schema) (*smallparquet.Writer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.byDataset[name]; w != nil {
+		return w, nil
+	}
+	w, err := smallparquet.NewWriter(schema, lake.CreatedBy)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", name, err)
+	}
+	s.byDataset[name] = w
+	return w, nil
+}
+
 // sinkRecord is a record for the writer; last says no record follows.
 type sinkRecord struct {
 	rec  arrow.RecordBatch
 	last bool
 }
 
-// smallFileRows is the most rows of a file written plain: without dictionaries,
-// compression or column statistics. Most districts' files are this small (a national run
-// writes 13,000 of them), and for a few rows each of these costs more than it saves:
-// arrow-go sets up an encoder and a buffer per column for each, and the file's one row
-// group is the whole file, so min/max would let a reader skip nothing it had not already
-// opened. Without statistics a 13,000-district run (hack/bench/national.sh's input) took
-// 0.93x the time, 5 pairs on tmpfs.
+// smallFileRows is the most rows of a file written plain, by package smallparquet:
+// without dictionaries, compression or column statistics. Most districts' files are this
+// small (a national run writes 13,000 of them), and for a few rows each of these costs
+// more than it saves: pqarrow sets up an encoder and a buffer per column for each, and the
+// file's one row group is the whole file, so min/max would let a reader skip nothing it
+// had not already opened. smallparquet writes the file pqarrow would with those
+// properties: an 8-row district file took 14-33 us against pqarrow's 470-750 us
+// (internal/smallparquet's BenchmarkDistrictFile, two runs), and a 13,000-district
+// national run 0.59x the time (5 pairs on tmpfs).
 const smallFileRows = 1024
 
 // newParquetSink starts a Parquet file on w (a lake Writer: the sink never publishes it).
-// consts are the columns with one value in every row; unique those with a different
-// value in almost every row. Both are written without a Parquet dictionary: for unique
-// values it is pure cost, and a constant string compresses to nothing anyway, while the
-// dictionary encoder spends an allocation on every value it looks up.
-func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, consts map[int]value, unique []string) (*parquetSink, error) {
+// small writes the file when it is one record of at most smallFileRows rows; it must be
+// made for schema. consts are the columns with one value in every row; unique those with
+// a different value in almost every row. Both are written without a Parquet dictionary:
+// for unique values it is pure cost, and a constant string compresses to nothing anyway,
+// while the dictionary encoder spends an allocation on every value it looks up.
+func newParquetSink(w io.Writer, schema *arrow.Schema, small *smallparquet.Writer, meta map[string]string, consts map[int]value, unique []string) (*parquetSink, error) {
 	var props []parquet.WriterProperty
 	for _, c := range unique {
 		props = append(props, parquet.WithDictionaryFor(c, false))
@@ -342,23 +375,28 @@ func newParquetSink(w io.Writer, schema *arrow.Schema, meta map[string]string, c
 	if err != nil {
 		return nil, err
 	}
-	p := &parquetSink{b: b, w: w, schema: schema, meta: meta, props: props, recs: make(chan sinkRecord), done: make(chan struct{})}
+	p := &parquetSink{b: b, w: w, schema: schema, small: small, meta: meta, props: props, recs: make(chan sinkRecord), done: make(chan struct{})}
 	go p.write()
 	return p, nil
 }
 
-// start makes the file writer for a file whose first record is first: plain when that
-// record is the file's only one and has at most smallFileRows rows.
-func (p *parquetSink) start(first sinkRecord) error {
-	props := p.props
-	if first.last && first.rec.NumRows() <= smallFileRows {
-		props = append(slices.Clone(props), parquet.WithDictionaryDefault(false), parquet.WithCompression(compress.Codecs.Uncompressed), parquet.WithStats(false))
+// writeRecord writes r: the whole file when it is the first and last record and small,
+// or into the pqarrow writer, made on the first record.
+func (p *parquetSink) writeRecord(r sinkRecord) error {
+	if p.fw == nil {
+		if r.last && r.rec.NumRows() <= smallFileRows {
+			p.plain = true
+			return p.small.Write(p.w, r.rec, lake.MetaPairs(p.meta))
+		}
+		fw, err := lake.NewParquetWriter(p.w, p.schema, p.meta, p.props...)
+		if err != nil {
+			return err
+		}
+		p.fw = fw
 	}
-	fw, err := lake.NewParquetWriter(p.w, p.schema, p.meta, props...)
-	if err != nil {
-		return err
+	if err := p.fw.Write(r.rec); err != nil {
+		return fmt.Errorf("writing Parquet: %w", err)
 	}
-	p.fw = fw
 	return nil
 }
 
@@ -366,16 +404,7 @@ func (p *parquetSink) write() {
 	defer close(p.done)
 	for r := range p.recs {
 		if p.failed() == nil {
-			err := error(nil)
-			if p.fw == nil {
-				err = p.start(r)
-			}
-			if err == nil {
-				if err = p.fw.Write(r.rec); err != nil {
-					err = fmt.Errorf("writing Parquet: %w", err)
-				}
-			}
-			if err != nil {
+			if err := p.writeRecord(r); err != nil {
 				p.mu.Lock()
 				p.err = err
 				p.mu.Unlock()
@@ -428,6 +457,9 @@ func (p *parquetSink) close() error {
 	p.b.release()
 	if err := p.failed(); err != nil {
 		return err
+	}
+	if p.plain {
+		return nil
 	}
 	if err := p.fw.Close(); err != nil {
 		return fmt.Errorf("finishing Parquet: %w", err)

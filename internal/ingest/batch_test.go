@@ -94,11 +94,23 @@ func TestParquetSinkSmallAndLargeFiles(t *testing.T) {
 	for _, n := range []int{1, smallFileRows, smallFileRows + 1, 3 * smallFileRows} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var buf bytes.Buffer
-			p, err := newParquetSink(&buf, schema, nil, nil, nil)
+			small, err := NewSmallFileWriters().writer("contracts", schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := newParquetSink(&buf, schema, small, nil, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			row := make([]value, len(schema.Fields()))
+			for i, f := range schema.Fields() {
+				if !f.Nullable { // the key columns, never null in a canonical row
+					row[i] = value{ok: true, s: []byte("x")}
+					if f.Type.ID() == arrow.TIMESTAMP {
+						row[i] = value{ok: true, i: 1_700_000_000_000_000}
+					}
+				}
+			}
 			for r := range n {
 				row[agency] = value{ok: true, s: fmt.Appendf(nil, "agency %d", r%7)}
 				row[officers] = value{ok: true, i: int64(r)}

@@ -45,6 +45,9 @@ type Options struct {
 	ProgressEvery time.Duration
 	// Limits bound the memory of one source (DefaultLimits for zero fields).
 	Limits Limits
+	// SmallFiles keeps the datasets' small-file writers for runs that share it, such as
+	// the districts of one `districtlake run` (a set of the run's own when nil).
+	SmallFiles *SmallFileWriters
 }
 
 // output is one object a run writes: a dataset of a school year, from one or more sources.
@@ -108,6 +111,9 @@ func Run(ctx context.Context, p *plan.Ingest, store lake.Store, env lake.Env, op
 	}
 	if env == nil {
 		env = lake.OSEnv()
+	}
+	if opts.SmallFiles == nil {
+		opts.SmallFiles = NewSmallFileWriters()
 	}
 	start := opts.Now()
 	r := &runner{p: p, store: store, env: env, opts: opts, lim: opts.Limits.withDefaults(), ingested: start.UTC().Truncate(time.Microsecond)}
@@ -212,6 +218,10 @@ func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output
 	if err != nil {
 		return po, err
 	}
+	small, err := r.opts.SmallFiles.writer(out.dataset, sch)
+	if err != nil {
+		return po, err
+	}
 	w, err := batch.Create(ctx, out.key)
 	if err != nil {
 		return po, fmt.Errorf("writing %s: %w", out.key, err)
@@ -237,13 +247,13 @@ func (r *runner) writeOutput(ctx context.Context, batch *lake.Batch, out *output
 				}
 			}
 			var err error
-			if sink, err = newParquetSink(w, sch, meta, consts, s.uniqueCols); err != nil {
+			if sink, err = newParquetSink(w, sch, small, meta, consts, s.uniqueCols); err != nil {
 				return nil, fmt.Errorf("writing %s: %w", out.key, lake.WriteCause(w, err))
 			}
 			return func(row []value, _ position) error { return sink.add(row) }, nil
 		})
 	} else {
-		if sink, err = newParquetSink(w, sch, meta, nil, s.uniqueCols); err != nil {
+		if sink, err = newParquetSink(w, sch, small, meta, nil, s.uniqueCols); err != nil {
 			return po, fmt.Errorf("writing %s: %w", out.key, lake.WriteCause(w, err))
 		}
 		join := newJoinSet(s)

@@ -3,7 +3,8 @@ package lake
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -18,6 +19,9 @@ const (
 	MaxRowGroupRows = 1 << 20
 	MinRecordRows   = 64 << 10
 )
+
+// CreatedBy names the writer in the footer of the lake's Parquet files.
+const CreatedBy = "districtlake"
 
 // NewParquetWriter writes the lake's Parquet: zstd, column statistics, dictionary
 // encoding, row groups of at most MaxRowGroupRows, timestamps in microseconds, the Arrow
@@ -36,7 +40,7 @@ func NewParquetWriter(w io.Writer, schema *arrow.Schema, meta map[string]string,
 		parquet.WithStats(true),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithMaxRowGroupLength(MaxRowGroupRows),
-		parquet.WithCreatedBy("districtlake"),
+		parquet.WithCreatedBy(CreatedBy),
 	}, extra...)...)
 	arrowProps := pqarrow.NewArrowWriterProperties(
 		pqarrow.WithStoreSchema(),
@@ -46,15 +50,19 @@ func NewParquetWriter(w io.Writer, schema *arrow.Schema, meta map[string]string,
 	if err != nil {
 		return nil, fmt.Errorf("starting a Parquet file: %w", err)
 	}
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := fw.AppendKeyValueMetadata(k, meta[k]); err != nil {
-			return nil, fmt.Errorf("setting Parquet metadata %q: %w", k, err)
+	for _, kv := range MetaPairs(meta) {
+		if err := fw.AppendKeyValueMetadata(kv[0], kv[1]); err != nil {
+			return nil, fmt.Errorf("setting Parquet metadata %q: %w", kv[0], err)
 		}
 	}
 	return fw, nil
+}
+
+// MetaPairs is a file's key-value metadata in the order the lake writes it: by key.
+func MetaPairs(meta map[string]string) [][2]string {
+	pairs := make([][2]string, 0, len(meta))
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		pairs = append(pairs, [2]string{k, meta[k]})
+	}
+	return pairs
 }

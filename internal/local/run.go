@@ -188,6 +188,8 @@ func ingestAll(ctx context.Context, f *Folder, landed *landings, dss []*v1alpha1
 	progress := NewProgress(o.Out, len(dss), o.Terminal)
 	defer progress.Close()
 	sem := make(chan struct{}, o.Concurrency)
+	// The districts share the datasets' small-file Parquet writers.
+	opts := ingest.Options{SmallFiles: ingest.NewSmallFileWriters()}
 	var wg sync.WaitGroup
 	for i, ds := range dss {
 		wg.Add(1)
@@ -196,7 +198,7 @@ func ingestAll(ctx context.Context, f *Folder, landed *landings, dss []*v1alpha1
 			defer wg.Done()
 			defer func() { <-sem }()
 			progress.Started(ds.Name)
-			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, landed, ds, l, store, o.Env, o.Egress) })
+			out[i] = ingestLocked(ctx, o.locks, ds, func() DistrictResult { return ingestOne(ctx, f, landed, ds, l, store, o.Env, o.Egress, opts) })
 			progress.Finished(ds.Name, rowsOf(out[i].Summary), out[i].Err)
 		}()
 	}
@@ -212,7 +214,7 @@ func rowsOf(s summary.Summary) int64 {
 	return n
 }
 
-func ingestOne(ctx context.Context, f *Folder, landed *landings, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env, eg plan.Egress) DistrictResult {
+func ingestOne(ctx context.Context, f *Folder, landed *landings, ds *v1alpha1.DistrictSource, l lake.Config, store lake.Store, env lake.Env, eg plan.Egress, opts ingest.Options) DistrictResult {
 	r := DistrictResult{Namespace: ds.Namespace, Name: ds.Name, District: ds.Spec.District.Name}
 	if r.Err = sharedFailure(landed, ds); r.Err != nil {
 		return r
@@ -223,7 +225,7 @@ func ingestOne(ctx context.Context, f *Folder, landed *landings, ds *v1alpha1.Di
 		return r
 	}
 	p.Plan.Egress = eg
-	r.Summary, r.Err = ingest.Run(ctx, &p.Plan, store, p.Env, ingest.Options{})
+	r.Summary, r.Err = ingest.Run(ctx, &p.Plan, store, p.Env, opts)
 	return r
 }
 
