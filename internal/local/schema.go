@@ -37,7 +37,9 @@ type kindSchema struct {
 	namespaced bool
 	structural *structuralschema.Structural
 	openAPI    apiservervalidation.SchemaValidator
-	cel        *cel.Validator
+	// cel checks the CEL rules outside lists, whose items' rules are checked by lists.
+	cel   *cel.Validator
+	lists []*listRules
 }
 
 // NewSchemas reads every CRD (*.yaml) in fsys, such as crd.Bases(), and prepares the
@@ -102,10 +104,13 @@ func newKindSchema(v1 *apiextensionsv1.JSONSchemaProps) (*kindSchema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the OpenAPI validator: %w", err)
 	}
+	outside := structural.DeepCopy()
+	lists := splitListRules(outside, nil)
 	return &kindSchema{
 		structural: structural,
 		openAPI:    openAPI,
-		cel:        cel.NewValidator(structural, true, celconfig.PerCallLimit),
+		cel:        cel.NewValidator(outside, true, celconfig.PerCallLimit),
+		lists:      lists,
 	}, nil
 }
 
@@ -166,8 +171,23 @@ func (ks *kindSchema) check(ctx context.Context, obj map[string]any) field.Error
 			Detail: "some validation rules (CEL) were not checked because the object was invalid; correct the errors above to check them"})
 		return errs
 	}
-	celErrs, _ := ks.cel.Validate(ctx, nil, ks.structural, obj, nil, celconfig.RuntimeCELCostBudget)
-	return append(errs, celErrs...)
+	return append(errs, ks.checkCEL(ctx, obj)...)
+}
+
+// checkCEL runs the CEL rules with one cost budget for the object, as the API server does:
+// those outside lists, then those of each list's items.
+func (ks *kindSchema) checkCEL(ctx context.Context, obj map[string]any) field.ErrorList {
+	var errs field.ErrorList
+	budget := int64(celconfig.RuntimeCELCostBudget)
+	if ks.cel != nil {
+		errs, budget = ks.cel.Validate(ctx, nil, ks.structural, obj, nil, budget)
+	}
+	for _, l := range ks.lists {
+		var listErrs field.ErrorList
+		listErrs, budget = l.check(ctx, obj, budget)
+		errs = append(errs, listErrs...)
+	}
+	return errs
 }
 
 // blocking mirrors the API server: CEL rules are not run over an object with errors of
