@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,8 +12,12 @@ import (
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"k8s.io/kube-openapi/pkg/validation/spec"
+	"k8s.io/kube-openapi/pkg/validation/strfmt"
+	"k8s.io/kube-openapi/pkg/validation/validate"
 )
 
 // maxListResults bounds the results a listRules keeps.
@@ -226,4 +231,94 @@ func writeKey(b *strings.Builder, v any) {
 	default:
 		fmt.Fprintf(b, "%T:%v", v, v)
 	}
+}
+
+// listSchema checks the OpenAPI schema of one list's items (a list of objects), and keeps
+// each distinct item's errors at each index to reuse them for an equal item at the same
+// index: the OpenAPI validator names an error by its whole path, index included, in the
+// message too. An item's errors depend on nothing but the item and its index.
+type listSchema struct {
+	path  []string
+	items *spec.Schema
+	mu    sync.Mutex
+	// validators are by index, as the whole object's validator names them.
+	validators map[int]apiservervalidation.SchemaCreateValidator
+	seen       map[listItem]field.ErrorList
+}
+
+type listItem struct {
+	index int
+	key   string
+}
+
+// copySchema is a deep copy of an OpenAPI schema.
+func copySchema(s *spec.Schema) (*spec.Schema, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	var out spec.Schema
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// splitListSchemas finds the lists of objects (reached through properties from s),
+// removes their items' schemas from s and returns a listSchema for each, ordered by path.
+func splitListSchemas(s *spec.Schema, path []string) []*listSchema {
+	var out []*listSchema
+	for _, k := range slices.Sorted(maps.Keys(s.Properties)) {
+		p := s.Properties[k]
+		at := append(slices.Clone(path), k)
+		switch {
+		case p.Items != nil && p.Items.Schema != nil && p.Items.Schema.Type.Contains("object"):
+			out = append(out, &listSchema{path: at, items: p.Items.Schema,
+				validators: map[int]apiservervalidation.SchemaCreateValidator{}, seen: map[listItem]field.ErrorList{}})
+			p.Items = nil
+		case p.Properties != nil:
+			out = append(out, splitListSchemas(&p, at)...)
+		}
+		s.Properties[k] = p
+	}
+	return out
+}
+
+// check validates every item of the list in obj.
+func (l *listSchema) check(obj map[string]any) field.ErrorList {
+	items, ok := listAt(obj, l.path)
+	if !ok {
+		return nil
+	}
+	var errs field.ErrorList
+	for i, item := range items {
+		k := listItem{i, itemKey(item)}
+		l.mu.Lock()
+		itemErrs, hit := l.seen[k]
+		v := l.validators[i]
+		if v == nil {
+			path := field.NewPath(l.path[0], l.path[1:]...).Index(i).String()
+			v = openAPIValidator{validate.NewSchemaValidator(l.items, nil, path, strfmt.Default)}
+			l.validators[i] = v
+		}
+		l.mu.Unlock()
+		if !hit {
+			itemErrs = apiservervalidation.ValidateCustomResource(nil, item, v)
+			l.mu.Lock()
+			if len(l.seen) < maxListResults {
+				l.seen[k] = itemErrs
+			}
+			l.mu.Unlock()
+		}
+		errs = append(errs, itemErrs...)
+	}
+	return errs
+}
+
+// openAPIValidator validates a new object with kube-openapi, as the API server does on
+// create.
+type openAPIValidator struct{ v *validate.SchemaValidator }
+
+func (o openAPIValidator) Validate(x any, _ ...apiservervalidation.ValidationOption) *validate.Result {
+	return o.v.Validate(x)
 }

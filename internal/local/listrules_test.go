@@ -2,9 +2,20 @@ package local
 
 import (
 	"context"
+	"encoding/json"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
+
+	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
 
 	"github.com/districtlake/districtlake/config/crd"
 )
@@ -88,4 +99,92 @@ func TestSplitListRulesOfDistrictSource(t *testing.T) {
 	if len(errs) != 1 || errs[0].Field != "spec" || !strings.Contains(errs[0].Detail, "schoolYear") {
 		t.Errorf("checkCEL: %v; want the spec's schoolYear rule alone", errs)
 	}
+}
+
+// The split validators (OpenAPI schema and CEL rules outside lists, each list's items on
+// their own with results reused) report exactly what the API server's validators of the
+// whole object report, for objects with errors in and out of their lists, checked one
+// after another so that later ones reuse earlier items' results.
+func TestSplitValidatorsReportWhatWholeValidatorsDo(t *testing.T) {
+	b, err := fs.ReadFile(crd.Bases(), "bases/districtlake.io_districtsources.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c apiextensionsv1.CustomResourceDefinition
+	if err := yaml.UnmarshalStrict(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	var internal apiextensionsinternal.JSONSchemaProps
+	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(c.Spec.Versions[0].Schema.OpenAPIV3Schema, &internal, nil); err != nil {
+		t.Fatal(err)
+	}
+	structural, err := structuralschema.NewStructural(&internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wholeOpenAPI, _, err := apiservervalidation.NewSchemaValidator(&internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wholeCEL := cel.NewValidator(structural, true, celconfig.PerCallLimit)
+	ks, err := newKindSchema(c.Spec.Versions[0].Schema.OpenAPIV3Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	source := func(edit string) string {
+		base := map[string]string{
+			"ok":          `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+			"enum":        `{"name": "support", "dataset": "staff", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+			"type":        `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": 2020, "http": {"url": "https://x.example/s.csv"}}`,
+			"required":    `{"dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+			"pattern":     `{"name": "Support!", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+			"cel":         `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "ftp://x.example/s.csv"}, "inline": "a"}`,
+			"nested type": `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv", "headers": "x"}}`,
+		}
+		return base[edit]
+	}
+	doc := func(district string, sources ...string) map[string]any {
+		var items []string
+		for _, s := range sources {
+			items = append(items, source(s))
+		}
+		text := `{"apiVersion": "districtlake.io/v1alpha1", "kind": "DistrictSource", "metadata": {"name": "d", "namespace": "n"},
+			"spec": {"district": ` + district + `, "lakeRef": {"name": "l"}, "schedule": "@weekly", "sources": [` + strings.Join(items, ",") + `]}}`
+		var m map[string]any
+		if err := json.Unmarshal([]byte(text), &m); err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		return m
+	}
+	good := `{"ncesId": "5508520", "name": "Madison", "state": "WI"}`
+	bad := `{"ncesId": "55", "name": "Madison", "state": "XX"}`
+	objs := []map[string]any{
+		doc(good, "ok"), doc(good, "enum"), doc(bad, "ok", "enum"), doc(good, "type", "required"),
+		doc(good, "pattern", "cel"), doc(bad, "cel", "pattern", "ok"), doc(good, "nested type", "enum"),
+		doc(good, "enum", "type", "required", "pattern", "cel", "nested type"), doc(good), doc(bad, "ok"),
+	}
+	ctx := context.Background()
+	for round := range 2 { // the second round reuses every item's results
+		for i, obj := range objs {
+			want := apiservervalidation.ValidateCustomResource(nil, obj, wholeOpenAPI)
+			wantCEL, _ := wholeCEL.Validate(ctx, nil, structural, obj, nil, celconfig.RuntimeCELCostBudget)
+			got := apiservervalidation.ValidateCustomResource(nil, obj, ks.openAPI)
+			for _, l := range ks.listSchemas {
+				got = append(got, l.check(obj)...)
+			}
+			if w, g := errorTexts(append(want, wantCEL...)), errorTexts(append(got, ks.checkCEL(ctx, obj)...)); !slices.Equal(w, g) {
+				t.Errorf("round %d, object %d:\ngot\n%s\nwant\n%s", round, i, strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+		}
+	}
+}
+
+func errorTexts(errs field.ErrorList) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	slices.Sort(out)
+	return out
 }

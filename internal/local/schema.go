@@ -36,7 +36,10 @@ type kindSchema struct {
 	kind       string
 	namespaced bool
 	structural *structuralschema.Structural
-	openAPI    apiservervalidation.SchemaValidator
+	// openAPI checks the OpenAPI schema outside lists of objects, whose items are checked
+	// by listSchemas.
+	openAPI     apiservervalidation.SchemaValidator
+	listSchemas []*listSchema
 	// cel checks the CEL rules outside lists, whose items' rules are checked by lists.
 	cel   *cel.Validator
 	lists []*listRules
@@ -100,17 +103,23 @@ func newKindSchema(v1 *apiextensionsv1.JSONSchemaProps) (*kindSchema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the structural schema: %w", err)
 	}
-	openAPI, _, err := apiservervalidation.NewSchemaValidator(&internal)
+	_, openAPISchema, err := apiservervalidation.NewSchemaValidator(&internal)
 	if err != nil {
 		return nil, fmt.Errorf("building the OpenAPI validator: %w", err)
 	}
-	outside := structural.DeepCopy()
-	lists := splitListRules(outside, nil)
+	openAPIOutside, err := copySchema(openAPISchema)
+	if err != nil {
+		return nil, fmt.Errorf("building the OpenAPI validator: %w", err)
+	}
+	listSchemas := splitListSchemas(openAPIOutside, nil)
+	celOutside := structural.DeepCopy()
+	lists := splitListRules(celOutside, nil)
 	return &kindSchema{
-		structural: structural,
-		openAPI:    openAPI,
-		cel:        cel.NewValidator(outside, true, celconfig.PerCallLimit),
-		lists:      lists,
+		structural:  structural,
+		openAPI:     apiservervalidation.NewSchemaValidatorFromOpenAPI(openAPIOutside),
+		listSchemas: listSchemas,
+		cel:         cel.NewValidator(celOutside, true, celconfig.PerCallLimit),
+		lists:       lists,
 	}, nil
 }
 
@@ -165,6 +174,9 @@ func (ks *kindSchema) check(ctx context.Context, obj map[string]any) field.Error
 	structuraldefaulting.Default(obj, ks.structural)
 	errs = append(errs, validateMetadata(obj, ks.namespaced)...)
 	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, ks.openAPI)...)
+	for _, l := range ks.listSchemas {
+		errs = append(errs, l.check(obj)...)
+	}
 	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, ks.structural, obj)...)
 	if blocking(errs) {
 		errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, BadValue: field.OmitValueType{},
