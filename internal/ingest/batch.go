@@ -134,6 +134,17 @@ func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
 		}
 		return array.NewSlice(a, 0, int64(n)), nil
 	}
+	if b.consts[i] != nil {
+		b.consts[i].Release()
+		b.consts[i] = nil
+	}
+	if !b.constVal[i].ok {
+		// A column the source cannot fill: nulls, made without a builder (most of a
+		// national file's district files have a dozen of them).
+		b.consts[i] = array.MakeArrayOfNull(memory.DefaultAllocator, b.schema.Field(i).Type, n)
+		b.consts[i].Retain()
+		return b.consts[i], nil
+	}
 	c, fb, err := newColBuilder(b.schema.Field(i))
 	if err != nil {
 		return nil, err
@@ -142,16 +153,12 @@ func (b *batchBuilder) constColumn(i, n int) (arrow.Array, error) {
 	// Exact sizes: Reserve rounds to the next power of two above, twice a record's rows
 	// when n is one, and these columns live as long as the file.
 	fb.Resize(n)
-	row := make([]value, len(b.cols))
-	row[i] = b.constVal[i]
-	if c.kind == kString && row[i].ok {
-		c.str.ReserveData(n * len(row[i].s))
+	v := b.constVal[i]
+	if c.kind == kString {
+		c.str.ReserveData(n * len(v.s))
 	}
 	for range n {
-		appendValue(&c, &row[i])
-	}
-	if b.consts[i] != nil {
-		b.consts[i].Release()
+		appendValue(&c, &v)
 	}
 	b.consts[i] = fb.NewArray()
 	b.consts[i].Retain()
