@@ -140,7 +140,7 @@ func (s *fileStore) Open(_ context.Context, key string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.path(key))
+	f, err := openFile(s.path(key), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, s.fail("opening", key, err)
 	}
@@ -193,12 +193,27 @@ func (s *fileStore) Create(_ context.Context, key string) (Writer, error) {
 	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New()}, nil
 }
 
-// mkdir makes dir and its parents once per store.
+// mkdir makes dir and its parents once per store. It makes dir first and its parents
+// only when one is missing: os.MkdirAll stats the folder and its parent before making a
+// new one, two system calls more for each of a national run's 13,000 district folders.
 func (s *fileStore) mkdir(dir string) error {
 	if _, ok := s.dirs.Load(dir); ok {
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = s.mkdir(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		err = os.Mkdir(dir, 0o755)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		var fi os.FileInfo
+		if fi, err = os.Stat(dir); err == nil && !fi.IsDir() {
+			err = &os.PathError{Op: "mkdir", Path: dir, Err: errors.New("a file of that name is in the way")}
+		}
+	}
+	if err != nil {
 		return err
 	}
 	s.dirs.Store(dir, struct{}{})
@@ -210,7 +225,7 @@ func (s *fileStore) mkdir(dir string) error {
 func (s *fileStore) createTemp(dst string) (*os.File, error) {
 	for {
 		name := fmt.Sprintf("%s%s-%s-%d", tempPrefix, filepath.Base(dst), s.tempID, s.seq.Add(1))
-		f, err := os.OpenFile(filepath.Join(filepath.Dir(dst), name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := openFile(filepath.Join(filepath.Dir(dst), name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, err
 		}
@@ -296,7 +311,7 @@ func (w *fileWriter) Commit() (ObjectInfo, error) {
 		_ = os.Remove(w.f.Name())
 		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
 	}
-	if err := os.Rename(w.f.Name(), w.dst); err != nil {
+	if err := rename(w.f.Name(), w.dst); err != nil {
 		_ = os.Remove(w.f.Name())
 		return ObjectInfo{}, fmt.Errorf("publishing %s: %w", w.dst, err)
 	}

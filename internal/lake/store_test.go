@@ -414,3 +414,47 @@ func TestEmptyObject(t *testing.T) {
 		}
 	})
 }
+
+// A file lake makes an object's folders, the missing parents too, and says which path is
+// in the way when a file stands where a folder must go; a folder where the object must go
+// is refused, not replaced.
+func TestFileLakeFolders(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lake.ParseURL("file://"+dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := lake.New(context.Background(), l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, s, "a/b/c/d.parquet", []byte("deep"))
+	write(t, s, "a/b/e.parquet", []byte("beside"))
+	for key, want := range map[string]string{"a/b/c/d.parquet": "deep", "a/b/e.parquet": "beside"} {
+		if b, err := os.ReadFile(filepath.Join(dir, key)); err != nil || string(b) != want {
+			t.Errorf("%s: %q %v", key, b, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "x"), []byte("a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(context.Background(), "x/y/z.parquet"); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "x")) {
+		t.Errorf("Create under a file: %v; want an error naming %s", err, filepath.Join(dir, "x"))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "f", "g.parquet"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Create(context.Background(), "f/g.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err == nil {
+		t.Error("Commit over a folder succeeded")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "f", "g.parquet")); err != nil || !fi.IsDir() {
+		t.Errorf("the folder was replaced: %v %v", fi, err)
+	}
+}
