@@ -12,6 +12,9 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
@@ -95,17 +98,18 @@ func TestSplitListRulesOfDistrictSource(t *testing.T) {
 		t.Errorf("lists with item rules: %v; want [spec.sources]", paths)
 	}
 	obj := map[string]any{"spec": map[string]any{"sources": []any{map[string]any{"name": "a", "dataset": "staffing", "format": "csv", "inline": "x"}}}}
-	errs := ks.checkCEL(context.Background(), obj)
+	errs, _ := ks.checkCEL(context.Background(), obj, celconfig.RuntimeCELCostBudget)
 	if len(errs) != 1 || errs[0].Field != "spec" || !strings.Contains(errs[0].Detail, "schoolYear") {
 		t.Errorf("checkCEL: %v; want the spec's schoolYear rule alone", errs)
 	}
 }
 
-// The split validators (OpenAPI schema and CEL rules outside lists, each list's items on
-// their own with results reused) report exactly what the API server's validators of the
-// whole object report, for objects with errors in and out of their lists, checked one
-// after another so that later ones reuse earlier items' results.
-func TestSplitValidatorsReportWhatWholeValidatorsDo(t *testing.T) {
+// The split checks (OpenAPI schema and CEL rules outside lists and identity fields, each
+// list's items on their own, identity fields on their own, results reused) report exactly
+// what the API server's validators of the whole object report, for objects with errors in
+// and out of their lists and identity fields, checked one after another so that later ones
+// reuse earlier results.
+func TestSplitChecksReportWhatWholeValidatorsDo(t *testing.T) {
 	b, err := fs.ReadFile(crd.Bases(), "bases/districtlake.io_districtsources.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -127,29 +131,56 @@ func TestSplitValidatorsReportWhatWholeValidatorsDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	wholeCEL := cel.NewValidator(structural, true, celconfig.PerCallLimit)
-	ks, err := newKindSchema(c.Spec.Versions[0].Schema.OpenAPIV3Schema)
+	ks, err := newKindSchema("DistrictSource", c.Spec.Versions[0].Schema.OpenAPIV3Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	source := func(edit string) string {
-		base := map[string]string{
-			"ok":          `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
-			"enum":        `{"name": "support", "dataset": "staff", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
-			"type":        `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": 2020, "http": {"url": "https://x.example/s.csv"}}`,
-			"required":    `{"dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
-			"pattern":     `{"name": "Support!", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
-			"cel":         `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "ftp://x.example/s.csv"}, "inline": "a"}`,
-			"nested type": `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv", "headers": "x"}}`,
-		}
-		return base[edit]
+	ks.namespaced = true
+	if len(ks.identities) != 2 {
+		t.Fatalf("%d identity fields split; want metadata and spec.district", len(ks.identities))
 	}
-	doc := func(district string, sources ...string) map[string]any {
-		var items []string
-		for _, s := range sources {
-			items = append(items, source(s))
+	// whole is the check with the API server's validators of the whole object.
+	whole := func(obj map[string]any) field.ErrorList {
+		var errs field.ErrorList
+		for _, p := range structuralpruning.PruneWithOptions(obj, structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
+			errs = append(errs, field.Forbidden(field.NewPath(p), "unknown field (not in the CRD's schema)"))
 		}
-		text := `{"apiVersion": "districtlake.io/v1alpha1", "kind": "DistrictSource", "metadata": {"name": "d", "namespace": "n"},
+		structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, structural)
+		structuraldefaulting.Default(obj, structural)
+		errs = append(errs, validateMetadata(obj, true)...)
+		errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, wholeOpenAPI)...)
+		errs = append(errs, listtype.ValidateListSetsAndMaps(nil, structural, obj)...)
+		if blocking(errs) {
+			return append(errs, &field.Error{Type: field.ErrorTypeInvalid, BadValue: field.OmitValueType{},
+				Detail: "some validation rules (CEL) were not checked because the object was invalid; correct the errors above to check them"})
+		}
+		celErrs, _ := wholeCEL.Validate(context.Background(), nil, structural, obj, nil, celconfig.RuntimeCELCostBudget)
+		return append(errs, celErrs...)
+	}
+
+	sources := map[string]string{
+		"ok":          `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+		"enum":        `{"name": "support", "dataset": "staff", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+		"type":        `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": 2020, "http": {"url": "https://x.example/s.csv"}}`,
+		"required":    `{"dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+		"pattern":     `{"name": "Support!", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}}`,
+		"cel":         `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "ftp://x.example/s.csv"}, "inline": "a"}`,
+		"nested type": `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv", "headers": "x"}}`,
+		"unknown":     `{"name": "support", "dataset": "staffing", "format": "crdc", "schoolYear": "2020-21", "http": {"url": "https://x.example/s.csv"}, "colour": "red"}`,
+		"no year":     `{"name": "support", "dataset": "staffing", "format": "csv", "inline": "a"}`,
+	}
+	districts := []string{
+		`{"ncesId": "5508520", "name": "Madison", "state": "WI"}`, `{"ncesId": "5500001", "name": "Other", "state": "WI"}`,
+		`{"ncesId": "55", "name": "Madison", "state": "XX"}`, `{"ncesId": "5508520", "state": "WI"}`,
+		`{"ncesId": "5508520", "name": "Madison", "state": "WI", "county": "Dane"}`, `"Madison"`, `null`,
+	}
+	metas := []string{`{"name": "d", "namespace": "n"}`, `{"name": "e", "namespace": "n"}`, `{"name": "Bad_Name"}`, `{"namespace": "n"}`, `"d"`}
+	doc := func(meta, district string, srcs ...string) map[string]any {
+		var items []string
+		for _, s := range srcs {
+			items = append(items, sources[s])
+		}
+		text := `{"apiVersion": "districtlake.io/v1alpha1", "kind": "DistrictSource", "metadata": ` + meta + `,
 			"spec": {"district": ` + district + `, "lakeRef": {"name": "l"}, "schedule": "@weekly", "sources": [` + strings.Join(items, ",") + `]}}`
 		var m map[string]any
 		if err := json.Unmarshal([]byte(text), &m); err != nil {
@@ -157,26 +188,29 @@ func TestSplitValidatorsReportWhatWholeValidatorsDo(t *testing.T) {
 		}
 		return m
 	}
-	good := `{"ncesId": "5508520", "name": "Madison", "state": "WI"}`
-	bad := `{"ncesId": "55", "name": "Madison", "state": "XX"}`
-	objs := []map[string]any{
-		doc(good, "ok"), doc(good, "enum"), doc(bad, "ok", "enum"), doc(good, "type", "required"),
-		doc(good, "pattern", "cel"), doc(bad, "cel", "pattern", "ok"), doc(good, "nested type", "enum"),
-		doc(good, "enum", "type", "required", "pattern", "cel", "nested type"), doc(good), doc(bad, "ok"),
-	}
-	ctx := context.Background()
-	for round := range 2 { // the second round reuses every item's results
-		for i, obj := range objs {
-			want := apiservervalidation.ValidateCustomResource(nil, obj, wholeOpenAPI)
-			wantCEL, _ := wholeCEL.Validate(ctx, nil, structural, obj, nil, celconfig.RuntimeCELCostBudget)
-			got := apiservervalidation.ValidateCustomResource(nil, obj, ks.openAPI)
-			for _, l := range ks.listSchemas {
-				got = append(got, l.check(obj)...)
-			}
-			if w, g := errorTexts(append(want, wantCEL...)), errorTexts(append(got, ks.checkCEL(ctx, obj)...)); !slices.Equal(w, g) {
-				t.Errorf("round %d, object %d:\ngot\n%s\nwant\n%s", round, i, strings.Join(g, "\n"), strings.Join(w, "\n"))
+	var texts [][3]any
+	for i, d := range districts {
+		for j, m := range metas {
+			for _, srcs := range [][]string{{"ok"}, {"enum"}, {"ok", "enum"}, {"type", "required"}, {"pattern", "cel"},
+				{"cel", "pattern", "ok"}, {"nested type", "unknown"}, {"no year"}, {}} {
+				if (i+j)%2 == 0 || len(srcs) < 2 {
+					texts = append(texts, [3]any{m, d, srcs})
+				}
 			}
 		}
+	}
+	for round := range 2 { // the second round reuses every result
+		for _, x := range texts {
+			meta, district, srcs := x[0].(string), x[1].(string), x[2].([]string)
+			want := errorTexts(whole(doc(meta, district, srcs...)))
+			got := errorTexts(ks.check(context.Background(), doc(meta, district, srcs...)))
+			if !slices.Equal(got, want) {
+				t.Errorf("round %d, metadata %s, district %s, sources %v:\ngot\n%s\nwant\n%s", round, meta, district, srcs, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+	}
+	if n := len(ks.rests.seen); n >= len(texts) {
+		t.Errorf("%d rests checked for %d objects; want fewer, equal rests checked once", n, len(texts))
 	}
 }
 

@@ -43,6 +43,10 @@ type kindSchema struct {
 	// cel checks the CEL rules outside lists, whose items' rules are checked by lists.
 	cel   *cel.Validator
 	lists []*listRules
+	// identities are the identity fields checked apart from the rest of an object, which
+	// openAPI, listSchemas, cel and lists check once per distinct rest (rests).
+	identities []*identity
+	rests      restChecks
 }
 
 // NewSchemas reads every CRD (*.yaml) in fsys, such as crd.Bases(), and prepares the
@@ -82,7 +86,7 @@ func (s *Schemas) add(b []byte) error {
 		if !v.Served || v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
 			continue
 		}
-		ks, err := newKindSchema(v.Schema.OpenAPIV3Schema)
+		ks, err := newKindSchema(crd.Spec.Names.Kind, v.Schema.OpenAPIV3Schema)
 		if err != nil {
 			return fmt.Errorf("version %s: %w", v.Name, err)
 		}
@@ -94,7 +98,7 @@ func (s *Schemas) add(b []byte) error {
 	return nil
 }
 
-func newKindSchema(v1 *apiextensionsv1.JSONSchemaProps) (*kindSchema, error) {
+func newKindSchema(kind string, v1 *apiextensionsv1.JSONSchemaProps) (*kindSchema, error) {
 	var internal apiextensionsinternal.JSONSchemaProps
 	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(v1, &internal, nil); err != nil {
 		return nil, fmt.Errorf("converting the schema: %w", err)
@@ -114,12 +118,15 @@ func newKindSchema(v1 *apiextensionsv1.JSONSchemaProps) (*kindSchema, error) {
 	listSchemas := splitListSchemas(openAPIOutside, nil)
 	celOutside := structural.DeepCopy()
 	lists := splitListRules(celOutside, nil)
+	identities := splitIdentities(kind, openAPIOutside, celOutside)
 	return &kindSchema{
 		structural:  structural,
 		openAPI:     apiservervalidation.NewSchemaValidatorFromOpenAPI(openAPIOutside),
 		listSchemas: listSchemas,
 		cel:         cel.NewValidator(celOutside, true, celconfig.PerCallLimit),
 		lists:       lists,
+		identities:  identities,
+		rests:       restChecks{seen: map[string]*restResult{}},
 	}, nil
 }
 
@@ -173,24 +180,44 @@ func (ks *kindSchema) check(ctx context.Context, obj map[string]any) field.Error
 	structuraldefaulting.PruneNonNullableNullsWithoutDefaults(obj, ks.structural)
 	structuraldefaulting.Default(obj, ks.structural)
 	errs = append(errs, validateMetadata(obj, ks.namespaced)...)
-	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, obj, ks.openAPI)...)
-	for _, l := range ks.listSchemas {
-		errs = append(errs, l.check(obj)...)
+	// The rest of the object (its identity fields emptied) is checked once per distinct
+	// rest; the identity fields every time.
+	rest, values := splitObject(obj, ks.identities)
+	res := ks.rests.result(itemKey(rest), func() *restResult {
+		e := apiservervalidation.ValidateCustomResource(nil, rest, ks.openAPI)
+		for _, l := range ks.listSchemas {
+			e = append(e, l.check(rest)...)
+		}
+		return &restResult{schema: append(e, listtype.ValidateListSetsAndMaps(nil, ks.structural, rest)...)}
+	})
+	errs = append(errs, res.schema...)
+	for i, id := range ks.identities {
+		errs = append(errs, id.schemaErrors(values[i])...)
 	}
-	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, ks.structural, obj)...)
 	if blocking(errs) {
 		errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, BadValue: field.OmitValueType{},
 			Detail: "some validation rules (CEL) were not checked because the object was invalid; correct the errors above to check them"})
 		return errs
 	}
-	return append(errs, ks.checkCEL(ctx, obj)...)
+	const budget = int64(celconfig.RuntimeCELCostBudget)
+	celErrs, cost := res.celOf(func() (field.ErrorList, int64) {
+		e, left := ks.checkCEL(ctx, rest, budget)
+		return e, budget - left
+	})
+	errs = append(errs, celErrs...)
+	left := budget - cost
+	for i, id := range ks.identities {
+		var e field.ErrorList
+		e, left = id.celErrors(ctx, values[i], left)
+		errs = append(errs, e...)
+	}
+	return errs
 }
 
-// checkCEL runs the CEL rules with one cost budget for the object, as the API server does:
-// those outside lists, then those of each list's items.
-func (ks *kindSchema) checkCEL(ctx context.Context, obj map[string]any) field.ErrorList {
+// checkCEL runs the CEL rules within budget, as the API server does with one budget for
+// the object: those outside lists, then those of each list's items.
+func (ks *kindSchema) checkCEL(ctx context.Context, obj map[string]any, budget int64) (field.ErrorList, int64) {
 	var errs field.ErrorList
-	budget := int64(celconfig.RuntimeCELCostBudget)
 	if ks.cel != nil {
 		errs, budget = ks.cel.Validate(ctx, nil, ks.structural, obj, nil, budget)
 	}
@@ -199,7 +226,7 @@ func (ks *kindSchema) checkCEL(ctx context.Context, obj map[string]any) field.Er
 		listErrs, budget = l.check(ctx, obj, budget)
 		errs = append(errs, listErrs...)
 	}
-	return errs
+	return errs, budget
 }
 
 // blocking mirrors the API server: CEL rules are not run over an object with errors of
