@@ -23,6 +23,7 @@ var dataSide = []string{
 	"./internal/lake/...",
 	"./internal/summary/...",
 	"./internal/land/...",
+	"./internal/smallparquet/...",
 }
 
 // forbidden says whether the data side may not depend on a package: Kubernetes's own,
