@@ -125,21 +125,7 @@ func justAnObject(s *spec.Schema) bool {
 
 // holdsList says s or a field below it is a list.
 func holdsList(s *structuralschema.Structural) bool {
-	if s == nil {
-		return false
-	}
-	if s.Type == "array" || s.Items != nil {
-		return true
-	}
-	if s.AdditionalProperties != nil && holdsList(s.AdditionalProperties.Structural) {
-		return true
-	}
-	for _, p := range s.Properties {
-		if holdsList(&p) {
-			return true
-		}
-	}
-	return false
+	return anyNode(s, func(n *structuralschema.Structural) bool { return n.Type == "array" || n.Items != nil })
 }
 
 // onlyReadsOthers says no CEL rule of s (its rule or message expression) may read field

@@ -68,40 +68,34 @@ func splitListRules(s *structuralschema.Structural, path []string) []*listRules 
 	return out
 }
 
-func hasRules(s *structuralschema.Structural) bool {
+// anyNode says pred holds for s or a schema below it (items, properties, additional
+// properties).
+func anyNode(s *structuralschema.Structural, pred func(*structuralschema.Structural) bool) bool {
 	if s == nil {
 		return false
 	}
-	if len(s.XValidations) > 0 || hasRules(s.Items) {
+	if pred(s) || anyNode(s.Items, pred) {
 		return true
 	}
-	if s.AdditionalProperties != nil && hasRules(s.AdditionalProperties.Structural) {
+	if s.AdditionalProperties != nil && anyNode(s.AdditionalProperties.Structural, pred) {
 		return true
 	}
 	for _, p := range s.Properties {
-		if hasRules(&p) {
+		if anyNode(&p, pred) {
 			return true
 		}
 	}
 	return false
 }
 
+func hasRules(s *structuralschema.Structural) bool {
+	return anyNode(s, func(n *structuralschema.Structural) bool { return len(n.XValidations) > 0 })
+}
+
 func hasAllOf(s *structuralschema.Structural) bool {
-	if s == nil {
-		return false
-	}
-	if s.ValueValidation != nil && len(s.ValueValidation.AllOf) > 0 || hasAllOf(s.Items) {
-		return true
-	}
-	if s.AdditionalProperties != nil && hasAllOf(s.AdditionalProperties.Structural) {
-		return true
-	}
-	for _, p := range s.Properties {
-		if hasAllOf(&p) {
-			return true
-		}
-	}
-	return false
+	return anyNode(s, func(n *structuralschema.Structural) bool {
+		return n.ValueValidation != nil && len(n.ValueValidation.AllOf) > 0
+	})
 }
 
 // stripRules removes every CEL rule from s and below.
