@@ -133,15 +133,7 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 // Every canonical dataset, written with NewParquetWriter, reads in real DuckDB with the
 // column types, values, nulls and file metadata an analyst expects.
 func TestParquetInDuckDB(t *testing.T) {
-	dir := t.TempDir()
-	l, err := lake.ParseURL(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := lake.New(context.Background(), l, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, s := fileStore(t)
 	for _, name := range []string{dataset.Staffing, dataset.Incidents, dataset.Contracts} {
 		t.Run(name, func(t *testing.T) {
 			schema := dataset.Schema(name)

@@ -83,7 +83,8 @@ func keys(infos []lake.ObjectInfo) []string {
 // stores runs a test against a file lake and a MinIO lake.
 func stores(t *testing.T, f func(t *testing.T, s lake.Store)) {
 	t.Run("file", func(t *testing.T) {
-		f(t, newFileLake(t, t.TempDir()))
+		_, s := fileStore(t)
+		f(t, s)
 	})
 	t.Run("s3", func(t *testing.T) {
 		f(t, newS3(t, testenv.StartMinIO(t), "lake", "districtlake/v1"))
@@ -93,20 +94,6 @@ func stores(t *testing.T, f func(t *testing.T, s lake.Store)) {
 var bucketSeq struct {
 	sync.Mutex
 	n int
-}
-
-// newFileLake makes a file lake in dir (a path or a file:// URL).
-func newFileLake(t *testing.T, dir string) lake.Store {
-	t.Helper()
-	l, err := lake.ParseURL(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := lake.New(context.Background(), l, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // newS3 makes a fresh bucket and a store in it.
@@ -322,7 +309,14 @@ func TestListStatPut(t *testing.T) {
 
 func TestFileLake(t *testing.T) {
 	dir := t.TempDir()
-	s := newFileLake(t, "file://"+dir)
+	l, err := lake.ParseURL("file://"+dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := lake.New(context.Background(), l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if s.URL() != "file://"+dir {
 		t.Fatalf("URL %s", s.URL())
 	}
@@ -418,8 +412,7 @@ func TestEmptyObject(t *testing.T) {
 // in the way when a file stands where a folder must go; a folder where the object must go
 // is refused, not replaced.
 func TestFileLakeFolders(t *testing.T) {
-	dir := t.TempDir()
-	s := newFileLake(t, "file://"+dir)
+	dir, s := fileStore(t)
 	write(t, s, "a/b/c/d.parquet", []byte("deep"))
 	write(t, s, "a/b/e.parquet", []byte("beside"))
 	for key, want := range map[string]string{"a/b/c/d.parquet": "deep", "a/b/e.parquet": "beside"} {
