@@ -20,8 +20,13 @@ import (
 	"k8s.io/kube-openapi/pkg/validation/validate"
 )
 
-// maxListResults bounds the results a listRules keeps.
-const maxListResults = 4096
+// maxListResults bounds the results a listRules, listSchema or restChecks keeps, and
+// maxListValidators the indexes a listSchema keeps a validator for (a list longer than its
+// schema allows is still checked, item by item, as the API server does).
+const (
+	maxListResults    = 4096
+	maxListValidators = 64
+)
 
 // listRules checks the CEL rules of one list's items, and keeps each distinct item's
 // result to reuse it for an equal item. A rule sees only its own node (self; oldSelf does
@@ -293,7 +298,9 @@ func (l *listSchema) check(obj map[string]any) field.ErrorList {
 		if v == nil {
 			path := field.NewPath(l.path[0], l.path[1:]...).Index(i).String()
 			v = openAPIValidator{validate.NewSchemaValidator(l.items, nil, path, strfmt.Default)}
-			l.validators[i] = v
+			if i < maxListValidators {
+				l.validators[i] = v
+			}
 		}
 		l.mu.Unlock()
 		if !hit {
