@@ -80,11 +80,11 @@ type batchBuilder struct {
 
 // newBatchBuilder makes a builder; consts gives the value of each constant column.
 func newBatchBuilder(schema *arrow.Schema, consts map[int]value) (*batchBuilder, error) {
-	nf := len(schema.Fields())
+	nf := schema.NumFields()
 	b := &batchBuilder{schema: schema, builders: make([]array.Builder, nf), cols: make([]colBuilder, nf),
 		isConst: make([]bool, nf), constVal: make([]value, nf), consts: make([]arrow.Array, nf)}
-	for i, f := range schema.Fields() {
-		c, fb, err := newColBuilder(f)
+	for i := range nf {
+		c, fb, err := newColBuilder(schema.Field(i))
 		if err != nil {
 			b.release()
 			return nil, err

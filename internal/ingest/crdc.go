@@ -298,7 +298,7 @@ func (m *crdcMapper) stats() *sourceStats { return &m.st }
 
 func (m *crdcMapper) fills() []bool {
 	s := m.spec
-	out := make([]bool, len(s.schema.Fields()))
+	out := make([]bool, s.schema.NumFields())
 	out[s.col("nces_school_id")], out[s.col("school_name")] = true, true
 	for _, f := range m.fte {
 		out[f.col] = true
@@ -386,7 +386,7 @@ func (m *crdcMapper) number(cell int, c []byte, whole bool) (value, string) {
 }
 
 func (m *crdcMapper) run(emit emitter) error {
-	row := make([]value, len(m.spec.schema.Fields()))
+	row := make([]value, m.spec.schema.NumFields())
 	m.ctx.fill(m.spec, row)
 	colID, colName := m.spec.col("nces_school_id"), m.spec.col("school_name")
 	for m.t.next() {

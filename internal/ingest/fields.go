@@ -101,7 +101,8 @@ func specFor(ds string) (*spec, error) {
 	case dataset.Staffing:
 		add("nces_school_id", ruleSchoolID, false)
 		add("school_name", ruleText, false)
-		for _, f := range sch.Fields() {
+		for i := range sch.NumFields() {
+			f := sch.Field(i)
 			switch {
 			case strings.HasPrefix(f.Name, "enrollment"):
 				add(f.Name, ruleCount, false)

@@ -43,7 +43,7 @@ type joinSet struct {
 }
 
 func newJoinSet(s *spec) *joinSet {
-	j := &joinSet{spec: s, rows: map[string]*joinedRow{}, fixed: make([]bool, len(s.schema.Fields())), columns: map[string]func(int) string{}}
+	j := &joinSet{spec: s, rows: map[string]*joinedRow{}, fixed: make([]bool, s.schema.NumFields()), columns: map[string]func(int) string{}}
 	for _, c := range []int{s.colState, s.colLEA, s.colDistrict, s.colYear, s.colSource, s.colRunID, s.colIngested} {
 		j.fixed[c] = true
 	}

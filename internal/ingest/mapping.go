@@ -81,7 +81,7 @@ func (c *rowContext) fill(s *spec, r []value) {
 
 // constants returns the plan's columns of a dataset with their values.
 func (c *rowContext) constants(s *spec) map[int]value {
-	row := make([]value, len(s.schema.Fields()))
+	row := make([]value, s.schema.NumFields())
 	c.fill(s, row)
 	out := map[int]value{}
 	for _, i := range []int{s.colState, s.colLEA, s.colDistrict, s.colYear, s.colSource, s.colRunID, s.colIngested} {
@@ -224,7 +224,7 @@ func newGenericMapper(ctx *rowContext, s *spec, t table, columns map[string]stri
 func (m *genericMapper) stats() *sourceStats { return &m.st }
 
 func (m *genericMapper) fills() []bool {
-	out := make([]bool, len(m.spec.schema.Fields()))
+	out := make([]bool, m.spec.schema.NumFields())
 	for _, b := range m.binds {
 		if b.f.col >= 0 {
 			out[b.f.col] = true
@@ -254,7 +254,7 @@ func (m *genericMapper) column(c int) string {
 
 func (m *genericMapper) run(emit emitter) error {
 	defer m.keys.close()
-	row := make([]value, len(m.spec.schema.Fields()))
+	row := make([]value, m.spec.schema.NumFields())
 	m.ctx.fill(m.spec, row)
 	for m.t.next() {
 		at := m.t.pos()

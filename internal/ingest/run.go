@@ -305,7 +305,8 @@ func (r *runner) rowContext(src plan.Source) *rowContext {
 // returns once the source's header is read.
 func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready func(rowMapper) (emitter, error)) error {
 	start := time.Now()
-	stream, err := source.OpenWith(ctx, src, r.env, source.Options{TempDir: r.opts.TempDir, Egress: r.p.Egress})
+	stream, err := source.OpenWith(ctx, src, r.env, source.Options{TempDir: r.opts.TempDir, Egress: r.p.Egress,
+		Lake: &source.OpenLake{Config: r.p.Lake, Store: r.store}})
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,8 @@ type fileStore struct {
 	// tempID and seq name temporary files uniquely across processes and writers.
 	tempID string
 	seq    atomic.Uint64
+	// buffers holds the write buffers of finished writers (*bufio.Writer), for the next.
+	buffers sync.Pool
 }
 
 func fileLake(p string) (Config, error) {
@@ -190,7 +192,7 @@ func (s *fileStore) Create(_ context.Context, key string) (Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dst, err)
 	}
-	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New()}, nil
+	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New(), buffers: &s.buffers}, nil
 }
 
 // mkdir makes dir and its parents once per store. It makes dir first and its parents
@@ -246,10 +248,16 @@ func (s *fileStore) Sync(context.Context) error {
 // without it.
 const fileBuffer = 8 << 10
 
+// directWrite is the size from which a write with nothing buffered before it goes
+// straight to the file: an object written whole in one Write (a manifest, a small
+// Parquet file) needs no buffer.
+const directWrite = 512
+
 type fileWriter struct {
 	key, dst string
 	f        *os.File
 	bw       *bufio.Writer
+	buffers  *sync.Pool
 	hash     hash.Hash
 	n        int64
 
@@ -267,10 +275,13 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 	if w.failed != nil {
 		return 0, w.failed
 	}
-	if w.bw == nil {
-		w.bw = bufio.NewWriterSize(w.f, fileBuffer)
+	var n int
+	var err error
+	if w.bw == nil && len(p) >= directWrite {
+		n, err = w.f.Write(p)
+	} else {
+		n, err = w.buffer().Write(p)
 	}
-	n, err := w.bw.Write(p)
 	w.hash.Write(p[:n])
 	w.n += int64(n)
 	if err != nil {
@@ -278,6 +289,28 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 		return n, w.failed
 	}
 	return n, nil
+}
+
+// buffer is the writer's buffer, taken from the store's pool at its first small write.
+func (w *fileWriter) buffer() *bufio.Writer {
+	if w.bw == nil {
+		if bw, ok := w.buffers.Get().(*bufio.Writer); ok {
+			bw.Reset(w.f)
+			w.bw = bw
+		} else {
+			w.bw = bufio.NewWriterSize(w.f, fileBuffer)
+		}
+	}
+	return w.bw
+}
+
+// releaseBuffer returns the writer's buffer to the store's pool.
+func (w *fileWriter) releaseBuffer() {
+	if w.bw != nil {
+		w.bw.Reset(nil)
+		w.buffers.Put(w.bw)
+		w.bw = nil
+	}
 }
 
 func (w *fileWriter) Commit() (ObjectInfo, error) {
@@ -292,7 +325,9 @@ func (w *fileWriter) Commit() (ObjectInfo, error) {
 		return ObjectInfo{}, w.failed
 	}
 	if w.bw != nil {
-		if err := w.bw.Flush(); err != nil {
+		err := w.bw.Flush()
+		w.releaseBuffer()
+		if err != nil {
 			w.discard()
 			return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
 		}
@@ -329,6 +364,7 @@ func (w *fileWriter) Abort(error) {
 }
 
 func (w *fileWriter) discard() {
+	w.releaseBuffer()
 	_ = w.f.Close()
 	_ = os.Remove(w.f.Name())
 }

@@ -267,6 +267,59 @@ func TestConcurrentWriters(t *testing.T) {
 	})
 }
 
+// Whatever the sizes of its writes (a whole object at once, pieces of a few bytes, or a
+// mix, as the Parquet writers and manifests make), an object reads back as written, from
+// writers open side by side that share their buffers.
+func TestWritePatterns(t *testing.T) {
+	stores(t, func(t *testing.T, s lake.Store) {
+		ctx := context.Background()
+		type object struct {
+			name  string
+			sizes []int
+			w     lake.Writer
+			data  []byte
+		}
+		objects := []*object{
+			{name: "one-write", sizes: []int{70_000}},
+			{name: "tiny-writes", sizes: []int{4, 1, 9, 3, 200, 7, 4}},
+			{name: "small-then-large", sizes: []int{4, 511, 512, 20_000, 3}},
+			{name: "large-then-small", sizes: []int{512, 4, 9_000, 1, 8 << 10}},
+			{name: "at-the-buffer", sizes: []int{8<<10 - 1, 1, 8 << 10, 8<<10 + 1}},
+			{name: "empty-writes", sizes: []int{0, 0}},
+		}
+		for _, o := range objects {
+			w, err := s.Create(ctx, "patterns/"+o.name+".bin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.w = w
+		}
+		// Interleave the writers' writes, so that buffers pass between them.
+		for step := 0; step < 8; step++ {
+			for _, o := range objects {
+				if step >= len(o.sizes) {
+					continue
+				}
+				p := randomBytes(t, o.sizes[step])
+				if _, err := o.w.Write(p); err != nil {
+					t.Fatal(err)
+				}
+				o.data = append(o.data, p...)
+				if step == len(o.sizes)-1 {
+					if info, err := o.w.Commit(); err != nil || info.Size != int64(len(o.data)) || info.SHA256 != hexSum(o.data) {
+						t.Fatalf("%s: Commit %+v %v", o.name, info, err)
+					}
+				}
+			}
+		}
+		for _, o := range objects {
+			if got := read(t, s, "patterns/"+o.name+".bin"); !bytes.Equal(got, o.data) {
+				t.Errorf("%s: read back %d bytes that differ from the %d written", o.name, len(got), len(o.data))
+			}
+		}
+	})
+}
+
 func TestListStatPut(t *testing.T) {
 	stores(t, func(t *testing.T, s lake.Store) {
 		ctx := context.Background()

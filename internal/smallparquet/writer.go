@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -76,6 +77,8 @@ type Writer struct {
 	kv [][2]string
 	// createdBy names the writer in the footer.
 	createdBy string
+	// buffers holds the buffers of finished files (*[]byte), for the next Write.
+	buffers sync.Pool
 }
 
 // NewWriter makes a writer for records of schema; createdBy goes in each file's footer.
@@ -209,7 +212,9 @@ type chunk struct {
 }
 
 // Write writes rec as a whole Parquet file to out in one Write call, with meta (in the
-// caller's order) after the stored Arrow schema in the footer's key-value metadata.
+// caller's order) after the stored Arrow schema in the footer's key-value metadata. The
+// file's buffer is reused by a later Write, so out must not keep the slice it is given
+// (io.Writer's own rule). Write may be called from many goroutines at once.
 func (w *Writer) Write(out io.Writer, rec arrow.RecordBatch, meta [][2]string) error {
 	if !rec.Schema().Equal(w.schema) {
 		return fmt.Errorf("writing Parquet: the record's schema is not the writer's")
@@ -218,7 +223,8 @@ func (w *Writer) Write(out io.Writer, rec arrow.RecordBatch, meta [][2]string) e
 	if n > math.MaxInt32 {
 		return fmt.Errorf("writing Parquet: %d rows is more than one page holds", n)
 	}
-	buf := make([]byte, 0, w.sizeHint(rec, meta))
+	buf := w.buffer(w.sizeHint(rec, meta))
+	defer w.release(&buf)
 	buf = append(buf, magic...)
 	chunks := make([]chunk, len(w.cols))
 	var page []byte
@@ -254,11 +260,32 @@ func (w *Writer) Write(out io.Writer, rec arrow.RecordBatch, meta [][2]string) e
 	return nil
 }
 
+// maxPooled is the largest buffer kept for the next file.
+const maxPooled = 1 << 20
+
+// buffer returns an empty buffer of at least size bytes, from an earlier file when one is
+// free.
+func (w *Writer) buffer(size int) []byte {
+	if b, ok := w.buffers.Get().(*[]byte); ok && cap(*b) >= size {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// release keeps *buf for the next file, unless it is too large to hold on to.
+func (w *Writer) release(buf *[]byte) {
+	if cap(*buf) <= maxPooled {
+		w.buffers.Put(buf)
+	}
+}
+
 // sizeHint guesses the file's size, so that it is built in one allocation.
 func (w *Writer) sizeHint(rec arrow.RecordBatch, meta [][2]string) int {
 	size := 1024 + len(w.head)
-	for _, kv := range append(w.kv, meta...) {
-		size += len(kv[0]) + len(kv[1]) + 8
+	for _, kvs := range [][][2]string{w.kv, meta} {
+		for _, kv := range kvs {
+			size += len(kv[0]) + len(kv[1]) + 8
+		}
 	}
 	for i, col := range w.cols {
 		size += 96 + 2*len(col.name) + int(rec.NumRows())*(col.size+9)

@@ -166,6 +166,16 @@ type Options struct {
 	// Egress limits the addresses an http or s3 fetch connects to, redirects included;
 	// the zero Policy allows every address.
 	Egress egress.Policy
+	// Lake, when set, is a lake already open: a landed source in that lake is read
+	// through it instead of a store opened for each read (a run's districts read what
+	// the run landed in its own lake).
+	Lake *OpenLake
+}
+
+// OpenLake is an open store of the lake Config names.
+type OpenLake struct {
+	Config lake.Config
+	Store  lake.Store
 }
 
 // ErrNotModified is the error of a conditional fetch whose file has not changed.
@@ -216,7 +226,7 @@ func OpenWith(ctx context.Context, src plan.Source, env lake.Env, opts Options) 
 	case src.File != nil:
 		err = openFile(s, src.File)
 	case src.Landed != nil:
-		err = openLanded(ctx, s, src.Landed, env)
+		err = openLanded(ctx, s, src.Landed, env, opts.Lake)
 	case src.Inline != nil:
 		s.location = "inline"
 		s.r = strings.NewReader(*src.Inline)
