@@ -7,6 +7,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -343,18 +344,18 @@ func (l *Loader) decode(ctx context.Context, f *Folder, o Origin, doc docText) {
 		}
 		f.Problems = append(f.Problems, Problem{Origin: o, Object: obj, Err: err})
 	}
-	js, err := yaml.YAMLToJSONStrict(doc.text)
+	v, err := decodeYAML(doc.text)
 	if err != nil {
-		// Parse again after the file's lines before the document, so that the error's line
-		// numbers are the file's.
+		// Convert again the slow way after the file's lines before the document, so that
+		// the error is sigs.k8s.io/yaml's and its line numbers are the file's.
 		if _, perr := yaml.YAMLToJSONStrict(append(bytes.Repeat([]byte("\n"), doc.before), doc.text...)); perr != nil {
 			err = perr
 		}
 		problem(nil, "not valid YAML: "+err.Error())
 		return
 	}
-	var obj map[string]any
-	if err := utiljson.Unmarshal(js, &obj); err != nil || obj == nil {
+	obj, _ := v.(map[string]any)
+	if obj == nil {
 		problem(nil, "not a Kubernetes object (the document is not a mapping)")
 		return
 	}
@@ -382,7 +383,7 @@ func (l *Loader) decode(ctx context.Context, f *Folder, o Origin, doc docText) {
 			found.Namespace = DefaultNamespace
 		}
 		f.Found = append(f.Found, found)
-		decodeCore(f, found, js)
+		decodeCore(f, found, obj)
 	default:
 		found.Ignored = "not used by a local run"
 		f.Found = append(f.Found, found)
@@ -435,9 +436,14 @@ func setNamespace(obj map[string]any, ns string) {
 	}
 }
 
-func decodeCore(f *Folder, found Found, js []byte) {
+func decodeCore(f *Folder, found Found, obj map[string]any) {
 	add := func(e *field.Error) {
 		f.Problems = append(f.Problems, Problem{Origin: found.Origin, Object: found.Ref(), Err: fieldError(e)})
+	}
+	js, err := json.Marshal(obj)
+	if err != nil {
+		add(field.Invalid(nil, nil, err.Error()))
+		return
 	}
 	switch found.Kind {
 	case "ConfigMap":
