@@ -38,7 +38,13 @@ type fileStore struct {
 	seq    atomic.Uint64
 	// buffers holds the write buffers of finished writers (*bufio.Writer), for the next.
 	buffers sync.Pool
+	// chmod is set when files are not created readable by all (the umask is not known,
+	// or takes bits of objectMode away): each is chmod'ed when published.
+	chmod bool
 }
+
+// objectMode is the mode of a published object: readable like any other file.
+const objectMode = 0o644
 
 func fileLake(p string) (Config, error) {
 	abs, err := filepath.Abs(p)
@@ -66,7 +72,8 @@ func newFile(l Config) (*fileStore, error) {
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, fmt.Errorf("file lake %s: %w", root, err)
 	}
-	return &fileStore{root: root, tempID: fmt.Sprintf("%d-%x", os.Getpid(), id)}, nil
+	mask, known := processUmask()
+	return &fileStore{root: root, tempID: fmt.Sprintf("%d-%x", os.Getpid(), id), chmod: !known || mask&objectMode != 0}, nil
 }
 
 func (s *fileStore) URL() string { return "file://" + filepath.ToSlash(s.root) }
@@ -192,7 +199,7 @@ func (s *fileStore) Create(_ context.Context, key string) (Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dst, err)
 	}
-	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New(), buffers: &s.buffers}, nil
+	return &fileWriter{key: key, dst: dst, f: f, hash: sha256.New(), buffers: &s.buffers, chmod: s.chmod}, nil
 }
 
 // mkdir makes dir and its parents once per store. It makes dir first and its parents
@@ -222,12 +229,13 @@ func (s *fileStore) mkdir(dir string) error {
 	return nil
 }
 
-// createTemp makes a new private temporary file beside dst, named for this store and a
-// sequence number (os.CreateTemp's random names cost a retry loop and a syscall more).
-func (s *fileStore) createTemp(dst string) (*os.File, error) {
+// createTemp makes a new temporary file beside dst, named for this store and a sequence
+// number (os.CreateTemp's random names cost a retry loop and a syscall more), with the
+// mode of a published object less the umask.
+func (s *fileStore) createTemp(dst string) (*tempFile, error) {
 	for {
 		name := fmt.Sprintf("%s%s-%s-%d", tempPrefix, filepath.Base(dst), s.tempID, s.seq.Add(1))
-		f, err := openFile(filepath.Join(filepath.Dir(dst), name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := createFile(filepath.Join(filepath.Dir(dst), name), objectMode)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, err
 		}
@@ -255,7 +263,8 @@ const directWrite = 512
 
 type fileWriter struct {
 	key, dst string
-	f        *os.File
+	f        *tempFile
+	chmod    bool
 	bw       *bufio.Writer
 	buffers  *sync.Pool
 	hash     hash.Hash
@@ -332,12 +341,13 @@ func (w *fileWriter) Commit() (ObjectInfo, error) {
 			return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
 		}
 	}
-	// CreateTemp makes the file private; a published object is readable like any other.
-	if err := w.f.Chmod(0o644); err != nil {
-		w.discard()
-		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
+	if w.chmod {
+		if err := w.f.Chmod(objectMode); err != nil {
+			w.discard()
+			return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
+		}
 	}
-	fi, err := w.f.Stat()
+	modTime, err := w.f.ModTime()
 	if err != nil {
 		w.discard()
 		return ObjectInfo{}, fmt.Errorf("writing %s: %w", w.dst, err)
@@ -350,7 +360,7 @@ func (w *fileWriter) Commit() (ObjectInfo, error) {
 		_ = os.Remove(w.f.Name())
 		return ObjectInfo{}, fmt.Errorf("publishing %s: %w", w.dst, err)
 	}
-	return ObjectInfo{Key: w.key, Size: w.n, SHA256: hex.EncodeToString(w.hash.Sum(nil)), LastModified: fi.ModTime().UTC()}, nil
+	return ObjectInfo{Key: w.key, Size: w.n, SHA256: hex.EncodeToString(w.hash.Sum(nil)), LastModified: modTime.UTC()}, nil
 }
 
 func (w *fileWriter) Abort(error) {

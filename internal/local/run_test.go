@@ -11,7 +11,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/districtlake/districtlake/internal/dataset"
 	"github.com/districtlake/districtlake/internal/lake"
@@ -514,6 +516,47 @@ func TestProgress(t *testing.T) {
 		"[####################] 2/2 districts  wi-5509600 FAILED\n"
 	if term.String() != want {
 		t.Errorf("terminal progress:\n%q\nwant\n%q", term.String(), want)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Progress is written soon after it is reported, not only at Close: a person watching a
+// long run (or a log collector) sees each district start while the next ones run.
+func TestProgressReachesItsWriterBeforeClose(t *testing.T) {
+	var out lockedBuffer
+	p := NewProgress(&out, 3, false)
+	defer p.Close()
+	p.Started("wi-5508520")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "Ingesting district wi-5508520\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after a district started, its line is not written: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.Finished("wi-5508520", 7, nil)
+	for !strings.Contains(out.String(), "Ingested district wi-5508520 (1/3): 7 rows\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after a district finished, its line is not written: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -18,6 +18,7 @@ func TestTerminalOutputEscapesControlCharacters(t *testing.T) {
 	p := NewProgress(&b, 1, false)
 	p.Started(evil)
 	p.Finished(evil, 0, errors.New("source a: GET https://x/: 500 "+evil))
+	p.Close()
 	writeResults(&b, &RunResult{Districts: []DistrictResult{{Namespace: "ns", Name: "d", District: evil, Err: errors.New("line one\nline two " + evil)}}}, RunOptions{Command: "districtlake", Lake: "./la\x1bke"})
 	out := b.String()
 	for _, c := range []string{"\x1b", "\x07", "\r"} {
