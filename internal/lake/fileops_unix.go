@@ -13,15 +13,24 @@ import (
 // and makes it blocking again, several system calls more per file, and a national run
 // opens 40,000 files.
 func openFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	fd, err := openFD(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// openFD is open(2) of name, close-on-exec, retried when a signal interrupts it.
+func openFD(name string, flag int, perm os.FileMode) (int, error) {
 	for {
 		fd, err := syscall.Open(name, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: name, Err: err}
+			return -1, &os.PathError{Op: "open", Path: name, Err: err}
 		}
-		return os.NewFile(uintptr(fd), name), nil
+		return fd, nil
 	}
 }
 

@@ -20,16 +20,11 @@ type tempFile struct {
 
 // createFile makes the new file name (it must not exist) with mode perm less the umask.
 func createFile(name string, perm os.FileMode) (*tempFile, error) {
-	for {
-		fd, err := syscall.Open(name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, uint32(perm.Perm()))
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: name, Err: err}
-		}
-		return &tempFile{fd: fd, name: name}, nil
+	fd, err := openFD(name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, perm)
+	if err != nil {
+		return nil, err
 	}
+	return &tempFile{fd: fd, name: name}, nil
 }
 
 func (f *tempFile) Name() string { return f.name }
