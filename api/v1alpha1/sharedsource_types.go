@@ -104,7 +104,8 @@ type RerunDistricts struct {
 const DefaultMaxConcurrentRerunJobs = 10
 
 // SharedArtifact is one landed revision of a shared source: the file as fetched, written
-// to the lake as one object per district so that one district's rows are read on their own.
+// to the lake as one object per state with an index, so that one district's rows are read
+// on their own.
 type SharedArtifact struct {
 	// revision identifies the landed revision: the first 16 hex digits of digest.
 	// +required
@@ -125,18 +126,19 @@ type SharedArtifact struct {
 	// landedAt is when the revision was landed.
 	// +optional
 	LandedAt *metav1.Time `json:"landedAt,omitempty"`
-	// key is the lake prefix of this revision's objects: one per district, named as layout
-	// says.
+	// key is the lake prefix of this revision's objects, named as layout says.
 	// +required
 	Key string `json:"key"`
 	// manifestKey is the lake key of the pointer to the current revision, written after the
 	// revision's object.
 	// +optional
 	ManifestKey string `json:"manifestKey,omitempty"`
-	// layout is how the district objects under key are named: district-file
-	// (district=<LEAID>.csv, or .ndjson). Empty for a revision landed before layouts were
-	// recorded, whose objects are district=<LEAID>/data.csv; districts go on reading it
-	// until a new revision lands.
+	// layout is how the objects under key are laid out: state-file (fips=<SS>.csv, or
+	// .ndjson, one per state, SS being the first two digits of its LEAIDs, with its
+	// districts' rows in LEAID order after the file's header; and fips=<SS>.index, where
+	// each district's rows are). A revision landed by an earlier release has
+	// district-file (district=<LEAID>.csv), or no layout (district=<LEAID>/data.csv);
+	// districts go on reading it until a new revision lands.
 	// +optional
 	Layout string `json:"layout,omitempty"`
 	// etag is the origin's ETag of the fetched file, sent back (If-None-Match) on the next

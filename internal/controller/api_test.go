@@ -230,7 +230,7 @@ func TestSamples(t *testing.T) {
 		}).WithTimeout(timeout).WithPolling(poll).Should(Succeed(), "DistrictSource %s", name)
 	}
 	for i, name := range kinds["SharedSource"] {
-		landed(t, &v1alpha1.SharedSource{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, "1", fmt.Sprintf("%016x", i+1), land.LayoutDistrictFile)
+		landed(t, &v1alpha1.SharedSource{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}, "1", fmt.Sprintf("%016x", i+1), land.LayoutStateFile)
 	}
 	for _, kind := range []string{"DistrictSource", "StateComparison", "SharedSource"} {
 		for _, name := range kinds[kind] {

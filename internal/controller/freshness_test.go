@@ -72,7 +72,7 @@ func TestSharedSourceFreshness(t *testing.T) {
 	who := map[string]string{"kind": kindSharedSource, "namespace": ns, "name": shs.Name, "state": ""}
 
 	expectGauge(t, "districtlake_schedule_period_seconds", who, (7 * 24 * time.Hour).Seconds())
-	landed(t, shs, "1", "aaaaaaaaaaaaaaaa", land.LayoutDistrictFile)
+	landed(t, shs, "1", "aaaaaaaaaaaaaaaa", land.LayoutStateFile)
 	expectGauge(t, "districtlake_shared_artifact_bytes", who, 62017)
 	expectGauge(t, "districtlake_shared_artifact_rows", who, 1000)
 	expectGauge(t, "districtlake_shared_artifact_districts", who, 40)

@@ -66,7 +66,7 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 	create(t, other)
 
 	// Without the opt-in, a landed revision starts nothing.
-	landed(t, plain, "1", "cccccccccccccccc", land.LayoutDistrictFile)
+	landed(t, plain, "1", "cccccccccccccccc", land.LayoutStateFile)
 	g.Eventually(func(g Gomega) {
 		_, p := getPlan(g, ns, other.Name)
 		g.Expect(p.Sources[0].Landed.Revision).To(Equal("cccccccccccccccc"))
@@ -112,7 +112,7 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 
 	// A first revision: every district runs once, at most two at once; while two run, the
 	// others say they wait for a slot.
-	landed(t, shs, "1", "aaaaaaaaaaaaaaaa", land.LayoutDistrictFile)
+	landed(t, shs, "1", "aaaaaaaaaaaaaaaa", land.LayoutStateFile)
 	g.Eventually(func(g Gomega) {
 		g.Expect(unfinished(rerunJobs(g, ns))).To(HaveLen(limit))
 		waiting := 0
@@ -138,7 +138,7 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 	}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
 
 	// A corrected release: each district runs once more.
-	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutDistrictFile)
+	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutStateFile)
 	runRevision("bbbbbbbbbbbbbbbb", districts, names)
 	g.Expect(rerunJobs(g, ns)).To(HaveLen(2 * districts))
 
@@ -150,7 +150,7 @@ func TestSharedSourceRerunDistricts(t *testing.T) {
 		got := getDS(g, ns, held.Name)
 		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
-	landed(t, shs, "3", "dddddddddddddddd", land.LayoutDistrictFile)
+	landed(t, shs, "3", "dddddddddddddddd", land.LayoutStateFile)
 	runRevision("dddddddddddddddd", 2*districts, names[1:])
 	g.Expect(rerunJobs(g, ns)).To(HaveLen(3*districts - 1))
 	byHand := runNow(t, held, kindDistrictSource, "by-hand")

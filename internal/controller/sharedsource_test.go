@@ -28,9 +28,8 @@ func sharedDS(ns, name, shared string) *v1alpha1.DistrictSource {
 	return ds
 }
 
-// landed finishes a SharedSource's run-now Job with a summary that landed revision rev.
 // landed finishes a run-now Job of shs with a summary that landed revision rev in layout
-// (land.LayoutDistrictFile, or "" for a revision landed before layouts were recorded).
+// (land.LayoutStateFile, or an earlier release's layout).
 func landed(t *testing.T, shs *v1alpha1.SharedSource, value, rev, layout string) {
 	t.Helper()
 	job := runNow(t, shs, kindSharedSource, value)
@@ -127,11 +126,13 @@ func TestSharedSource(t *testing.T) {
 
 	// A corrected release lands a new revision: the district's plan follows on its own.
 	gen := getDSNow(t, ns, ds.Name).Generation
-	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutDistrictFile)
+	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutStateFile)
 	g.Eventually(func(g Gomega) {
 		_, p := getPlan(g, ns, ds.Name)
 		g.Expect(p.Sources[0].Landed.Revision).To(Equal("bbbbbbbbbbbbbbbb"))
-		g.Expect(p.Sources[0].Landed.Key).To(Equal(land.RevisionPrefix(ns, shs.Name, "bbbbbbbbbbbbbbbb") + "/district=5508520.csv"))
+		prefix := land.RevisionPrefix(ns, shs.Name, "bbbbbbbbbbbbbbbb")
+		g.Expect(*p.Sources[0].Landed).To(Equal(plan.Landed{Lake: p.Sources[0].Landed.Lake, Key: prefix + "/fips=55.csv",
+			Index: prefix + "/fips=55.index", District: "5508520", Revision: "bbbbbbbbbbbbbbbb", SharedSource: shs.Name}))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Expect(getDSNow(t, ns, ds.Name).Generation).To(Equal(gen), "the district itself was not changed")
 
@@ -213,8 +214,8 @@ func TestSharedSourceRevisionsInOneSecond(t *testing.T) {
 	create(t, lakeSecret(ns, "lake-creds", secretAccessKeyValue), newLake(ns, "statewide", "lake-creds"))
 	shs := sharedSource(ns, "crdc-support", nil)
 	create(t, shs)
-	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutDistrictFile)
-	landed(t, shs, "3", "dddddddddddddddd", land.LayoutDistrictFile)
+	landed(t, shs, "2", "bbbbbbbbbbbbbbbb", land.LayoutStateFile)
+	landed(t, shs, "3", "dddddddddddddddd", land.LayoutStateFile)
 	g.Eventually(func(g Gomega) {
 		got := &v1alpha1.SharedSource{}
 		g.Expect(env.c.Get(context.Background(), client.ObjectKeyFromObject(shs), got)).To(Succeed())

@@ -55,6 +55,10 @@ type Store interface {
 	// Open opens an object for reading, sequential or ranged (io.ReaderAt, as Parquet
 	// readers need). errors.Is(err, ErrNotExist) when the object is missing.
 	Open(ctx context.Context, key string) (Object, error)
+	// OpenRange streams the n bytes of an object from offset off: one ranged GET in S3,
+	// whatever the object's size. errors.Is(err, ErrNotExist) when the object is missing;
+	// an object that ends before off+n is an error when read, not a short read.
+	OpenRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
 	// Stat describes an object; errors.Is(err, ErrNotExist) when it is missing.
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	// List returns every object whose key starts with prefix ("" for all), keys relative

@@ -191,6 +191,38 @@ func TestRangedReads(t *testing.T) {
 	})
 }
 
+// OpenRange streams exactly the bytes asked for; a missing object is ErrNotExist and a
+// range past the object's end an error, never a short read.
+func TestOpenRange(t *testing.T) {
+	stores(t, func(t *testing.T, s lake.Store) {
+		ctx := context.Background()
+		data := randomBytes(t, 1<<20)
+		write(t, s, "a/b.bin", data)
+		for _, r := range [][2]int64{{0, 1 << 20}, {0, 10}, {500_000, 70_000}, {1<<20 - 1, 1}, {1000, 0}} {
+			rc, err := s.OpenRange(ctx, "a/b.bin", r[0], r[1])
+			if err != nil {
+				t.Fatalf("OpenRange(%d, %d): %v", r[0], r[1], err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(got, data[r[0]:r[0]+r[1]]) {
+				t.Fatalf("OpenRange(%d, %d) read %d bytes, %v", r[0], r[1], len(got), err)
+			}
+		}
+		if _, err := s.OpenRange(ctx, "a/missing.bin", 0, 10); !errors.Is(err, lake.ErrNotExist) {
+			t.Fatalf("a missing object: %v; want ErrNotExist", err)
+		}
+		rc, err := s.OpenRange(ctx, "a/b.bin", 1<<20-10, 20)
+		if err == nil {
+			_, err = io.ReadAll(rc)
+			rc.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "b.bin") {
+			t.Fatalf("a range past the end: %v; want an error naming the object", err)
+		}
+	})
+}
+
 func TestAbortKeepsOldObject(t *testing.T) {
 	stores(t, func(t *testing.T, s lake.Store) {
 		ctx := context.Background()

@@ -57,9 +57,7 @@ func BenchmarkDistrictReadFromMinIO(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2020-21",
-				Landed: &plan.Landed{Lake: l, Key: land.DistrictKey(p.Namespace, p.Name, sum.Artifact.Revision, sum.Artifact.Layout, o.LEAID, "crdc"),
-					Revision: sum.Artifact.Revision, SharedSource: p.Name}}
+			src := landedSource(l, p, sum.Artifact, o.LEAID, "crdc")
 			read := func() (string, error) {
 				stream, err := source.Open(ctx, src, env)
 				if err != nil {

@@ -98,21 +98,51 @@ func RevisionPrefix(namespace, name, revision string) string {
 	return fmt.Sprintf("%s/revision=%s", Prefix(namespace, name), revision)
 }
 
-// LayoutDistrictFile is the layout of the revisions landed now: one object per district
-// beside the others, <revision prefix>/district=<LEAID>.csv (or .ndjson). A revision whose
-// artifact names no layout was landed before layouts were recorded, one folder per
-// district: <revision prefix>/district=<LEAID>/data.csv. On a folder lake the folder per
-// district was 13,000 more directories to create in a national landing.
+// LayoutStateFile is the layout of the revisions landed now: one object per state, its
+// districts' rows after the file's header in LEAID order, <revision prefix>/fips=<SS>.csv
+// (or .ndjson), where SS is the state's FIPS code, the first two digits of every LEAID of
+// the state; and beside it the object's index, fips=<SS>.index, which says where each
+// district's rows are (see source.EncodeIndex). A district reads the index and its own
+// range of the state's object: two GETs, neither of which grows with the national file.
+// On a folder lake this is 2 files per state instead of one per district: a national
+// landing writes about 110 files rather than 13,000.
+const LayoutStateFile = "state-file"
+
+// LayoutDistrictFile is the layout of revisions landed by the previous release: one
+// object per district, <revision prefix>/district=<LEAID>.csv (or .ndjson). A revision
+// whose artifact names no layout was landed before layouts were recorded, one folder per
+// district: <revision prefix>/district=<LEAID>/data.csv. Both are still read.
 const LayoutDistrictFile = "district-file"
 
-// DistrictKey is the key of one district's rows in one revision landed with layout (the
-// artifact's Layout). format is the shared source's format (see Extension).
-func DistrictKey(namespace, name, revision, layout, leaid, format string) string {
+// Locate is where district leaid's rows are in a revision landed with layout (the
+// artifact's Layout): the object, and for LayoutStateFile the index of that object. format
+// is the shared source's format (see Extension). Lake is left for the caller to set.
+func Locate(namespace, name, revision, layout, leaid, format string) plan.Landed {
 	prefix := RevisionPrefix(namespace, name, revision)
-	if layout == "" {
-		return fmt.Sprintf("%s/district=%s/data.%s", prefix, leaid, Extension(format))
+	l := plan.Landed{Revision: revision, SharedSource: name}
+	switch layout {
+	case "":
+		l.Key = fmt.Sprintf("%s/district=%s/data.%s", prefix, leaid, Extension(format))
+	case LayoutDistrictFile:
+		l.Key = fmt.Sprintf("%s/district=%s.%s", prefix, leaid, Extension(format))
+	default:
+		l.Key, l.Index = stateKeys(prefix, stateOf(leaid), format)
+		l.District = leaid
 	}
-	return fmt.Sprintf("%s/district=%s.%s", prefix, leaid, Extension(format))
+	return l
+}
+
+// stateOf is the state (FIPS code) of an LEAID: its first two digits.
+func stateOf(leaid string) string {
+	if len(leaid) < 2 {
+		return leaid
+	}
+	return leaid[:2]
+}
+
+// stateKeys are the keys of a state's object and of its index in a revision.
+func stateKeys(prefix, fips, format string) (key, index string) {
+	return fmt.Sprintf("%s/fips=%s.%s", prefix, fips, Extension(format)), fmt.Sprintf("%s/fips=%s.index", prefix, fips)
 }
 
 // LandedFormat is the format a district reads a landed file in: a Parquet file is landed
@@ -195,7 +225,7 @@ func Run(ctx context.Context, p *plan.Land, store lake.Store, env lake.Env, opts
 		Revision: digest[:16], Digest: "sha256:" + digest, Bytes: stream.Bytes(), Rows: sp.rows,
 		Districts: int32(len(sp.index)), LandedAt: now().UTC().Format(time.RFC3339),
 		Prefix: RevisionPrefix(p.Namespace, p.Name, digest[:16]), ManifestKey: ManifestKey(p.Namespace, p.Name),
-		Layout: LayoutDistrictFile, ETag: stream.ETag(), LastModified: stream.LastModified(),
+		Layout: LayoutStateFile, ETag: stream.ETag(), LastModified: stream.LastModified(),
 	}
 	publishers := opts.Publishers
 	if publishers <= 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/source"
+	"github.com/districtlake/districtlake/internal/summary"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
 
@@ -59,6 +60,29 @@ func national(districts, schools int, tag string) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// landedSource is a district source reading leaid's rows of the revision a landed by p
+// from lake l.
+func landedSource(l plan.Lake, p *plan.Land, a *summary.Artifact, leaid, format string) plan.Source {
+	landed := land.Locate(p.Namespace, p.Name, a.Revision, a.Layout, leaid, format)
+	landed.Lake = l
+	return plan.Source{Name: "crdc-support", Dataset: "staffing", Format: land.LandedFormat(format), SchoolYear: p.SchoolYear, Landed: &landed}
+}
+
+// readLanded reads what district source src reads.
+func readLanded(t testing.TB, src plan.Source, env lake.Env) string {
+	t.Helper()
+	stream, err := source.Open(context.Background(), src, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	b, err := io.ReadAll(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func landPlan(url, dir string) *plan.Land {
@@ -103,13 +127,11 @@ func TestLandOnceReadOwnRows(t *testing.T) {
 		t.Fatalf("manifest: %+v, %v", m, err)
 	}
 
-	// One district reads its own object: its 25 rows and nothing of the other 39.
-	key := land.DistrictKey("wi", p.Name, a.Revision, a.Layout, "5500007", "crdc")
-	if want := a.Prefix + "/district=5500007.csv"; a.Layout != land.LayoutDistrictFile || key != want {
-		t.Fatalf("layout %q, district key %s; want %s, a file beside the other districts'", a.Layout, key, want)
+	// One district reads its own rows: its 25 and nothing of the other 39.
+	src := landedSource(p.Lake, p, a, "5500007", "crdc")
+	if want := a.Prefix + "/fips=55.csv"; a.Layout != land.LayoutStateFile || src.Landed.Key != want || src.Landed.Index != a.Prefix+"/fips=55.index" {
+		t.Fatalf("layout %q, district's object %s and index %s; want %s, its state's object", a.Layout, src.Landed.Key, src.Landed.Index, want)
 	}
-	src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2021-22",
-		Landed: &plan.Landed{Lake: p.Lake, Key: key, Revision: a.Revision, SharedSource: p.Name}}
 	stream, err := source.Open(ctx, src, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -165,8 +187,90 @@ func TestLandOnceReadOwnRows(t *testing.T) {
 	if m, _ := land.ReadManifest(ctx, store, "wi", p.Name); m.Revision != sum3.Artifact.Revision {
 		t.Errorf("manifest names %s, want the new revision %s", m.Revision, sum3.Artifact.Revision)
 	}
-	if _, err := store.Stat(ctx, key); err != nil {
-		t.Errorf("the old revision's object is gone: %v", err)
+	if b := readLanded(t, src, nil); strings.Count(b, ",5500007,") != 25 || !strings.Contains(b, "v1") {
+		t.Errorf("the old revision's rows of a district are gone: %q", b)
+	}
+}
+
+// TestLandOneObjectPerState: an unsorted file of three states lands as one object per
+// state (FIPS code, the LEAID's first two digits) and its index, nothing else; each state
+// object is a csv file DuckDB reads whole, holding that state's rows only, each district's
+// rows together; every district reads exactly its own rows in the file's order.
+func TestLandOneObjectPerState(t *testing.T) {
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("LEAID,SCHID,N\n")
+	ids := []string{"5508520", "0100005", "1709930", "5500001", "0100005", "5508520", "1709930", "5508520"}
+	want := map[string]string{}
+	for i, id := range ids {
+		row := fmt.Sprintf("%s,%05d,\"%d, quoted\"\n", id, i, i)
+		b.WriteString(row)
+		want[id] += row
+	}
+	o := &origin{}
+	o.set([]byte(b.String()))
+	srv := httptest.NewServer(o)
+	defer srv.Close()
+	dir := t.TempDir()
+	p := landPlan(srv.URL, dir)
+	p.Source.Format = "csv"
+	store, err := lake.New(ctx, p.Lake, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := land.Run(ctx, p, store, nil, land.Options{Publishers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sum.Artifact
+	objs, err := store.List(ctx, a.Prefix+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, strings.TrimPrefix(o.Key, a.Prefix+"/"))
+	}
+	if got := strings.Join(keys, " "); got != "fips=01.csv fips=01.index fips=17.csv fips=17.index fips=55.csv fips=55.index" {
+		t.Fatalf("the revision holds %s", got)
+	}
+	for _, fips := range []string{"01", "17", "55"} {
+		path := filepath.Join(dir, filepath.FromSlash(a.Prefix), "fips="+fips+".csv")
+		got := testenv.DuckDB(t, fmt.Sprintf(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT starts_with(LEAID, '%s')) AS others
+			FROM read_csv('%s', all_varchar = true)`, fips, path))
+		n := 0
+		for _, id := range ids {
+			if id[:2] == fips {
+				n++
+			}
+		}
+		if got[0]["n"] != int64(n) || got[0]["others"] != int64(0) {
+			t.Errorf("DuckDB reads %v from %s; want its state's %d rows only", got, path, n)
+		}
+	}
+	for id, rows := range want {
+		if got := readLanded(t, landedSource(p.Lake, p, a, id, "csv"), nil); got != "LEAID,SCHID,N\n"+rows {
+			t.Errorf("district %s read %q; want %q", id, got, "LEAID,SCHID,N\n"+rows)
+		}
+	}
+}
+
+// TestLocateEachLayout: a district's rows are found in each layout a revision may have.
+func TestLocateEachLayout(t *testing.T) {
+	pre := "shared/namespace=wi/name=support/revision=r1"
+	for _, tc := range []struct {
+		layout, format string
+		want           plan.Landed
+	}{
+		{land.LayoutStateFile, "crdc", plan.Landed{Key: pre + "/fips=55.csv", Index: pre + "/fips=55.index", District: "5508520"}},
+		{land.LayoutStateFile, "ndjson", plan.Landed{Key: pre + "/fips=55.ndjson", Index: pre + "/fips=55.index", District: "5508520"}},
+		{land.LayoutDistrictFile, "parquet", plan.Landed{Key: pre + "/district=5508520.csv"}},
+		{"", "csv", plan.Landed{Key: pre + "/district=5508520/data.csv"}},
+	} {
+		tc.want.Revision, tc.want.SharedSource = "r1", "support"
+		if got := land.Locate("wi", "support", "r1", tc.layout, "5508520", tc.format); got != tc.want {
+			t.Errorf("layout %q, format %s: %+v; want %+v", tc.layout, tc.format, got, tc.want)
+		}
 	}
 }
 
@@ -208,14 +312,11 @@ func TestLandNDJSON(t *testing.T) {
 	if sum.Artifact.Districts != 2 || sum.Artifact.Rows != 3 {
 		t.Fatalf("artifact %+v", sum.Artifact)
 	}
-	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, sum.Artifact.Revision, sum.Artifact.Layout, "0100005", "ndjson"))
-	if err != nil {
-		t.Fatal(err)
+	if b := readLanded(t, landedSource(p.Lake, p, sum.Artifact, "0100005", "ndjson"), nil); b != "{\"lea\": 100005, \"n\": 1}\n{\"lea\": \"0100005\", \"n\": 2}\n" {
+		t.Errorf("district 0100005 read %q", b)
 	}
-	defer obj.Close()
-	b, _ := io.ReadAll(obj)
-	if strings.Count(string(b), "\n") != 2 {
-		t.Errorf("district 0100005 object: %q", b)
+	if b := readLanded(t, landedSource(p.Lake, p, sum.Artifact, "5508520", "ndjson"), nil); b != "{\"lea\": 5508520, \"n\": 3}\n" {
+		t.Errorf("district 5508520 read %q", b)
 	}
 }
 

@@ -77,9 +77,7 @@ func TestLandZipMemberInMinIO(t *testing.T) {
 	}
 	t.Logf("archive %d bytes, member %d bytes, origin sent %d bytes", len(archive), len(csv), sent.Load())
 
-	src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2021-22",
-		Landed: &plan.Landed{Lake: l, Key: land.DistrictKey("wi", p.Name, sum.Artifact.Revision, sum.Artifact.Layout, "5500123", "crdc"),
-			Revision: sum.Artifact.Revision, SharedSource: p.Name}}
+	src := landedSource(l, p, sum.Artifact, "5500123", "crdc")
 	stream, err := source.Open(ctx, src, env)
 	if err != nil {
 		t.Fatal(err)

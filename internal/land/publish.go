@@ -1,6 +1,7 @@
 package land
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,34 +14,59 @@ import (
 
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/source"
 	"github.com/districtlake/districtlake/internal/summary"
 )
 
-// smallObject is the largest district object written in one Put from memory; a larger one
-// (a district of thousands of schools, or a file of very wide rows) is streamed from the
-// spool, at most largeUploads at a time, so that publishing holds at most
-// publishers x smallObject bytes plus the streamed uploads' buffers.
+// smallObject is the largest state object written in one Put from memory; a larger one
+// (a state of a wide national file, such as the CRDC's Enrollment file for California) is
+// streamed, at most largeUploads at a time, so that publishing holds at most publishers x
+// smallObject bytes plus the streamed uploads' buffers.
 const smallObject = 4 << 20
 
 // largeUploads is how many objects larger than smallObject are streamed at once.
 const largeUploads = 2
 
-// publish writes every district's object under the revision's prefix, publishers at
-// once, then the manifest. Readers learn a revision only from the manifest, so the
-// district objects need no batch: until the manifest is written they are invisible, and a
-// landing that fails before it leaves the manifest, and so the revision every district
-// reads, as they were. The objects it did write stay under the new revision's prefix,
-// unreferenced; the revision is the file's digest, so landing the same file again
-// rewrites those same keys rather than adding more.
-func publish(ctx context.Context, store lake.Store, p *plan.Land, sp *spool, art *summary.Artifact, publishers int, prog *progress) error {
+// state is one state's districts, sorted by LEAID, and the size of its object.
+type state struct {
+	fips  string
+	ids   []string
+	bytes int64
+}
+
+// states groups the spool's districts by state (the LEAID's first two digits), in LEAID
+// order.
+func states(sp *spool) []state {
 	ids := make([]string, 0, len(sp.index))
 	for id := range sp.index {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	var out []state
+	for _, id := range ids {
+		fips := stateOf(id)
+		if len(out) == 0 || out[len(out)-1].fips != fips {
+			out = append(out, state{fips: fips, bytes: int64(len(sp.header))})
+		}
+		st := &out[len(out)-1]
+		st.ids = append(st.ids, id)
+		st.bytes += sp.index[id].bytes
+	}
+	return out
+}
+
+// publish writes every state's object and its index under the revision's prefix,
+// publishers at once, then the manifest. Readers learn a revision only from the manifest,
+// so the state objects need no batch: until the manifest is written they are invisible,
+// and a landing that fails before it leaves the manifest, and so the revision every
+// district reads, as they were. The objects it did write stay under the new revision's
+// prefix, unreferenced; the revision is the file's digest, so landing the same file again
+// rewrites those same keys rather than adding more.
+func publish(ctx context.Context, store lake.Store, p *plan.Land, sp *spool, art *summary.Artifact, publishers int, prog *progress) error {
+	all := states(sp)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	jobs := make(chan string)
+	jobs := make(chan *state)
 	large := make(chan struct{}, largeUploads)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -53,30 +79,31 @@ func publish(ctx context.Context, store lake.Store, p *plan.Land, sp *spool, art
 		mu.Unlock()
 		cancel(err)
 	}
-	for range min(publishers, max(len(ids), 1)) {
+	prefix := RevisionPrefix(p.Namespace, p.Name, art.Revision)
+	for range min(publishers, max(len(all), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf []byte
-			for id := range jobs {
+			for st := range jobs {
 				if ctx.Err() != nil {
 					continue // another object failed: write no more
 				}
-				key := DistrictKey(p.Namespace, p.Name, art.Revision, art.Layout, id, p.Source.Format)
+				key, index := stateKeys(prefix, st.fips, p.Source.Format)
 				var err error
-				buf, err = putDistrict(ctx, store, sp, id, key, buf[:0], large)
+				buf, err = putState(ctx, store, sp, st, key, index, buf[:0], large)
 				if err != nil {
 					fail(err)
 					continue
 				}
-				prog.published(len(ids), sp)
+				prog.published(len(st.ids), len(sp.index), sp)
 			}
 		}()
 	}
 feed:
-	for _, id := range ids {
+	for i := range all {
 		select {
-		case jobs <- id:
+		case jobs <- &all[i]:
 		case <-ctx.Done():
 			break feed
 		}
@@ -87,10 +114,10 @@ feed:
 		first = context.Cause(ctx)
 	}
 	if first != nil {
-		return fmt.Errorf("landing revision %s (wrote %d of %d district objects under %s, which nothing reads; the manifest still names the previous revision): %w",
-			art.Revision, prog.done, len(ids), art.Prefix, first)
+		return fmt.Errorf("landing revision %s (wrote %d of %d districts' rows under %s, which nothing reads; the manifest still names the previous revision): %w",
+			art.Revision, prog.done, len(sp.index), art.Prefix, first)
 	}
-	// The manifest names the district objects: they must be durable before it is.
+	// The manifest names the state objects: they must be durable before it is.
 	if err := store.Sync(ctx); err != nil {
 		return fmt.Errorf("landing revision %s (the manifest still names the previous revision): %w", art.Revision, err)
 	}
@@ -99,23 +126,43 @@ feed:
 		return fmt.Errorf("encoding the manifest: %w", err)
 	}
 	if _, err := store.Put(ctx, art.ManifestKey, append(m, '\n')); err != nil {
-		return fmt.Errorf("landing revision %s: writing the manifest (the %d district objects are written): %w", art.Revision, len(ids), err)
+		return fmt.Errorf("landing revision %s: writing the manifest (the %d states' objects are written): %w", art.Revision, len(all), err)
 	}
 	return nil
 }
 
-// putDistrict writes one district's object: from memory (reusing buf) when it is small,
-// else streamed from the spool.
-func putDistrict(ctx context.Context, store lake.Store, sp *spool, id, key string, buf []byte, large chan struct{}) ([]byte, error) {
-	if sp.size(id) <= smallObject {
-		buf, err := sp.appendObject(buf, id)
-		if err != nil {
-			return buf, err
+// putState writes one state's object, from memory (reusing buf) when it is small, else
+// streamed from the spool; then its index, which is written after the object it indexes.
+func putState(ctx context.Context, store lake.Store, sp *spool, st *state, key, index string, buf []byte, large chan struct{}) ([]byte, error) {
+	entries := make([]source.IndexEntry, len(st.ids))
+	off := int64(len(sp.header))
+	for i, id := range st.ids {
+		n := sp.index[id].bytes
+		entries[i] = source.IndexEntry{LEAID: id, Offset: off, Length: n}
+		off += n
+	}
+	buf, err := putObject(ctx, store, sp, st, key, buf, large)
+	if err != nil {
+		return buf, err
+	}
+	if _, err := store.Put(ctx, index, source.EncodeIndex(sp.header, entries)); err != nil {
+		return buf, err
+	}
+	return buf, nil
+}
+
+// putObject writes a state's object: the header, then each district's rows in LEAID order.
+func putObject(ctx context.Context, store lake.Store, sp *spool, st *state, key string, buf []byte, large chan struct{}) ([]byte, error) {
+	if st.bytes <= smallObject {
+		buf = append(buf, sp.header...)
+		for _, id := range st.ids {
+			var err error
+			if buf, err = sp.appendRows(buf, id); err != nil {
+				return buf, err
+			}
 		}
-		if _, err := store.Put(ctx, key, buf); err != nil {
-			return buf, err
-		}
-		return buf, nil
+		_, err := store.Put(ctx, key, buf)
+		return buf, err
 	}
 	select {
 	case large <- struct{}{}:
@@ -127,7 +174,11 @@ func putDistrict(ctx context.Context, store lake.Store, sp *spool, id, key strin
 	if err != nil {
 		return buf, err
 	}
-	if _, err := io.Copy(w, sp.object(id)); err != nil {
+	rs := []io.Reader{bytes.NewReader(sp.header)}
+	for _, id := range st.ids {
+		rs = append(rs, sp.districtRows(id))
+	}
+	if _, err := io.Copy(w, io.MultiReader(rs...)); err != nil {
 		w.Abort(err)
 		return buf, fmt.Errorf("writing %s: %w", key, err)
 	}
@@ -174,18 +225,19 @@ func (p *progress) split(sp *spool) {
 	}
 }
 
-// published is called after each district object written.
-func (p *progress) published(total int, sp *spool) {
+// published is called after each state's object written, with its number of districts.
+func (p *progress) published(districts, total int, sp *spool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done++
+	before := p.done
+	p.done += districts
 	now := p.now()
-	if p.done%ProgressDistricts != 0 && p.done != total && now.Sub(p.last) < p.every {
+	if p.done/ProgressDistricts == before/ProgressDistricts && p.done != total && now.Sub(p.last) < p.every {
 		return
 	}
 	p.last = now
 	pr := Progress{Phase: "publish", Rows: sp.rows, Bytes: p.bytes, Districts: total, Published: p.done, Elapsed: now.Sub(p.start)}
-	p.log.Info("Wrote district objects", "written", pr.Published, "districts", total, "seconds", pr.Elapsed.Seconds())
+	p.log.Info("Wrote districts' rows", "written", pr.Published, "districts", total, "seconds", pr.Elapsed.Seconds())
 	if p.fn != nil {
 		p.fn(pr)
 	}

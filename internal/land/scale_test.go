@@ -16,7 +16,6 @@ import (
 
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/land"
-	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/source"
 )
 
@@ -107,19 +106,15 @@ func TestLandLargerThanMemory(t *testing.T) {
 	}
 	t.Logf("file %d MiB; live heap while publishing %d MiB; %d progress lines", size>>20, heap>>20, len(lines))
 
-	// A district's object holds its 250 rows and the header.
-	obj, err := store.Open(ctx, land.DistrictKey("wi", p.Name, a.Revision, a.Layout, "5501234", "crdc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obj.Close()
-	b, _ := io.ReadAll(obj)
-	if n := strings.Count(string(b), "\n"); n != 251 || strings.Count(string(b), ",5501234,") != 250 {
-		t.Errorf("district 5501234's object has %d lines", n)
+	// A district reads its 250 rows and the header.
+	b := readLanded(t, landedSource(p.Lake, p, a, "5501234", "crdc"), nil)
+	if n := strings.Count(b, "\n"); n != 251 || strings.Count(b, ",5501234,") != 250 {
+		t.Errorf("district 5501234 read %d lines", n)
 	}
 }
 
-// failingStore fails the Put of the district objects after the first `after` of them.
+// failingStore fails the Put of a revision's objects (state objects and indexes) after
+// the first `after` of them.
 type failingStore struct {
 	lake.Store
 	after int64
@@ -127,14 +122,14 @@ type failingStore struct {
 }
 
 func (f *failingStore) Put(ctx context.Context, key string, data []byte) (lake.ObjectInfo, error) {
-	if strings.Contains(key, "/district=") && f.puts.Add(1) > f.after {
+	if strings.Contains(key, "/fips=") && f.puts.Add(1) > f.after {
 		return lake.ObjectInfo{}, errors.New("injected: the lake went away")
 	}
 	return f.Store.Put(ctx, key, data)
 }
 
 // TestLandFailsMidPublish: a landing that fails part of the way through writing the
-// district objects reports it, leaves the manifest naming the previous revision, and
+// revision's objects (here: the state's object written, its index not) reports it, leaves the manifest naming the previous revision, and
 // that revision's objects stay readable.
 func TestLandFailsMidPublish(t *testing.T) {
 	ctx := context.Background()
@@ -152,7 +147,7 @@ func TestLandFailsMidPublish(t *testing.T) {
 	}
 
 	writeNational(t, dir, 300, 4, "v2")
-	fs := &failingStore{Store: store, after: 100}
+	fs := &failingStore{Store: store, after: 1}
 	_, err = land.Run(ctx, p, fs, nil, land.Options{Publishers: 4})
 	if err == nil || !strings.Contains(err.Error(), "injected: the lake went away") ||
 		!strings.Contains(err.Error(), "the manifest still names the previous revision") {
@@ -164,8 +159,7 @@ func TestLandFailsMidPublish(t *testing.T) {
 		t.Fatalf("manifest after the failed landing: %+v, %v; want revision %s", m, err, first.Artifact.Revision)
 	}
 	for _, id := range []string{"5500000", "5500150", "5500299"} {
-		src := plan.Source{Name: "crdc-support", Dataset: "staffing", Format: "crdc", SchoolYear: "2021-22",
-			Landed: &plan.Landed{Lake: p.Lake, Key: land.DistrictKey("wi", p.Name, m.Revision, m.Layout, id, "crdc"), Revision: m.Revision, SharedSource: p.Name}}
+		src := landedSource(p.Lake, p, m, id, "crdc")
 		stream, err := source.Open(ctx, src, nil)
 		if err != nil {
 			t.Fatal(err)

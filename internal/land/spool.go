@@ -2,7 +2,6 @@ package land
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -74,12 +73,8 @@ func (s *spool) finish() error {
 	return nil
 }
 
-// size is the length of district id's object: the header and its rows.
-func (s *spool) size(id string) int64 { return int64(len(s.header)) + s.index[id].bytes }
-
-// appendObject appends district id's object to b.
-func (s *spool) appendObject(b []byte, id string) ([]byte, error) {
-	b = append(b, s.header...)
+// appendRows appends district id's rows (without the header) to b.
+func (s *spool) appendRows(b []byte, id string) ([]byte, error) {
 	for _, e := range s.index[id].extents {
 		start := len(b)
 		b = append(b, make([]byte, e.n)...)
@@ -90,11 +85,10 @@ func (s *spool) appendObject(b []byte, id string) ([]byte, error) {
 	return b, nil
 }
 
-// object streams district id's object.
-func (s *spool) object(id string) io.Reader {
+// districtRows streams district id's rows (without the header).
+func (s *spool) districtRows(id string) io.Reader {
 	d := s.index[id]
-	rs := make([]io.Reader, 0, len(d.extents)+1)
-	rs = append(rs, bytes.NewReader(s.header))
+	rs := make([]io.Reader, 0, len(d.extents))
 	for _, e := range d.extents {
 		rs = append(rs, io.NewSectionReader(s.f, e.off, e.n))
 	}

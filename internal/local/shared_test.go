@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
+	"github.com/districtlake/districtlake/internal/source"
 	"github.com/districtlake/districtlake/internal/testenv"
 )
 
@@ -160,61 +162,79 @@ func TestRunSharedSourceFetchedOnce(t *testing.T) {
 	}
 }
 
-// TestRunReadsARevisionLandedInTheOldLayout: a lake whose shared revision was landed
-// before layouts were recorded (a folder per district, district=<LEAID>/data.csv, and a
-// manifest naming no layout) keeps being read after an upgrade while the file is
-// unchanged: the districts read the old objects, and nothing is downloaded.
+// TestRunReadsARevisionLandedInTheOldLayout: a lake whose shared revision was landed by
+// an earlier release (one object per district, district=<LEAID>.csv; or, before layouts
+// were recorded, a folder per district, district=<LEAID>/data.csv, and a manifest naming
+// no layout) keeps being read after an upgrade while the file is unchanged: the districts
+// read the old objects, and nothing is downloaded.
 func TestRunReadsARevisionLandedInTheOldLayout(t *testing.T) {
-	ctx := context.Background()
-	fsrv := newFileServer()
-	fsrv.set("/contracts.csv", nationalContracts(90000))
-	srv := httptest.NewServer(fsrv)
-	defer srv.Close()
-	dir := sharedFolder(t, srv.URL)
-	lakeDir := t.TempDir()
-	run := func() string { t.Helper(); return runSharedFolder(t, dir, lakeDir) }
-	run()
-	fsrv.counts() // forget the first run's traffic
+	for _, layout := range []string{land.LayoutDistrictFile, ""} {
+		t.Run("layout "+layout, func(t *testing.T) {
+			ctx := context.Background()
+			fsrv := newFileServer()
+			fsrv.set("/contracts.csv", nationalContracts(90000))
+			srv := httptest.NewServer(fsrv)
+			defer srv.Close()
+			dir := sharedFolder(t, srv.URL)
+			lakeDir := t.TempDir()
+			run := func() string { t.Helper(); return runSharedFolder(t, dir, lakeDir) }
+			run()
+			fsrv.counts() // forget the first run's traffic
 
-	// Turn the landed revision into the old layout: move every district's object into
-	// its own folder and drop the layout from the manifest.
-	store, err := lake.New(ctx, plan.Lake{Type: plan.LakeFile, Path: lakeDir}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := land.ReadManifest(ctx, store, "wi", "national-contracts")
-	if err != nil || m.Layout != land.LayoutDistrictFile {
-		t.Fatalf("manifest %+v, %v: want layout %q", m, err, land.LayoutDistrictFile)
-	}
-	revDir := filepath.Join(lakeDir, filepath.FromSlash(m.Prefix))
-	files, err := filepath.Glob(filepath.Join(revDir, "district=*.csv"))
-	if err != nil || len(files) != 40 {
-		t.Fatalf("landed objects %v, %v: want 40", files, err)
-	}
-	for _, f := range files {
-		old := filepath.Join(strings.TrimSuffix(f, ".csv"), "data.csv")
-		if err := os.Mkdir(filepath.Dir(old), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(f, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m.Layout = ""
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Put(ctx, m.ManifestKey, b); err != nil {
-		t.Fatal(err)
-	}
+			// Turn the landed revision into the old layout: each district's rows into its
+			// own object, the state objects gone, the manifest naming the old layout.
+			l := plan.Lake{Type: plan.LakeFile, Path: lakeDir}
+			store, err := lake.New(ctx, l, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := land.ReadManifest(ctx, store, "wi", "national-contracts")
+			if err != nil || m.Layout != land.LayoutStateFile {
+				t.Fatalf("manifest %+v, %v: want layout %q", m, err, land.LayoutStateFile)
+			}
+			for d := range 40 {
+				id := fmt.Sprintf("%07d", 5500000+d)
+				now := land.Locate("wi", "national-contracts", m.Revision, m.Layout, id, "csv")
+				now.Lake = l
+				stream, err := source.Open(ctx, plan.Source{Name: "contracts", Format: "csv", Landed: &now}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows, err := io.ReadAll(stream)
+				stream.Close()
+				if err != nil || strings.Count(string(rows), "\n") != 3 {
+					t.Fatalf("district %s read %q, %v", id, rows, err)
+				}
+				if _, err := store.Put(ctx, land.Locate("wi", "national-contracts", m.Revision, layout, id, "csv").Key, rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+			states, err := filepath.Glob(filepath.Join(lakeDir, filepath.FromSlash(m.Prefix), "fips=*"))
+			if err != nil || len(states) != 2 {
+				t.Fatalf("state objects %v, %v: want fips=55.csv and its index", states, err)
+			}
+			for _, f := range states {
+				if err := os.Remove(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m.Layout = layout
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.Put(ctx, m.ManifestKey, b); err != nil {
+				t.Fatal(err)
+			}
 
-	out := run()
-	if !strings.Contains(out, "unchanged since revision "+m.Revision) {
-		t.Errorf("the run did not keep the old revision:\n%s", out)
-	}
-	if _, sent, _ := fsrv.counts(); sent["/contracts.csv"] != 0 {
-		t.Errorf("the run downloaded %d bytes of an unchanged file", sent["/contracts.csv"])
+			out := run()
+			if !strings.Contains(out, "unchanged since revision "+m.Revision) {
+				t.Errorf("the run did not keep the old revision:\n%s", out)
+			}
+			if _, sent, _ := fsrv.counts(); sent["/contracts.csv"] != 0 {
+				t.Errorf("the run downloaded %d bytes of an unchanged file", sent["/contracts.csv"])
+			}
+		})
 	}
 }
 

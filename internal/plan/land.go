@@ -14,8 +14,13 @@ var sharedFormats = []string{"csv", "ndjson", "parquet", "crdc"}
 // environment variables).
 type Landed struct {
 	Lake Lake `json:"lake"`
-	// Key is the district's object of the revision.
+	// Key is the object of the revision that holds the district's rows: its own object, or
+	// (when Index is set) its state's, where Index says which bytes are the district's.
 	Key string `json:"key"`
+	// Index is the index of Key's object (a revision landed one object per state).
+	Index string `json:"index,omitempty"`
+	// District is the LEAID whose rows Index locates.
+	District string `json:"district,omitempty"`
 	// Revision is the landed revision the key belongs to (for logs and the manifest).
 	Revision string `json:"revision"`
 	// SharedSource is the name of the SharedSource (for messages).

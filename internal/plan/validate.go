@@ -91,6 +91,9 @@ func (s *Source) validate(where string) error {
 		if s.Landed.Key == "" {
 			errs = append(errs, fmt.Errorf("%s: landed.key is empty", where))
 		}
+		if (s.Landed.Index == "") != (s.Landed.District == "") {
+			errs = append(errs, fmt.Errorf("%s: landed.index and landed.district are set together or not at all", where))
+		}
 	}
 	return errors.Join(errs...)
 }

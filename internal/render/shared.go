@@ -121,12 +121,9 @@ func (b *builder) shared(s v1alpha1.Source, src *plan.Source, own plan.Lake, at 
 	// The landed objects are UTF-8 (decoded when landed) and keep the file's delimiter.
 	src.Encoding = ""
 	src.Delimiter = shs.Spec.Delimiter
-	src.Landed = &plan.Landed{
-		Lake:         own,
-		Key:          land.DistrictKey(b.namespace, name, a.Revision, a.Layout, b.district, string(shs.Spec.Format)),
-		Revision:     a.Revision,
-		SharedSource: name,
-	}
+	landed := land.Locate(b.namespace, name, a.Revision, a.Layout, b.district, string(shs.Spec.Format))
+	landed.Lake = own
+	src.Landed = &landed
 	return nil
 }
 

@@ -254,14 +254,16 @@ func TestSharedSourceZIPMemberReadByThreeDistricts(t *testing.T) {
 			if plans == 0 {
 				t.Errorf("no plan ConfigMap of %s%s", name, explain())
 			}
-			if art.Layout != land.LayoutDistrictFile {
-				t.Errorf("the artifact's layout is %q, want %q", art.Layout, land.LayoutDistrictFile)
+			if art.Layout != land.LayoutStateFile {
+				t.Errorf("the artifact's layout is %q, want %q", art.Layout, land.LayoutStateFile)
 			}
-			landed := filepath.Join(dir, filepath.FromSlash(bucketKey(prefix, art.Key)), "district="+d.ncesID+".csv")
-			got := testenv.DuckDB(t, fmt.Sprintf(`SELECT count(*) AS n, count(DISTINCT LEAID::VARCHAR) AS ids, min(LEAID::VARCHAR) AS id
-				FROM read_csv('%s', all_varchar = true)`, landed))
-			if got[0]["n"] != int64(d.schools) || got[0]["ids"] != int64(1) || got[0]["id"] != d.ncesID {
-				t.Errorf("DuckDB reads %v from the landed object %s; want the %d schools of LEA %s only", got, landed, d.schools, d.ncesID)
+			fips := d.ncesID[:2]
+			landed := filepath.Join(dir, filepath.FromSlash(bucketKey(prefix, art.Key)), "fips="+fips+".csv")
+			got := testenv.DuckDB(t, fmt.Sprintf(`SELECT count(*) FILTER (WHERE LEAID = '%s') AS n,
+				count(*) FILTER (WHERE NOT starts_with(LEAID, '%s')) AS others
+				FROM read_csv('%s', all_varchar = true)`, d.ncesID, fips, landed))
+			if got[0]["n"] != int64(d.schools) || got[0]["others"] != int64(0) {
+				t.Errorf("DuckDB reads %v from the landed state object %s; want the %d schools of LEA %s and no other state's", got, landed, d.schools, d.ncesID)
 			}
 			n := duckCount(t, fmt.Sprintf(`SELECT count(*) AS n FROM read_parquet('%s/%s/staffing/**/*.parquet', hive_partitioning = true)
 				WHERE district = '%s'`, dir, prefix, d.ncesID))
