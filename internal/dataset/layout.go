@@ -28,3 +28,9 @@ func ReportKey(state, schoolYear string) string {
 func RunManifestKey(runID string) string {
 	return path.Join("_runs", runID+".json")
 }
+
+// RunRecordsKey is the key of a file of many runs' manifests, one JSON object per line,
+// written by `districtlake run` for its districts; id is made as a run id is.
+func RunRecordsKey(id string) string {
+	return path.Join("_runs", id+".ndjson")
+}

@@ -48,6 +48,17 @@ type Options struct {
 	// SmallFiles keeps the datasets' small-file writers for runs that share it, such as
 	// the districts of one `districtlake run` (a set of the run's own when nil).
 	SmallFiles *SmallFileWriters
+	// Records, when set, takes the run's manifest instead of the run writing it to
+	// _runs/<run-id>.json: `districtlake run` gathers its districts' manifests into a few
+	// files.
+	Records RunRecords
+}
+
+// RunRecords takes the manifests of successful runs.
+type RunRecords interface {
+	// Add records a run's manifest and returns the key of the object that holds it (or
+	// will, once the runs that share it end).
+	Add(ctx context.Context, m *Manifest) (string, error)
 }
 
 // output is one object a run writes: a dataset of a school year, from one or more sources.
@@ -185,19 +196,36 @@ func (r *runner) run(ctx context.Context) (err error) {
 	finished := r.opts.Now()
 	r.manifest.FinishedAt = finished.UTC()
 	r.manifest.Seconds = finished.Sub(r.manifest.StartedAt).Seconds()
-	b, err := r.manifest.encode()
+	key, err := r.record(ctx)
 	if err != nil {
 		return err
-	}
-	key := dataset.RunManifestKey(r.runID)
-	if _, err := r.store.Put(ctx, key, b); err != nil {
-		return fmt.Errorf("writing the run manifest %s (the datasets are published): %w", key, err)
 	}
 	r.sum.Manifest = key
 	r.sum.Message = fmt.Sprintf("Wrote %d rows in %d object%s from %d source%s", total, len(pending), plural(len(pending)),
 		len(r.p.Sources), plural(len(r.p.Sources)))
 	r.log.Info("Wrote run manifest", "key", key, "objects", len(pending), "rows", total, "seconds", r.manifest.Seconds)
 	return nil
+}
+
+// record writes the run's manifest to _runs/<run-id>.json, or hands it to Options.Records;
+// it returns the key of the object that holds it.
+func (r *runner) record(ctx context.Context) (string, error) {
+	if r.opts.Records != nil {
+		key, err := r.opts.Records.Add(ctx, &r.manifest)
+		if err != nil {
+			return "", fmt.Errorf("recording the run manifest (the datasets are published): %w", err)
+		}
+		return key, nil
+	}
+	b, err := r.manifest.encode()
+	if err != nil {
+		return "", err
+	}
+	key := dataset.RunManifestKey(r.runID)
+	if _, err := r.store.Put(ctx, key, b); err != nil {
+		return "", fmt.Errorf("writing the run manifest %s (the datasets are published): %w", key, err)
+	}
+	return key, nil
 }
 
 func sourceNames(srcs []plan.Source) []string {

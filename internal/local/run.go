@@ -145,7 +145,9 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	}
 	var landed *landings
 	res.Shared, landed = landAll(ctx, f, dss, l, store, o)
-	res.Districts = ingestAll(ctx, f, landed, dss, l, store, o)
+	records := newRunRecords(store, nil)
+	res.Districts = ingestAll(ctx, f, landed, dss, l, store, records, o)
+	recordsErr := records.Close()
 	for _, sc := range scs {
 		res.States = append(res.States, compareState(ctx, f, sc, l, store, o))
 	}
@@ -155,6 +157,9 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	writeResults(o.Out, res, o)
 	if n := res.Failed(); n > 0 {
 		return res, fmt.Errorf("%d of %d districts and comparisons failed (see above)", n, len(res.Districts)+len(res.States)+len(res.Shared))
+	}
+	if recordsErr != nil {
+		return res, fmt.Errorf("recording the districts' runs (their data is published): %w", recordsErr)
 	}
 	return res, nil
 }
@@ -182,14 +187,15 @@ func selectState(f *Folder, state string) ([]*v1alpha1.DistrictSource, []*v1alph
 	return dss, scs, nil
 }
 
-// ingestAll ingests the districts, Concurrency at a time, in the folder's order.
-func ingestAll(ctx context.Context, f *Folder, landed *landings, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, o RunOptions) []DistrictResult {
+// ingestAll ingests the districts, Concurrency at a time, in the folder's order; their
+// manifests go to records.
+func ingestAll(ctx context.Context, f *Folder, landed *landings, dss []*v1alpha1.DistrictSource, l lake.Config, store lake.Store, records ingest.RunRecords, o RunOptions) []DistrictResult {
 	out := make([]DistrictResult, len(dss))
 	progress := NewProgress(o.Out, len(dss), o.Terminal)
 	defer progress.Close()
 	sem := make(chan struct{}, o.Concurrency)
 	// The districts share the datasets' small-file Parquet writers.
-	opts := ingest.Options{SmallFiles: ingest.NewSmallFileWriters()}
+	opts := ingest.Options{SmallFiles: ingest.NewSmallFileWriters(), Records: records}
 	var wg sync.WaitGroup
 	for i, ds := range dss {
 		wg.Add(1)

@@ -3,12 +3,15 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/districtlake/districtlake/internal/dataset"
+	"github.com/districtlake/districtlake/internal/ingest"
 	"github.com/districtlake/districtlake/internal/lake"
 	"github.com/districtlake/districtlake/internal/land"
 	"github.com/districtlake/districtlake/internal/plan"
@@ -73,18 +77,32 @@ func expectedKeys() []string {
 	return keys
 }
 
+// readObject reads a whole object of the lake.
+func readObject(t *testing.T, store lake.Store, key string) []byte {
+	t.Helper()
+	obj, err := store.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func checkLakeObjects(t *testing.T, store lake.Store) {
 	t.Helper()
 	objs, err := store.List(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	runs := 0
+	var got, runs []string
 	manifests := map[string]bool{}
 	for _, o := range objs {
 		if strings.HasPrefix(o.Key, "_runs/") {
-			runs++
+			runs = append(runs, o.Key)
 			continue
 		}
 		if strings.HasPrefix(o.Key, "shared/") {
@@ -101,8 +119,28 @@ func checkLakeObjects(t *testing.T, store lake.Store) {
 	if strings.Join(got, "\n") != strings.Join(expectedKeys(), "\n") {
 		t.Errorf("lake objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(expectedKeys(), "\n"))
 	}
-	if runs != len(sampleDistricts) {
-		t.Errorf("%d run manifests under _runs/, want one per district (%d)", runs, len(sampleDistricts))
+	// The districts' manifests are one file's lines, one per district.
+	if len(runs) != 1 || !strings.HasSuffix(runs[0], ".ndjson") {
+		t.Fatalf("run records %v; want one _runs/<id>.ndjson", runs)
+	}
+	var districts []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(readObject(t, store, runs[0])), "\n"), "\n") {
+		var m ingest.Manifest
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("a line of %s: %v", runs[0], err)
+		}
+		if dataset.CheckRunID(m.RunID) != nil || len(m.Objects) == 0 {
+			t.Errorf("a record of %s: run %q, %d objects", runs[0], m.RunID, len(m.Objects))
+		}
+		districts = append(districts, m.District.NCESID)
+	}
+	slices.Sort(districts)
+	var want []string
+	for _, d := range sampleDistricts {
+		want = append(want, d.id)
+	}
+	if !slices.Equal(districts, want) {
+		t.Errorf("%s records districts %v; want %v", runs[0], districts, want)
 	}
 }
 
