@@ -52,6 +52,9 @@ type Options struct {
 	// _runs/<run-id>.json: `districtlake run` gathers its districts' manifests into a few
 	// files.
 	Records RunRecords
+	// Indexes keeps the indexes of landed shared files for runs that share it, such as
+	// the districts of one `districtlake run` (each run reads its own when nil).
+	Indexes *source.IndexCache
 }
 
 // RunRecords takes the manifests of successful runs.
@@ -334,7 +337,7 @@ func (r *runner) rowContext(src plan.Source) *rowContext {
 func (r *runner) readSource(ctx context.Context, s *spec, src plan.Source, ready func(rowMapper) (emitter, error)) error {
 	start := time.Now()
 	stream, err := source.OpenWith(ctx, src, r.env, source.Options{TempDir: r.opts.TempDir, Egress: r.p.Egress,
-		Lake: &source.OpenLake{Config: r.p.Lake, Store: r.store}})
+		Lake: &source.OpenLake{Config: r.p.Lake, Store: r.store}, Indexes: r.opts.Indexes})
 	if err != nil {
 		return err
 	}

@@ -8,21 +8,20 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// OpenRange reads a byte range of a file lake's object through pread: the file is opened
-// once, checked to hold the whole range, and read from off.
-func (s *fileStore) OpenRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	if off < 0 || n < 0 {
-		return nil, fmt.Errorf("reading %s: bytes %d to %d are not a range", key, off, off+n)
-	}
-	obj, err := s.Open(ctx, key)
+// OpenRange reads a byte range of a file lake's object with pread (see openRange).
+func (s *fileStore) OpenRange(_ context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	key, err := cleanKey(key)
 	if err != nil {
 		return nil, err
 	}
-	if off+n > obj.Size() {
-		_ = obj.Close()
-		return nil, fmt.Errorf("reading bytes %d to %d of %s: it has %d bytes", off, off+n, s.path(key), obj.Size())
+	if off < 0 || n < 0 {
+		return nil, fmt.Errorf("reading %s: bytes %d to %d are not a range", key, off, off+n)
 	}
-	return &rangeReader{r: io.NewSectionReader(obj, off, n), close: obj.Close, left: n, name: s.path(key)}, nil
+	r, err := openRange(s.path(key), off, n)
+	if err != nil {
+		return nil, s.fail("opening", key, err)
+	}
+	return r, nil
 }
 
 // OpenRange reads a byte range of an S3 object with one ranged GET; the request is made

@@ -16,6 +16,7 @@ import (
 	"github.com/districtlake/districtlake/internal/lakelock"
 	"github.com/districtlake/districtlake/internal/plan"
 	"github.com/districtlake/districtlake/internal/render"
+	"github.com/districtlake/districtlake/internal/source"
 	"github.com/districtlake/districtlake/internal/summary"
 	"github.com/districtlake/districtlake/internal/term"
 )
@@ -195,7 +196,7 @@ func ingestAll(ctx context.Context, f *Folder, landed *landings, dss []*v1alpha1
 	defer progress.Close()
 	sem := make(chan struct{}, o.Concurrency)
 	// The districts share the datasets' small-file Parquet writers.
-	opts := ingest.Options{SmallFiles: ingest.NewSmallFileWriters(), Records: records}
+	opts := ingest.Options{SmallFiles: ingest.NewSmallFileWriters(), Records: records, Indexes: source.NewIndexCache()}
 	var wg sync.WaitGroup
 	for i, ds := range dss {
 		wg.Add(1)

@@ -19,14 +19,14 @@ const maxIndex = 64 << 20
 // it was landed in: its own range of its state's object (found in the object's index), or
 // its own object in a revision of an earlier layout. Neither read grows with the national
 // file.
-func openLanded(ctx context.Context, s *Stream, src *plan.Landed, env lake.Env, open *OpenLake) error {
+func openLanded(ctx context.Context, s *Stream, src *plan.Landed, env lake.Env, open *OpenLake, indexes *IndexCache) error {
 	s.location = fmt.Sprintf("shared source %s revision %s (%s)", src.SharedSource, src.Revision, src.Key)
 	store, err := landedStore(ctx, src.Lake, env, open)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
 	if src.Index != "" {
-		return openIndexed(ctx, s, src, store)
+		return openIndexed(ctx, s, src, store, indexes)
 	}
 	obj, err := store.Open(ctx, src.Key)
 	if errors.Is(err, lake.ErrNotExist) {
@@ -44,8 +44,8 @@ func openLanded(ctx context.Context, s *Stream, src *plan.Landed, env lake.Env, 
 
 // openIndexed reads district src.District's range of a state object, with the header
 // from the object's index in front of it.
-func openIndexed(ctx context.Context, s *Stream, src *plan.Landed, store lake.Store) error {
-	index, err := readSmall(ctx, store, src.Index, maxIndex)
+func openIndexed(ctx context.Context, s *Stream, src *plan.Landed, store lake.Store, indexes *IndexCache) error {
+	index, err := indexes.read(ctx, store, src.Index)
 	if errors.Is(err, lake.ErrNotExist) {
 		return fmt.Errorf("source %s: shared source %s has no index %s in revision %s (%s): land the shared source again",
 			s.name, src.SharedSource, src.Index, src.Revision, store.URL())

@@ -2,8 +2,12 @@ package source
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
+	"sync"
+
+	"github.com/districtlake/districtlake/internal/lake"
 )
 
 // The index of a state object of a landed revision (land.LayoutStateFile) says where each
@@ -80,4 +84,47 @@ func findInIndex(index []byte, leaid string) (header []byte, e IndexEntry, ok bo
 		return nil, e, false, fmt.Errorf("a damaged index: line %q", line)
 	}
 	return header, IndexEntry{LEAID: leaid, Offset: off, Length: n}, true, nil
+}
+
+// maxCachedIndexes is the most bytes of indexes an IndexCache keeps: the indexes of a
+// national file of 13,000 districts are about 0.5 MB.
+const maxCachedIndexes = 64 << 20
+
+// IndexCache keeps the landed indexes the districts of one run read. A revision's objects
+// do not change once its manifest names them (the revision is the file's digest), so a
+// run of 13,000 districts reads each state's index once instead of once per district.
+// Past maxCachedIndexes bytes, an index is read each time. Safe for concurrent use.
+type IndexCache struct {
+	mu    sync.Mutex
+	m     map[string][]byte
+	bytes int64
+}
+
+// NewIndexCache makes an empty cache.
+func NewIndexCache() *IndexCache { return &IndexCache{m: map[string][]byte{}} }
+
+// read returns the index at key of store, from the cache when it was read before. A nil
+// cache reads it each time.
+func (c *IndexCache) read(ctx context.Context, store lake.Store, key string) ([]byte, error) {
+	if c == nil {
+		return readSmall(ctx, store, key, maxIndex)
+	}
+	id := store.URL() + "\x00" + key
+	c.mu.Lock()
+	b, ok := c.m[id]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := readSmall(ctx, store, key, maxIndex)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if _, ok := c.m[id]; !ok && c.bytes+int64(len(b)) <= maxCachedIndexes {
+		c.m[id] = b
+		c.bytes += int64(len(b))
+	}
+	c.mu.Unlock()
+	return b, nil
 }

@@ -74,10 +74,45 @@ func TestLandedStateObjectErrors(t *testing.T) {
 		{"/fips=55.csv", "/fips=55.index", "5500004", "shared source support has no rows of district 5500004 in revision r1"},
 		{"/fips=55.csv", "/fips=06.index", "5500001", "shared source support has no index " + prefix + "/fips=06.index in revision r1"},
 		{"/fips=06.csv", "/fips=55.index", "5500001", "fips=06.csv"},
-		{"/fips=55.csv", "/fips=55.index", "5500003", "reading bytes 28 to 38 of"},
+		{"/fips=55.csv", "/fips=55.index", "5500003", "it ended 10 bytes before the range did"},
 	} {
 		if _, err := open(tc.key, tc.index, tc.district); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s of %s: %v; want %q", tc.district, tc.key, err, tc.want)
+		}
+	}
+}
+
+// Districts of one run that share an IndexCache read their state's index once; each
+// reads its own rows.
+func TestIndexCacheReadsAnIndexOnce(t *testing.T) {
+	const prefix = "shared/namespace=wi/name=support/revision=r1"
+	l, store := fileLakeWith(t, prefix+"/fips=55.csv", "LEAID,N\n5500001,1\n5500002,2\n")
+	index := EncodeIndex([]byte("LEAID,N\n"), []IndexEntry{{"5500001", 8, 10}, {"5500002", 18, 10}})
+	if _, err := store.Put(context.Background(), prefix+"/fips=55.index", index); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cache     *IndexCache
+		wantOpens int
+	}{{nil, 4}, {NewIndexCache(), 1}} {
+		counting := &countingStore{Store: store}
+		for range 2 {
+			for _, id := range []string{"5500001", "5500002"} {
+				src := plan.Source{Name: "support", Format: "csv", Landed: &plan.Landed{Lake: l, Key: prefix + "/fips=55.csv",
+					Index: prefix + "/fips=55.index", District: id, Revision: "r1", SharedSource: "support"}}
+				s, err := OpenWith(context.Background(), src, noEnv, Options{Lake: &OpenLake{Config: l, Store: counting}, Indexes: tc.cache})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := io.ReadAll(s)
+				s.Close()
+				if err != nil || string(b) != "LEAID,N\n"+id+","+id[6:]+"\n" {
+					t.Fatalf("district %s read %q, %v", id, b, err)
+				}
+			}
+		}
+		if counting.opened != tc.wantOpens {
+			t.Errorf("cache %v: the index was opened %d times for 4 reads; want %d", tc.cache != nil, counting.opened, tc.wantOpens)
 		}
 	}
 }

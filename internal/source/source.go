@@ -170,6 +170,9 @@ type Options struct {
 	// through it instead of a store opened for each read (a run's districts read what
 	// the run landed in its own lake).
 	Lake *OpenLake
+	// Indexes keeps the indexes of landed state objects for the districts of one run
+	// (each read is its own when nil).
+	Indexes *IndexCache
 }
 
 // OpenLake is an open store of the lake Config names.
@@ -226,7 +229,7 @@ func OpenWith(ctx context.Context, src plan.Source, env lake.Env, opts Options) 
 	case src.File != nil:
 		err = openFile(s, src.File)
 	case src.Landed != nil:
-		err = openLanded(ctx, s, src.Landed, env, opts.Lake)
+		err = openLanded(ctx, s, src.Landed, env, opts.Lake, opts.Indexes)
 	case src.Inline != nil:
 		s.location = "inline"
 		s.r = strings.NewReader(*src.Inline)
