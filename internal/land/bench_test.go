@@ -19,8 +19,9 @@ import (
 
 // BenchmarkDistrictReadFromMinIO is one district's read of its rows from a national
 // School Support file landed in MinIO (a real MinIO process), at the national size
-// (100,000 schools of 13,000 districts) and 4x (400,000 of 52,000): open the district's
-// object of the landed revision and read it to the end. The landing is setup, not timed.
+// (100,000 schools of 13,000 districts) and 4x (400,000 of 52,000): read its state's
+// index (about 30 bytes per district of the state), then its own range of the state's
+// object, to the end, through a new store as a Job does. The landing is setup, not timed.
 // Targets: at most 50 ms and 64 MiB per read, flat from 1x to 4x.
 func BenchmarkDistrictReadFromMinIO(b *testing.B) {
 	ctx := context.Background()

@@ -154,14 +154,12 @@ func putState(ctx context.Context, store lake.Store, sp *spool, st *state, key, 
 // putObject writes a state's object: the header, then each district's rows in LEAID order.
 func putObject(ctx context.Context, store lake.Store, sp *spool, st *state, key string, buf []byte, large chan struct{}) ([]byte, error) {
 	if st.bytes <= smallObject {
-		buf = append(buf, sp.header...)
-		for _, id := range st.ids {
-			var err error
-			if buf, err = sp.appendRows(buf, id); err != nil {
-				return buf, err
-			}
+		buf = append(slices.Grow(buf, int(st.bytes)), sp.header...)
+		buf, err := sp.appendRows(buf, st.ids)
+		if err != nil {
+			return buf, err
 		}
-		_, err := store.Put(ctx, key, buf)
+		_, err = store.Put(ctx, key, buf)
 		return buf, err
 	}
 	select {

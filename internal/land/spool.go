@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // spool is a national file split by district on disk: every row is written once, in
@@ -73,16 +74,36 @@ func (s *spool) finish() error {
 	return nil
 }
 
-// appendRows appends district id's rows (without the header) to b.
-func (s *spool) appendRows(b []byte, id string) ([]byte, error) {
-	for _, e := range s.index[id].extents {
+// appendRows appends the rows (without the header) of districts ids, in that order, to
+// b, with one read for each run of extents that follow each other in the spool: a file
+// sorted by LEAID gives a state's districts in one read.
+func (s *spool) appendRows(b []byte, ids []string) ([]byte, error) {
+	var run extent // the extents read next, merged while they follow each other
+	read := func() error {
+		if run.n == 0 {
+			return nil
+		}
 		start := len(b)
-		b = append(b, make([]byte, e.n)...)
-		if _, err := s.f.ReadAt(b[start:], e.off); err != nil {
-			return nil, fmt.Errorf("reading the scratch file %s: %w", s.f.Name(), err)
+		b = slices.Grow(b, int(run.n))[:start+int(run.n)]
+		if _, err := s.f.ReadAt(b[start:], run.off); err != nil {
+			return fmt.Errorf("reading the scratch file %s: %w", s.f.Name(), err)
+		}
+		return nil
+	}
+	for _, id := range ids {
+		for _, e := range s.index[id].extents {
+			if run.n > 0 && run.off+run.n == e.off {
+				run.n += e.n
+				continue
+			}
+			if err := read(); err != nil {
+				return nil, err
+			}
+			run = e
 		}
 	}
-	return b, nil
+	err := read()
+	return b, err
 }
 
 // districtRows streams district id's rows (without the header).

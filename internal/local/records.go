@@ -15,6 +15,10 @@ import (
 // recordsPerFile is how many districts' manifests one _runs/<id>.ndjson file holds.
 const recordsPerFile = 1000
 
+// recordsBuffer is how many bytes of lines are kept before they are written: a line is a
+// few kilobytes, which a folder lake would otherwise write with a system call each.
+const recordsBuffer = 256 << 10
+
 // runRecords gathers the manifests of a run's districts into _runs/<id>.ndjson files: one
 // line per district, the manifest a cluster Job writes to _runs/<run-id>.json as compact
 // JSON, and a new file every recordsPerFile districts. A run of 13,000 districts writes 13
@@ -32,6 +36,8 @@ type runRecords struct {
 	w   lake.Writer
 	key string
 	n   int
+	// buf holds the lines not yet written to w.
+	buf []byte
 }
 
 func newRunRecords(store lake.Store, now func() time.Time) *runRecords {
@@ -58,15 +64,29 @@ func (r *runRecords) Add(ctx context.Context, m *ingest.Manifest) (string, error
 		}
 	}
 	key := r.key
-	if _, err := r.w.Write(line); err != nil {
-		r.w.Abort(err)
-		r.w = nil
-		return "", fmt.Errorf("writing %s: %w", key, err)
+	r.buf = append(r.buf, line...)
+	if len(r.buf) >= recordsBuffer {
+		if err := r.flush(); err != nil {
+			return "", err
+		}
 	}
 	if r.n++; r.n == r.perFile {
 		return key, r.commit()
 	}
 	return key, nil
+}
+
+// flush writes the buffered lines; after an error the file is abandoned, publishing
+// nothing, and the next Add starts another.
+func (r *runRecords) flush() error {
+	_, err := r.w.Write(r.buf)
+	r.buf = r.buf[:0]
+	if err != nil {
+		r.w.Abort(err)
+		r.w, r.n = nil, 0
+		return fmt.Errorf("writing %s: %w", r.key, err)
+	}
+	return nil
 }
 
 // Close commits the current file, if any.
@@ -80,6 +100,9 @@ func (r *runRecords) Close() error {
 }
 
 func (r *runRecords) commit() error {
+	if err := r.flush(); err != nil {
+		return err
+	}
 	w := r.w
 	r.w, r.n = nil, 0
 	if _, err := w.Commit(); err != nil {

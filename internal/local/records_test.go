@@ -68,3 +68,30 @@ func TestRunRecordsGatherManifests(t *testing.T) {
 		t.Errorf("DuckDB reads %v from the run records", got)
 	}
 }
+
+// Lines past the buffer are written as the run goes and the file still holds every line,
+// whole, once committed.
+func TestRunRecordsWriteLargeFiles(t *testing.T) {
+	dir := t.TempDir()
+	store, err := lake.New(context.Background(), plan.Lake{Type: plan.LakeFile, Path: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunRecords(store, nil)
+	check := strings.Repeat("x", 60<<10)
+	var key string
+	for i := range 8 {
+		m := &ingest.Manifest{RunID: fmt.Sprintf("run-%d", i), Checks: []string{check, fmt.Sprint(i)}}
+		if key, err = r.Add(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := testenv.DuckDB(t, fmt.Sprintf(`SELECT count(*) AS n, count(DISTINCT runID) AS runs, sum(length(checks[1])) AS bytes
+		FROM read_json('%s', format = 'newline_delimited', maximum_object_size = 1048576)`, filepath.Join(dir, filepath.FromSlash(key))))
+	if got[0]["n"] != int64(8) || got[0]["runs"] != int64(8) || got[0]["bytes"] != float64(8*len(check)) && got[0]["bytes"] != int64(8*len(check)) {
+		t.Errorf("DuckDB reads %v from %s", got, key)
+	}
+}
