@@ -10,12 +10,9 @@ import (
 
 // OpenRange reads a byte range of a file lake's object with pread (see openRange).
 func (s *fileStore) OpenRange(_ context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	key, err := cleanKey(key)
+	key, err := rangeKey(key, off, n)
 	if err != nil {
 		return nil, err
-	}
-	if off < 0 || n < 0 {
-		return nil, fmt.Errorf("reading %s: bytes %d to %d are not a range", key, off, off+n)
 	}
 	r, err := openRange(s.path(key), off, n)
 	if err != nil {
@@ -27,12 +24,9 @@ func (s *fileStore) OpenRange(_ context.Context, key string, off, n int64) (io.R
 // OpenRange reads a byte range of an S3 object with one ranged GET; the request is made
 // at once, so that a missing object is an error here rather than at the first Read.
 func (s *s3Store) OpenRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	key, err := cleanKey(key)
+	key, err := rangeKey(key, off, n)
 	if err != nil {
 		return nil, err
-	}
-	if off < 0 || n < 0 {
-		return nil, fmt.Errorf("reading %s: bytes %d to %d are not a range", key, off, off+n)
 	}
 	name := fmt.Sprintf("s3://%s/%s", s.l.Bucket, s.full(key))
 	if n == 0 {
@@ -51,6 +45,18 @@ func (s *s3Store) OpenRange(ctx context.Context, key string, off, n int64) (io.R
 		return nil, s.fail("opening", key, err)
 	}
 	return &rangeReader{r: io.LimitReader(obj, n), close: obj.Close, left: n, name: name}, nil
+}
+
+// rangeKey is the clean form of key, checked with the range off, n asks of it.
+func rangeKey(key string, off, n int64) (string, error) {
+	key, err := cleanKey(key)
+	if err != nil {
+		return "", err
+	}
+	if off < 0 || n < 0 {
+		return "", fmt.Errorf("reading %s: bytes %d to %d are not a range", key, off, off+n)
+	}
+	return key, nil
 }
 
 // rangeReader reads exactly left bytes: an end before them is io.ErrUnexpectedEOF, named.

@@ -14,15 +14,22 @@ import (
 	"github.com/districtlake/districtlake/internal/testenv"
 )
 
-// The manifests of a run's districts, added at once from many goroutines, land in files
-// of perFile lines each, every manifest once, each file published only when full or when
-// the run ends (a cancelled run too), and DuckDB reads them as one table.
-func TestRunRecordsGatherManifests(t *testing.T) {
+// folderLake is a new folder lake and its folder.
+func folderLake(t *testing.T) (string, lake.Store) {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := lake.New(context.Background(), plan.Lake{Type: plan.LakeFile, Path: dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, store
+}
+
+// The manifests of a run's districts, added at once from many goroutines, land in files
+// of perFile lines each, every manifest once, each file published only when full or when
+// the run ends (a cancelled run too), and DuckDB reads them as one table.
+func TestRunRecordsGatherManifests(t *testing.T) {
+	dir, store := folderLake(t)
 	r := newRunRecords(store, nil)
 	r.perFile = 3
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,14 +79,11 @@ func TestRunRecordsGatherManifests(t *testing.T) {
 // Lines past the buffer are written as the run goes and the file still holds every line,
 // whole, once committed.
 func TestRunRecordsWriteLargeFiles(t *testing.T) {
-	dir := t.TempDir()
-	store, err := lake.New(context.Background(), plan.Lake{Type: plan.LakeFile, Path: dir}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, store := folderLake(t)
 	r := newRunRecords(store, nil)
 	check := strings.Repeat("x", 60<<10)
 	var key string
+	var err error
 	for i := range 8 {
 		m := &ingest.Manifest{RunID: fmt.Sprintf("run-%d", i), Checks: []string{check, fmt.Sprint(i)}}
 		if key, err = r.Add(context.Background(), m); err != nil {
