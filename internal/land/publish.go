@@ -96,7 +96,7 @@ func publish(ctx context.Context, store lake.Store, p *plan.Land, sp *spool, art
 					fail(err)
 					continue
 				}
-				prog.published(len(st.ids), len(sp.index), sp)
+				prog.published(len(st.ids), sp)
 			}
 		}()
 	}
@@ -224,7 +224,8 @@ func (p *progress) split(sp *spool) {
 }
 
 // published is called after each state's object written, with its number of districts.
-func (p *progress) published(districts, total int, sp *spool) {
+func (p *progress) published(districts int, sp *spool) {
+	total := len(sp.index)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	before := p.done

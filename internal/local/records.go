@@ -29,7 +29,6 @@ const recordsBuffer = 256 << 10
 // whose rows name their run.
 type runRecords struct {
 	store   lake.Store
-	now     func() time.Time
 	perFile int
 
 	mu  sync.Mutex
@@ -40,11 +39,8 @@ type runRecords struct {
 	buf []byte
 }
 
-func newRunRecords(store lake.Store, now func() time.Time) *runRecords {
-	if now == nil {
-		now = time.Now
-	}
-	return &runRecords{store: store, now: now, perFile: recordsPerFile}
+func newRunRecords(store lake.Store) *runRecords {
+	return &runRecords{store: store, perFile: recordsPerFile}
 }
 
 // Add appends m to the current file, starting one when there is none.
@@ -57,7 +53,7 @@ func (r *runRecords) Add(ctx context.Context, m *ingest.Manifest) (string, error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.w == nil {
-		r.key = dataset.RunRecordsKey(dataset.NewRunID(r.now()))
+		r.key = dataset.RunRecordsKey(dataset.NewRunID(time.Now()))
 		// The file outlives a cancelled run: it is committed when the run ends.
 		if r.w, err = r.store.Create(context.WithoutCancel(ctx), r.key); err != nil {
 			return "", fmt.Errorf("writing %s: %w", r.key, err)

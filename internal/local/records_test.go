@@ -30,7 +30,7 @@ func folderLake(t *testing.T) (string, lake.Store) {
 // the run ends (a cancelled run too), and DuckDB reads them as one table.
 func TestRunRecordsGatherManifests(t *testing.T) {
 	dir, store := folderLake(t)
-	r := newRunRecords(store, nil)
+	r := newRunRecords(store)
 	r.perFile = 3
 	ctx, cancel := context.WithCancel(context.Background())
 	keys := make([]string, 7)
@@ -80,7 +80,7 @@ func TestRunRecordsGatherManifests(t *testing.T) {
 // whole, once committed.
 func TestRunRecordsWriteLargeFiles(t *testing.T) {
 	dir, store := folderLake(t)
-	r := newRunRecords(store, nil)
+	r := newRunRecords(store)
 	check := strings.Repeat("x", 60<<10)
 	var key string
 	var err error

@@ -146,7 +146,7 @@ func Run(ctx context.Context, f *Folder, o RunOptions) (*RunResult, error) {
 	}
 	var landed *landings
 	res.Shared, landed = landAll(ctx, f, dss, l, store, o)
-	records := newRunRecords(store, nil)
+	records := newRunRecords(store)
 	res.Districts = ingestAll(ctx, f, landed, dss, l, store, records, o)
 	recordsErr := records.Close()
 	for _, sc := range scs {
